@@ -1,0 +1,71 @@
+// ESLint flat config. Two jobs beyond the usual: every promise is awaited or handled
+// (no-floating-promises), and the workflow sandbox keeps a visible border.
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+// I/O libraries that must never be imported by workflow code: Temporal replays workflows,
+// so anything non-deterministic belongs in an activity.
+const ioLibraries = [
+  'pino',
+  'nodemailer',
+  'express',
+  'pg',
+  'yaml',
+  'smtp-server',
+  'mailparser',
+  'standardwebhooks',
+  '@electric-sql/pglite',
+  '@microsoft/microsoft-graph-client',
+  '@azure/identity',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.tools/', 'data/', 'coverage/', 'test-artifacts/'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, ...ioLibraries].map((name) => ({
+            name,
+            message: 'Workflow code runs in the deterministic sandbox: do I/O in an activity.',
+            allowTypeImports: true,
+          })),
+          patterns: [
+            {
+              group: ['../activities/*', '../server/*', '../triggers/*'],
+              allowTypeImports: true,
+              message: 'Workflows import other layers only as types.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { ...globals.node } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,174 @@
+// The `reflex` command line: start | worker | server | demo-alert | audit verify.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load';
+import { createLogger, type Logger } from './logger';
+import { runReflex, demoSource, type Mode, type Reflex } from './main';
+import { sendDemoAlert } from './demo';
+import { PlaybookError } from '../playbooks/load';
+import { TemporalCliMissingError } from './temporal/cli';
+import { openDb } from './storage/db';
+import { AuditStore } from './storage/audit-store';
+import { join, resolve } from 'node:path';
+
+const USAGE = `Usage: reflex <command> [options]
+
+Commands:
+  start [--demo]            Run everything in one process (embedded Temporal unless TEMPORAL_ADDRESS is set).
+                            --demo adds a demo webhook source and sends one demo alert end to end.
+  worker                    Run only the Temporal worker (production; needs TEMPORAL_ADDRESS and SMTP_URL).
+  server                    Run only the HTTP server (production; needs TEMPORAL_ADDRESS).
+  demo-alert [--url URL]    Send a signed demo alert to a running 'reflex start --demo'.
+  audit verify [--incident ID]
+                            Recompute the audit hash chains; exits 1 naming the first broken event.
+
+Options:
+  --config FILE             Configuration file (default: $REFLEX_CONFIG, else ./reflex.yaml if present).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      incident: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const log = createLogger();
+  const { config } = loadConfig({ file: values.config });
+  switch (command) {
+    case 'start':
+    case 'worker':
+    case 'server':
+      return serve(command, log, config, values.demo ?? false);
+    case 'demo-alert': {
+      const url = values.url ?? `http://127.0.0.1:${config.server.port}`;
+      const result = await sendDemoAlert(url, demoSource(config));
+      process.stdout.write(`${JSON.stringify(result.body)}\n`);
+      return result.status === 202 ? 0 : 1;
+    }
+    case 'audit': {
+      if (sub !== 'verify') break;
+      const db = await openDb({ url: config.database.url, embeddedDir: join(resolve(config.dataDir), 'db') });
+      try {
+        const result = await new AuditStore(db).verify(values.incident);
+        if (result.ok) {
+          process.stdout.write(`audit trail intact: ${result.chains} chain(s), ${result.events} event(s)\n`);
+          return 0;
+        }
+        const b = result.broken!;
+        process.stdout.write(
+          `audit trail BROKEN at chain ${b.chainId}, event #${b.seq} (${b.eventId}): ${b.reason}\n`,
+        );
+        return 1;
+      } finally {
+        await db.close();
+      }
+    }
+  }
+  process.stderr.write(`reflex: unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
+  return 2;
+}
+
+async function serve(
+  mode: Mode,
+  log: Logger,
+  config: ReturnType<typeof loadConfig>['config'],
+  demo: boolean,
+) {
+  const reflex = await runReflex({ mode, config, log, demo });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down: HTTP stops accepting, the worker drains, Temporal stops');
+    reflex.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  announce(reflex, mode);
+  if (demo && reflex.url) await runDemo(reflex, log);
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+function announce(reflex: Reflex, mode: Mode): void {
+  const lines = [`Reflex is running (${mode}).`];
+  if (reflex.url) {
+    lines.push(`  Health:        ${reflex.url}/readyz`);
+    lines.push(
+      `  Webhooks:      POST ${reflex.url}/hooks/{source}   sources: ${reflex.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
+    );
+  }
+  if (reflex.mailbox && reflex.url) lines.push(`  Demo mailbox:  ${reflex.url}/mailbox`);
+  lines.push(
+    `  Temporal:      ${reflex.temporalAddress}${reflex.temporalUiUrl ? `   Web UI: ${reflex.temporalUiUrl}` : ''}`,
+  );
+  lines.push(
+    `  Playbooks:     ${reflex.playbooks.map((p) => `${p.definition.id}@${p.definition.version}`).join(', ')}`,
+  );
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+async function runDemo(reflex: Reflex, log: Logger): Promise<void> {
+  const source = reflex.sources.find((s) => s.name === 'demo')!;
+  const result = await sendDemoAlert(reflex.url!, source);
+  if (result.status !== 202 || !result.body.incidentId) {
+    log.error({ status: result.status, body: result.body }, 'the demo alert was not accepted');
+    return;
+  }
+  const id = result.body.incidentId;
+  process.stdout.write(
+    `Demo drill: a signed alert was accepted (HTTP 202) and opened incident ${id}.\n` +
+      `  Incident:      ${reflex.url}/api/incidents/${id}\n` +
+      (reflex.temporalUiUrl
+        ? `  Its workflow:  ${reflex.temporalUiUrl}/namespaces/default/workflows/${id}\n`
+        : ''),
+  );
+  if (reflex.mailbox) {
+    const mail = await reflex.mailbox
+      .waitFor((m) => m.headers['x-reflex-incident'] === id, 60_000)
+      .catch(() => undefined);
+    process.stdout.write(
+      mail
+        ? `  E-mail sent:   "${mail.subject}" → ${reflex.url}/mailbox/${mail.id}\n\nPress Ctrl+C to stop.\n`
+        : `  (no e-mail arrived within 60 s: see the logs)\n`,
+    );
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (
+      err instanceof ConfigError ||
+      err instanceof PlaybookError ||
+      err instanceof TemporalCliMissingError
+    ) {
+      process.stderr.write(`reflex: ${err.message}\n`);
+      process.exit(2);
+    }
+    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`reflex: ${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    process.stderr.write(`reflex: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

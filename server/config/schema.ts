@@ -1,0 +1,96 @@
+// The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
+import { z } from 'zod';
+
+const secret = z.string().min(1);
+
+/** One way a webhook sender proves who it is. Two secrets may be valid at once, for rotation. */
+export const sourceAuthSchema = z.discriminatedUnion('scheme', [
+  z.object({
+    scheme: z.literal('standard-webhooks'),
+    /** `whsec_…` secrets (at most two, so one can be rotated without downtime). Timestamps must be within ±5 minutes. */
+    secrets: z.array(secret).min(1).max(2),
+  }),
+  z.object({
+    scheme: z.literal('bearer'),
+    /** Accepted `Authorization: Bearer …` values (at most two, for rotation). */
+    secrets: z.array(secret).min(1).max(2),
+  }),
+]);
+
+export const sourceSchema = z.object({
+  /** Appears in the URL: `POST /hooks/{name}`. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  /** Which format adapter turns the body into an Alert. */
+  format: z.enum(['generic']).default('generic'),
+  auth: sourceAuthSchema,
+});
+
+export const configSchema = z.object({
+  /** Where Reflex keeps its embedded state (Temporal's SQLite file, the embedded database). */
+  dataDir: z.string().min(1).default('./data'),
+  server: z
+    .object({
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      host: z.string().default('127.0.0.1'),
+      /** The address people reach Reflex at; used in e-mailed links. */
+      publicUrl: z.url().optional(),
+      /** Largest webhook body accepted, in bytes. @default 262144 */
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      /** host:port of a Temporal cluster. Empty: Reflex runs an embedded dev server. */
+      address: z.string().optional(),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('reflex'),
+      tls: z.boolean().default(false),
+      apiKey: secret.optional(),
+      /** Embedded dev server ports (only when `address` is empty). */
+      devServer: z
+        .object({
+          port: z.number().int().min(0).max(65535).default(7233),
+          uiPort: z.number().int().min(0).max(65535).default(8233),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      /** postgres://… Empty: an embedded PostgreSQL (PGlite) in dataDir. */
+      url: z.string().optional(),
+    })
+    .prefault({}),
+  mail: z
+    .object({
+      /** smtp://user:pass@host:587 or smtps://… Empty: the built-in demo mailbox. */
+      smtpUrl: z.string().optional(),
+      from: z.string().min(3).default('Reflex <reflex@localhost>'),
+      demoMailbox: z.object({ smtpPort: z.number().int().min(0).max(65535).default(2525) }).prefault({}),
+    })
+    .prefault({}),
+  contacts: z
+    .object({
+      onCall: z.array(z.email()).min(1).default(['oncall@example.org']),
+      dpo: z.email().default('dpo@example.org'),
+    })
+    .prefault({}),
+  entra: z
+    .object({
+      tenantId: z.string().optional(),
+      clientId: z.string().optional(),
+      clientSecret: secret.optional(),
+      authorityHost: z.url().optional(),
+      graphBaseUrl: z.url().optional(),
+    })
+    .prefault({}),
+  sources: z.array(sourceSchema).default([]),
+});
+
+export type ReflexConfig = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceAuth = z.infer<typeof sourceAuthSchema>;

@@ -1,0 +1,136 @@
+// The demo mailbox: a real SMTP server on loopback that keeps what Reflex "sent", so a newcomer can
+// read notifications and follow approval links with no mail server. Tests use it as their SMTP catcher.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser } from 'mailparser';
+
+export interface CaughtMessage {
+  id: string;
+  receivedAt: string;
+  messageId?: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  headers: Record<string, string>;
+}
+
+export interface DemoMailboxOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** Keep messages as .eml files here, so they survive restarts. In memory only when absent. */
+  dir?: string;
+}
+
+export class DemoMailbox {
+  private readonly messages: CaughtMessage[] = [];
+  private readonly waiters = new Set<() => void>();
+  private server?: SMTPServer;
+  port = 0;
+
+  private constructor(private readonly dir?: string) {}
+
+  static async start({ port = 0, dir }: DemoMailboxOptions = {}): Promise<DemoMailbox> {
+    const mailbox = new DemoMailbox(dir);
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      for (const file of readdirSync(dir)
+        .filter((f) => f.endsWith('.eml'))
+        .sort()) {
+        mailbox.messages.push(await parse(file.replace(/\.eml$/, ''), readFileSync(join(dir, file))));
+      }
+    }
+    await mailbox.listen(port);
+    return mailbox;
+  }
+
+  private listen(port: number): Promise<void> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      banner: 'Reflex demo mailbox',
+      logger: false,
+      onData: (stream, _session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const id = `${Date.now()}-${String(this.messages.length + 1).padStart(5, '0')}`;
+          if (this.dir) writeFileSync(join(this.dir, `${id}.eml`), raw);
+          parse(id, raw).then(
+            (message) => {
+              this.messages.push(message);
+              for (const wake of this.waiters) wake();
+              callback();
+            },
+            (err: Error) => callback(err),
+          );
+        });
+      },
+    });
+    return new Promise((done, fail) => {
+      this.server!.once('error', fail);
+      this.server!.listen(port, '127.0.0.1', () => {
+        this.port = (this.server!.server.address() as { port: number }).port;
+        done();
+      });
+    });
+  }
+
+  /** Newest first. */
+  list(): CaughtMessage[] {
+    return [...this.messages].reverse();
+  }
+
+  get(id: string): CaughtMessage | undefined {
+    return this.messages.find((m) => m.id === id);
+  }
+
+  /** Waits until a message matching `predicate` has arrived. */
+  async waitFor(predicate: (m: CaughtMessage) => boolean, timeoutMs = 30_000): Promise<CaughtMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no matching message arrived in time');
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(finish, left);
+        function finish() {
+          clearTimeout(timer);
+          waiters.delete(finish);
+          wake();
+        }
+        const waiters = this.waiters;
+        waiters.add(finish);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((done) => (this.server ? this.server.close(() => done()) : done()));
+  }
+}
+
+async function parse(id: string, raw: Buffer): Promise<CaughtMessage> {
+  const mail = await simpleParser(raw);
+  const addresses = (field: typeof mail.to) =>
+    (Array.isArray(field) ? field : field ? [field] : []).flatMap((a) => a.value.map((v) => v.address ?? ''));
+  const headers: Record<string, string> = {};
+  for (const [key, value] of mail.headers) {
+    if (typeof value === 'string') headers[key] = value;
+  }
+  return {
+    id,
+    receivedAt: (mail.date ?? new Date()).toISOString(),
+    messageId: mail.messageId,
+    from: mail.from?.text ?? '',
+    to: addresses(mail.to),
+    subject: mail.subject ?? '',
+    text: mail.text ?? '',
+    html: typeof mail.html === 'string' ? mail.html : undefined,
+    headers,
+  };
+}

@@ -1,0 +1,248 @@
+// Composition root: the only place that builds real clients. `reflex start` runs everything in one
+// process; `reflex worker` and `reflex server` run the parts separately for production.
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import type { Transporter } from 'nodemailer';
+import type { ReflexConfig, SourceConfig } from './config/schema';
+import { ConfigError } from './config/load';
+import type { Logger } from './logger';
+import { openDb, type Db } from './storage/db';
+import { AuditStore } from './storage/audit-store';
+import { DemoMailbox } from './mail/demo-mailbox';
+import { demoTransport, smtpTransport } from './mail/transport';
+import { ensureTemporalCli } from './temporal/cli';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { connectTemporal, installTemporalRuntime } from './temporal/connect';
+import { createReflexWorker } from './worker';
+import { createApp } from './http/app';
+import { createIntake } from '../triggers/intake';
+import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
+
+export type Mode = 'start' | 'worker' | 'server';
+
+export interface RunOptions {
+  mode: Mode;
+  config: ReflexConfig;
+  log: Logger;
+  /** Adds a `demo` webhook source whose secret is kept in the data directory. */
+  demo?: boolean;
+  /** @default <project>/playbooks */
+  playbooksDir?: string;
+  /** Where a built Temporal CLI goes. @default <project>/.tools */
+  toolsDir?: string;
+  /** Tests pass a prebuilt workflow bundle. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Reflex {
+  /** The HTTP server's base URL (start and server modes). */
+  url?: string;
+  /** Temporal's Web UI, when Reflex runs the embedded dev server. */
+  temporalUiUrl?: string;
+  temporalAddress: string;
+  mailbox?: DemoMailbox;
+  client: Client;
+  audit: AuditStore;
+  playbooks: readonly LoadedPlaybook[];
+  sources: readonly SourceConfig[];
+  /** Stops in order: stop accepting HTTP, drain the worker, stop Temporal and the rest. */
+  stop(): Promise<void>;
+}
+
+export const PROJECT_DIR = resolve(
+  __dirname,
+  existsSync(resolve(__dirname, '../package.json')) ? '..' : '../..',
+);
+
+export async function runReflex(options: RunOptions): Promise<Reflex> {
+  const { mode, config, log } = options;
+  const env = options.env ?? process.env;
+  const dataDir = resolve(config.dataDir);
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) {
+      await step().catch((err: unknown) => log.warn({ err }, 'error during shutdown'));
+    }
+  };
+  try {
+    // Everything that can be wrong with the input is checked before anything starts.
+    const playbooks = loadPlaybooks(options.playbooksDir ?? join(PROJECT_DIR, 'playbooks'));
+    if (mode !== 'start' && !config.temporal.address) {
+      throw new ConfigError([`temporal.address (or TEMPORAL_ADDRESS) is required for 'reflex ${mode}'`]);
+    }
+    if (mode === 'worker' && !config.mail.smtpUrl) {
+      throw new ConfigError([`mail.smtpUrl (or SMTP_URL) is required for 'reflex worker'`]);
+    }
+    const sources = options.demo ? [...config.sources, demoSource(config, dataDir)] : config.sources;
+
+    mkdirSync(dataDir, { recursive: true });
+    const db: Db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
+    cleanup.push(() => db.close());
+    const audit = new AuditStore(db);
+    await audit.append([configLoadedEvent(mode, playbooks)]);
+
+    let mailbox: DemoMailbox | undefined;
+    let mailer: Transporter;
+    if (config.mail.smtpUrl) {
+      mailer = smtpTransport(config.mail.smtpUrl);
+    } else {
+      mailbox = await DemoMailbox.start({
+        port: config.mail.demoMailbox.smtpPort,
+        dir: join(dataDir, 'mailbox'),
+      });
+      cleanup.push(() => mailbox!.close());
+      mailer = demoTransport(mailbox.port);
+    }
+    cleanup.push(async () => mailer.close());
+
+    installTemporalRuntime(log);
+    let devServer: DevServer | undefined;
+    let address = config.temporal.address;
+    if (!address) {
+      const cliPath = await ensureTemporalCli(options.toolsDir ?? join(PROJECT_DIR, '.tools'), log, env);
+      devServer = await startDevServer({
+        cliPath,
+        dbFile: join(dataDir, 'temporal.sqlite'),
+        pidFile: join(dataDir, 'temporal.pid'),
+        port: config.temporal.devServer.port,
+        uiPort: config.temporal.devServer.uiPort,
+        namespaces: config.temporal.namespace === 'default' ? [] : [config.temporal.namespace],
+        log,
+      });
+      cleanup.push(() => devServer!.stop());
+      address = devServer.address;
+    }
+    const { connection, client } = await connectTemporal({
+      address,
+      namespace: config.temporal.namespace,
+      tls: config.temporal.tls,
+      apiKey: config.temporal.apiKey,
+    });
+    cleanup.push(() => connection.close());
+
+    let worker: Worker | undefined;
+    if (mode !== 'server') {
+      worker = await createReflexWorker({
+        connection: connection as NativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        workflowBundle: options.workflowBundle,
+        deps: { audit, email: { mailer, from: config.mail.from } },
+      });
+      const running = worker.run();
+      running.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+      cleanup.push(async () => {
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
+        await running.catch(() => undefined);
+      });
+    }
+
+    let url: string | undefined;
+    if (mode !== 'worker') {
+      const receive = createIntake({
+        sources,
+        playbooks: () => playbooks,
+        contacts: config.contacts,
+        client,
+        taskQueue: config.temporal.taskQueue,
+        onRejected: (source, reason) => log.warn({ source, reason }, 'webhook refused'),
+        onUnrouted: (alert) =>
+          log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook'),
+      });
+      const app = createApp({
+        log,
+        client,
+        audit,
+        receive,
+        maxBodyBytes: config.server.maxBodyBytes,
+        mailbox,
+        readiness: [
+          { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
+          { name: 'storage', check: () => db.ping() },
+          ...(worker
+            ? [
+                {
+                  name: 'worker',
+                  check: async () => {
+                    if (worker!.getState() !== 'RUNNING') throw new Error(`worker is ${worker!.getState()}`);
+                  },
+                },
+              ]
+            : []),
+        ],
+      });
+      const server = createServer(app);
+      await listen(server, config.server.port, config.server.host);
+      const port = (server.address() as { port: number }).port;
+      url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+      cleanup.push(() => closeServer(server));
+    }
+    return {
+      url,
+      temporalUiUrl: devServer?.uiUrl,
+      temporalAddress: address,
+      mailbox,
+      client,
+      audit,
+      playbooks,
+      sources,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The `demo` source used by `reflex start --demo`; its secret is made once and kept in the data directory. */
+export function demoSource(config: ReflexConfig, dataDir = resolve(config.dataDir)): SourceConfig {
+  const file = join(dataDir, 'demo-source.secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `whsec_${randomBytes(24).toString('base64')}\n`, { mode: 0o600 });
+  }
+  return {
+    name: 'demo',
+    format: 'generic',
+    auth: { scheme: 'standard-webhooks', secrets: [readFileSync(file, 'utf8').trim()] },
+  };
+}
+
+function configLoadedEvent(mode: Mode, playbooks: readonly LoadedPlaybook[]) {
+  const at = new Date().toISOString();
+  const content = {
+    mode,
+    playbooks: playbooks.map((p) => ({ id: p.definition.id, version: p.definition.version })),
+  };
+  const digest = createHash('sha256').update(JSON.stringify(content)).update(at).digest('hex').slice(0, 16);
+  return {
+    eventId: `system:config:${digest}`,
+    chainId: 'system',
+    at,
+    kind: 'config.loaded',
+    actor: 'reflex',
+    content,
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    server.close(() => done());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,106 @@
+// One small database interface over PostgreSQL (pg) and the embedded PostgreSQL (PGlite), so both
+// run the same SQL and the same migrations.
+import { mkdirSync } from 'node:fs';
+import { MIGRATIONS } from './migrations';
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'embedded';
+  /** Runs `fn` in one transaction; it rolls back when `fn` throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Cheap round trip, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres://… ; when absent, an embedded database in `embeddedDir` (or in memory when that is absent too). */
+  url?: string;
+  embeddedDir?: string;
+}
+
+/** Opens the database and applies any pending migrations. */
+export async function openDb({ url, embeddedDir }: OpenDbOptions): Promise<Db> {
+  const db = url ? await openPostgres(url) : await openEmbedded(embeddedDir);
+  await migrate(db);
+  return db;
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  const { Pool } = await import('pg');
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const query = async <T>(sql: string, params?: unknown[]) =>
+    (await pool.query(sql, params as unknown[])).rows as T[];
+  return {
+    kind: 'postgres',
+    query,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: async <T>(sql: string, params?: unknown[]) =>
+            (await client.query(sql, params as unknown[])).rows as T[],
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openEmbedded(dir: string | undefined): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dir) mkdirSync(dir, { recursive: true });
+  const pg = new PGlite(dir);
+  await pg.waitReady;
+  let closed = false;
+  return {
+    kind: 'embedded',
+    query: async <T>(sql: string, params?: unknown[]) => (await pg.query<T>(sql, params)).rows,
+    transaction: (fn) =>
+      pg.transaction((tx) =>
+        fn({ query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows }),
+      ),
+    async ping() {
+      if (closed) throw new Error('embedded database is closed');
+      await pg.query('select 1');
+    },
+    async close() {
+      closed = true;
+      await pg.close();
+    },
+  };
+}
+
+async function migrate(db: Db): Promise<void> {
+  await db.query(
+    'create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now())',
+  );
+  const done = new Set(
+    (await db.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
+  );
+  for (const migration of MIGRATIONS) {
+    if (done.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('insert into schema_migrations (version) values ($1) on conflict do nothing', [
+        migration.version,
+      ]);
+    });
+  }
+}

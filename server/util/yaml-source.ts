@@ -1,0 +1,51 @@
+// YAML parsing that remembers where each value came from, so errors can name file and line.
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+
+export interface YamlSource {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
+/** A problem in a YAML file, located at `file:line`. */
+export class YamlError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly detail: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${detail}`);
+    this.name = 'YamlError';
+  }
+}
+
+/** Parses YAML text; syntax errors throw a {@link YamlError} with the line. */
+export function parseYaml(file: string, text: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = lines.linePos(first.pos[0]).line;
+    throw new YamlError(file, line, first.message.split('\n')[0] ?? 'invalid YAML');
+  }
+  return { file, doc, lines };
+}
+
+/**
+ * The line of the value at `path`, or of its nearest existing parent: a missing key is
+ * reported where its parent object starts.
+ */
+export function lineOf(source: YamlSource, path: readonly PropertyKey[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node: unknown = source.doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return source.lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** Formats a path as `a.b[0].c`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}

@@ -1,0 +1,49 @@
+// Queues audit events in workflow order and writes them through one activity at a time, so the
+// hash chain follows the incident's order and audit writes never hold up a containment step.
+import type { AuditEventInput } from './types';
+
+export type RecordEvents = (events: AuditEventInput[]) => Promise<void>;
+
+export class AuditTrail {
+  private readonly pending: AuditEventInput[] = [];
+  private flushing: Promise<void> | undefined;
+  private seq = 0;
+
+  /**
+   * @param chainId the incident id: every incident has its own hash chain
+   * @param runId the workflow run id, so event ids stay unique across continue-as-new
+   */
+  constructor(
+    private readonly chainId: string,
+    private readonly runId: string,
+    private readonly record: RecordEvents,
+  ) {}
+
+  /** Adds an event; it is written in the background, in order. */
+  add(kind: string, actor: string, content: Record<string, unknown>): void {
+    this.seq += 1;
+    this.pending.push({
+      // Deterministic: a replay or an activity retry produces the same id, and the store writes it once.
+      eventId: `${this.chainId}:${this.runId}:${this.seq}`,
+      chainId: this.chainId,
+      at: new Date().toISOString(),
+      kind,
+      actor,
+      content,
+    });
+    this.flushing ??= this.flush();
+  }
+
+  /** Resolves once every added event has been written. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.pending.length);
+      await this.record(batch);
+    }
+    this.flushing = undefined;
+  }
+}
