@@ -64,10 +64,11 @@ async function main(argv: string[]): Promise<number> {
           process.stdout.write(`audit trail intact: ${result.chains} chain(s), ${result.events} event(s)\n`);
           return 0;
         }
-        const b = result.broken!;
-        process.stdout.write(
-          `audit trail BROKEN at chain ${b.chainId}, event #${b.seq} (${b.eventId}): ${b.reason}\n`,
-        );
+        for (const b of result.broken) {
+          process.stdout.write(
+            `audit trail BROKEN in chain ${b.chainId} at event #${b.seq} (${b.eventId}): ${b.reason}\n`,
+          );
+        }
         return 1;
       } finally {
         await db.close();

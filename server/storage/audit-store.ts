@@ -42,12 +42,20 @@ export function hashEvent(
   return createHash('sha256').update(prevHash).update('\n').update(canonical!).digest('hex');
 }
 
+export interface BrokenEvent {
+  chainId: string;
+  seq: number;
+  eventId: string;
+  reason: string;
+}
+
 export interface VerifyResult {
   ok: boolean;
   chains: number;
+  /** Events that verified. */
   events: number;
-  /** The first event that does not fit its chain. */
-  broken?: { chainId: string; seq: number; eventId: string; reason: string };
+  /** The first event that does not fit, for each broken chain. */
+  broken: BrokenEvent[];
 }
 
 export class AuditStore {
@@ -111,7 +119,7 @@ export class AuditStore {
     return rows.map(toEvent);
   }
 
-  /** Recomputes every chain (or one) and names the first event that does not fit. */
+  /** Recomputes every chain (or one) and names, per broken chain, the first event that does not fit. */
   async verify(chainId?: string): Promise<VerifyResult> {
     const heads = await this.db.query<{ chain_id: string; seq: string | number; hash: string }>(
       chainId
@@ -120,46 +128,53 @@ export class AuditStore {
       chainId ? [chainId] : [],
     );
     let events = 0;
+    const broken: BrokenEvent[] = [];
     for (const head of heads) {
       const rows = await this.db.query<EventRow>(
         'select * from audit_events where chain_id = $1 order by seq',
         [head.chain_id],
       );
-      let prevHash = GENESIS_HASH;
-      let expectedSeq = 1;
-      for (const row of rows) {
-        const event = toEvent(row);
-        const fail = (reason: string): VerifyResult => ({
-          ok: false,
-          chains: heads.length,
-          events,
-          broken: { chainId: event.chainId, seq: event.seq, eventId: event.eventId, reason },
-        });
-        if (event.seq !== expectedSeq) return fail(`expected sequence ${expectedSeq}, found ${event.seq}`);
-        if (event.prevHash !== prevHash) return fail('does not link to the event before it');
-        if (hashEvent(prevHash, event, row.content) !== event.hash)
-          return fail('content does not match its hash');
-        prevHash = event.hash;
-        expectedSeq += 1;
-        events += 1;
-      }
-      if (Number(head.seq) !== expectedSeq - 1 || head.hash !== prevHash) {
-        const last = rows[rows.length - 1];
-        return {
-          ok: false,
-          chains: heads.length,
-          events,
-          broken: {
-            chainId: head.chain_id,
-            seq: expectedSeq - 1,
-            eventId: last?.event_id ?? '(none)',
-            reason: `chain head says ${head.seq} events, ${expectedSeq - 1} remain`,
-          },
-        };
-      }
+      const result = verifyChain(head, rows);
+      events += result.verified;
+      if (result.broken) broken.push(result.broken);
     }
-    return { ok: true, chains: heads.length, events };
+    return { ok: broken.length === 0, chains: heads.length, events, broken };
   }
+}
+
+/** Walks one chain from its genesis; stops at the first event that does not fit. */
+function verifyChain(
+  head: { chain_id: string; seq: string | number; hash: string },
+  rows: readonly EventRow[],
+): { verified: number; broken?: BrokenEvent } {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const row of rows) {
+    const event = toEvent(row);
+    const fail = (reason: string) => ({
+      verified: expectedSeq - 1,
+      broken: { chainId: event.chainId, seq: event.seq, eventId: event.eventId, reason },
+    });
+    if (event.seq !== expectedSeq) return fail(`expected sequence ${expectedSeq}, found ${event.seq}`);
+    if (event.prevHash !== prevHash) return fail('does not link to the event before it');
+    if (hashEvent(prevHash, event, row.content) !== event.hash)
+      return fail('content does not match its hash');
+    prevHash = event.hash;
+    expectedSeq += 1;
+  }
+  const count = expectedSeq - 1;
+  if (Number(head.seq) !== count || head.hash !== prevHash) {
+    return {
+      verified: count,
+      broken: {
+        chainId: head.chain_id,
+        seq: count,
+        eventId: rows[rows.length - 1]?.event_id ?? '(none)',
+        reason: `chain head says ${head.seq} events, ${count} remain`,
+      },
+    };
+  }
+  return { verified: count };
 }
 
 function toEvent(row: EventRow): AuditEvent {

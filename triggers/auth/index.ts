@@ -49,11 +49,16 @@ function verifyStandardWebhook(
   let lastReason = 'no matching signature';
   for (const [index, secret] of secrets.entries()) {
     try {
-      new Webhook(secret).verify(rawBody, {
-        'webhook-id': id,
-        'webhook-timestamp': timestamp,
-        'webhook-signature': signature,
-      });
+      new Webhook(secret).verify(
+        rawBody,
+        {
+          'webhook-id': id,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': signature,
+        },
+        // Verify only: the body is parsed later, so malformed JSON gets its own 400.
+        { jsonParse: false },
+      );
       return { deliveryId: id, secretIndex: index };
     } catch (err) {
       if (!(err instanceof WebhookVerificationError)) throw err;

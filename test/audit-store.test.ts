@@ -1,0 +1,138 @@
+// The audit store on both back ends: idempotent appends, and verify names the first event that a
+// modification, deletion, insertion or reordering broke.
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { openDb, type Db } from '../server/storage/db';
+import { AuditStore } from '../server/storage/audit-store';
+import type { AuditEventInput } from '../workflows/types';
+
+async function freshPostgresUrl(): Promise<string> {
+  const admin = new Client({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
+  await admin.connect();
+  const name = `audit_${randomUUID().replace(/-/g, '')}`;
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
+}
+
+const backends: Array<[string, () => Promise<Db>]> = [
+  ['embedded (PGlite)', () => openDb({})],
+  ['PostgreSQL', async () => openDb({ url: await freshPostgresUrl() })],
+];
+
+function events(chainId: string, n: number, runId = 'run1'): AuditEventInput[] {
+  return Array.from({ length: n }, (_, i) => ({
+    eventId: `${chainId}:${runId}:${i + 1}`,
+    chainId,
+    at: new Date(Date.UTC(2026, 10, 22, 10, 0, i)).toISOString(),
+    kind: i === 0 ? 'incident.started' : 'step.succeeded',
+    actor: 'reflex',
+    content: { n: i + 1, nested: { b: 2, a: [1, 'two'] } },
+  }));
+}
+
+describe.each(backends)('audit store on %s', (_name, open) => {
+  let db: Db;
+  let store: AuditStore;
+  beforeAll(async () => {
+    db = await open();
+    store = new AuditStore(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  test('appending the same events again (an activity retry) writes them once', async () => {
+    const chain = `inc-${randomUUID()}`;
+    const batch = events(chain, 3);
+    await store.append(batch);
+    await store.append(batch);
+    await store.append([...batch, ...events(chain, 4).slice(3)]);
+    const stored = await store.events(chain);
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(stored[2]!.content).toEqual({ n: 3, nested: { a: [1, 'two'], b: 2 } });
+    expect(await store.verify(chain)).toEqual({ ok: true, chains: 1, events: 4, broken: [] });
+  });
+
+  test('concurrent appends to one chain keep it linear', async () => {
+    const chain = `inc-${randomUUID()}`;
+    await Promise.all(events(chain, 10).map((e) => store.append([e])));
+    const stored = await store.events(chain);
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect((await store.verify(chain)).ok).toBe(true);
+  });
+
+  const tampers: Array<[string, (chain: string) => Promise<unknown>, number, RegExp]> = [
+    [
+      'an edited event',
+      (c) => db.query(`update audit_events set content = '{"n":99}' where chain_id = $1 and seq = 2`, [c]),
+      2,
+      /content does not match/,
+    ],
+    [
+      'an edited actor',
+      (c) => db.query(`update audit_events set actor = 'mallory' where chain_id = $1 and seq = 3`, [c]),
+      3,
+      /hash/,
+    ],
+    [
+      'a deleted event',
+      (c) => db.query('delete from audit_events where chain_id = $1 and seq = 2', [c]),
+      3,
+      /expected sequence 2/,
+    ],
+    [
+      'a deleted last event',
+      (c) => db.query('delete from audit_events where chain_id = $1 and seq = 4', [c]),
+      3,
+      /chain head says 4 events, 3 remain/,
+    ],
+    [
+      'an inserted event',
+      async (c) => {
+        await db.query('update audit_events set seq = seq + 100 where chain_id = $1 and seq >= 3', [c]);
+        await db.query('update audit_events set seq = seq - 99 where chain_id = $1 and seq >= 103', [c]);
+        const [row] = await db.query<Record<string, unknown>>(
+          'select * from audit_events where chain_id = $1 and seq = 2',
+          [c],
+        );
+        await db.query(
+          `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
+           values ($1, 3, 'forged', $2, 'step.succeeded', 'mallory', '{}', $3, $4)`,
+          [c, row!.at, row!.hash, 'f'.repeat(64)],
+        );
+      },
+      3,
+      /content does not match/,
+    ],
+    [
+      'two events swapped',
+      async (c) => {
+        await db.query('update audit_events set seq = 100 where chain_id = $1 and seq = 2', [c]);
+        await db.query('update audit_events set seq = 2 where chain_id = $1 and seq = 3', [c]);
+        await db.query('update audit_events set seq = 3 where chain_id = $1 and seq = 100', [c]);
+      },
+      2,
+      /does not link/,
+    ],
+  ];
+
+  test.each(tampers)('verify fails on %s and names it', async (_what, tamper, seq, reason) => {
+    const chain = `inc-${randomUUID()}`;
+    await store.append(events(chain, 4));
+    const untouched = `inc-${randomUUID()}`;
+    await store.append(events(untouched, 2));
+    expect((await store.verify(chain)).ok).toBe(true);
+    await tamper(chain);
+    const result = await store.verify(chain);
+    expect(result.ok).toBe(false);
+    expect(result.broken).toEqual([expect.objectContaining({ chainId: chain, seq })]);
+    expect(result.broken[0]!.reason).toMatch(reason);
+    expect((await store.verify(untouched)).ok).toBe(true);
+    // A whole-store verify names the broken chain and not the untouched one.
+    const all = await store.verify();
+    expect(all.ok).toBe(false);
+    expect(all.broken.map((b) => b.chainId)).toContain(chain);
+    expect(all.broken.map((b) => b.chainId)).not.toContain(untouched);
+  });
+});

@@ -1,0 +1,101 @@
+// Configuration: defaults, ${ENV} interpolation, environment overrides, and errors that name the
+// file, line and key (and never the secret).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, ENV_OVERRIDES, loadConfig } from '../server/config/load';
+
+const fixture = (name: string) => join(__dirname, 'fixtures/config', name);
+
+test('with no file, every setting has a visible default', () => {
+  const { config } = loadConfig({ env: {} });
+  expect(config.server.port).toBe(8080);
+  expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'reflex', tls: false });
+  expect(config.temporal.address).toBeUndefined();
+  expect(config.database.url).toBeUndefined();
+  expect(config.mail.smtpUrl).toBeUndefined();
+});
+
+test('the shipped example config is valid', () => {
+  const { config } = loadConfig({
+    file: join(__dirname, '../reflex.example.yaml'),
+    env: { REFLEX_GENERIC_SECRET: 'whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRoZS1leGFtcGxl', ELASTIC_TOKEN: 'x' },
+  });
+  expect(config.sources.length).toBeGreaterThan(0);
+});
+
+test.each(Object.entries(ENV_OVERRIDES))('%s overrides %j', (name, path) => {
+  const value =
+    name === 'PORT'
+      ? '9999'
+      : name === 'TEMPORAL_TLS'
+        ? 'true'
+        : /URL|HOST$/.test(name)
+          ? 'https://example.org'
+          : 'v';
+  let config: unknown;
+  try {
+    config = loadConfig({ env: { [name]: value } }).config;
+  } catch (err) {
+    // Some values are checked (PUBLIC_URL must be a URL, ...): an error must name the variable.
+    expect((err as Error).message).toContain(name);
+    return;
+  }
+  const actual = path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
+  expect(actual).toBe(name === 'PORT' ? 9999 : name === 'TEMPORAL_TLS' ? true : value);
+});
+
+test('${ENV} placeholders are filled from the environment', () => {
+  const { config } = loadConfig({
+    file: fixture('missing-env.yaml'),
+    env: { REFLEX_TEST_UNSET_SECRET: 'tok-123' },
+  });
+  expect(config.sources[0]!.auth.secrets).toEqual(['tok-123']);
+});
+
+const errors: Array<[string, string, NodeJS.ProcessEnv, RegExp]> = [
+  [
+    'a wrong type',
+    'bad-port.yaml',
+    {},
+    /bad-port\.yaml:2: server\.port \(or environment variable PORT\): .*number/,
+  ],
+  [
+    'a missing environment variable',
+    'missing-env.yaml',
+    {},
+    /missing-env\.yaml:6: sources\[0\]\.auth\.secrets\[0\]: environment variable REFLEX_TEST_UNSET_SECRET is not set/,
+  ],
+  ['a YAML syntax error', 'broken.yaml', {}, /broken\.yaml:[23]: Nested mappings/],
+  [
+    'an invalid source name',
+    'bad-source.yaml',
+    {},
+    /bad-source\.yaml:4: sources\[0\]\.name: lowercase letters/,
+  ],
+  ['an empty secret list', 'bad-source.yaml', {}, /bad-source\.yaml:7: sources\[0\]\.auth\.secrets: /],
+  ['a file that does not exist', 'nope.yaml', {}, /nope\.yaml: cannot read the file \(ENOENT\)/],
+];
+
+test.each(errors)('%s names the file, line and key', (_what, file, env, message) => {
+  expect(() => loadConfig({ file: fixture(file), env })).toThrow(ConfigError);
+  expect(() => loadConfig({ file: fixture(file), env })).toThrow(message);
+});
+
+test('a bad PORT from the environment names the variable', () => {
+  expect(() => loadConfig({ env: { PORT: 'abc' } })).toThrow(/server\.port \(or environment variable PORT\)/);
+});
+
+test('`reflex start` with a bad config exits non-zero before starting anything, naming the key', () => {
+  const result = spawnSync(
+    process.execPath,
+    [join(__dirname, '../dist/server/cli.js'), 'start', '--config', fixture('bad-port.yaml')],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, TEMPORAL_CLI_PATH: '/nonexistent/temporal' },
+    },
+  );
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(/bad-port\.yaml:2: server\.port/);
+  expect(result.stdout).not.toContain('Reflex is running');
+});

@@ -1,0 +1,115 @@
+// Starts Reflex in-process against the run's real Temporal dev server, with a real loopback SMTP
+// catcher and a captured log, on ephemeral ports.
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Webhook } from 'standardwebhooks';
+import { configSchema, type SourceConfig } from '../../server/config/schema';
+import { createLogger } from '../../server/logger';
+import { runReflex, type Reflex } from '../../server/main';
+
+/** Test-only secrets (never used outside test/). */
+export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0wMDE=';
+export const ROTATED_SECRET = 'whsec_cm90YXRlZC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0y';
+export const BEARER_SECRET = 'bearer-test-token-0123456789abcdef';
+
+export const TEST_SOURCES: SourceConfig[] = [
+  {
+    name: 'siem',
+    format: 'generic',
+    auth: { scheme: 'standard-webhooks', secrets: [TEST_SECRET, ROTATED_SECRET] },
+  },
+  { name: 'tokened', format: 'generic', auth: { scheme: 'bearer', secrets: [BEARER_SECRET] } },
+];
+
+export interface TestReflex extends Reflex {
+  url: string;
+  /** Every log line so far, as one string. */
+  logs(): string;
+}
+
+export async function startTestReflex(
+  overrides: { database?: 'embedded' | 'postgres'; databaseUrl?: string; playbooksDir?: string } = {},
+): Promise<TestReflex> {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const config = configSchema.parse({
+    dataDir: mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'reflex-')),
+    server: { port: 0, maxBodyBytes: 64 * 1024 },
+    temporal: { address: process.env.REFLEX_TEST_TEMPORAL_ADDRESS, taskQueue: `test-${randomUUID()}` },
+    database: {
+      url:
+        overrides.databaseUrl ??
+        (overrides.database === 'postgres' ? process.env.REFLEX_TEST_DATABASE_URL : undefined),
+    },
+    mail: { demoMailbox: { smtpPort: 0 } },
+    contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
+    sources: TEST_SOURCES,
+  });
+  const reflex = await runReflex({
+    mode: 'start',
+    config,
+    log: createLogger({ level: 'debug', destination }),
+    playbooksDir: overrides.playbooksDir,
+    workflowBundle: { codePath: process.env.REFLEX_TEST_BUNDLE! },
+  });
+  return Object.assign(reflex, { url: reflex.url!, logs: () => lines.join('') });
+}
+
+export interface AlertBody {
+  id: string;
+  type?: string;
+  title?: string;
+  severity?: string;
+  entities?: Record<string, string[]>;
+  [key: string]: unknown;
+}
+
+export function alertBody(overrides: Partial<AlertBody> = {}): AlertBody {
+  return {
+    id: `alert-${randomUUID()}`,
+    type: 'risky-sign-in',
+    title: 'Risky sign-in for a CRM user',
+    severity: 'high',
+    entities: { users: ['anna@museum.example'], ips: ['198.51.100.7'] },
+    ...overrides,
+  };
+}
+
+/** Standard Webhooks headers for `body`, signed with `secret` at `at`. */
+export function signedHeaders(
+  body: string,
+  { secret = TEST_SECRET, id = randomUUID(), at = new Date() } = {},
+) {
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, body),
+  };
+}
+
+/** POSTs a signed alert to `/hooks/{source}` and returns status and parsed body. */
+export async function postSigned(
+  baseUrl: string,
+  body: unknown,
+  options: { source?: string; secret?: string; id?: string; at?: Date } = {},
+) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(`${baseUrl}/hooks/${options.source ?? 'siem'}`, {
+    method: 'POST',
+    headers: signedHeaders(text, options),
+    body: text,
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,116 @@
+// Acceptance for `reflex start` as a real process: embedded Temporal dev server, demo mailbox, the demo
+// drill end to end, state that survives SIGKILL, and a graceful SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './helpers/ports';
+
+const CLI = join(__dirname, '../dist/server/cli.js');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startReflex(args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await Promise.resolve(probe()).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function ready(url: string): Promise<true | undefined> {
+  const response = await fetch(`${url}/readyz`);
+  return response.status === 200 ? true : undefined;
+}
+
+test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops cleanly on SIGTERM', async () => {
+  const dataDir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'start-'));
+  const [port, temporalPort, uiPort, smtpPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const configFile = join(dataDir, 'reflex.yaml');
+  writeFileSync(
+    configFile,
+    `temporal:\n  devServer:\n    port: ${temporalPort}\n    uiPort: ${uiPort}\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort}\n`,
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_DATA_DIR: dataDir,
+    PORT: String(port),
+    TEMPORAL_CLI_PATH: process.env.REFLEX_TEST_TEMPORAL_CLI,
+    TEMPORAL_ADDRESS: '',
+    SMTP_URL: '',
+    DATABASE_URL: '',
+  };
+  const url = `http://127.0.0.1:${port}`;
+
+  // 1. First start, with the demo drill.
+  const first = startReflex(['start', '--demo', '--config', configFile], env);
+  const incidentId = await waitFor(
+    'the demo drill',
+    () => first.output().match(/opened incident (\S+)\./)?.[1],
+  );
+  await waitFor('the demo e-mail', () => (first.output().includes('E-mail sent:') ? true : undefined));
+  expect(await ready(url)).toBe(true);
+  expect(first.output()).toContain(`Demo mailbox:  ${url}/mailbox`);
+  expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);
+
+  const incident = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
+    workflow: { status: string };
+    timeline: Array<{ kind: string }>;
+  };
+  expect(incident.workflow.status).toBe('COMPLETED');
+  expect(incident.timeline.map((e) => e.kind)).toContain('step.succeeded');
+
+  // The mailbox page lists the e-mail, and its page links back to Reflex.
+  const mailbox = await (await fetch(`${url}/mailbox`)).text();
+  expect(mailbox).toContain('Risky sign-in: impossible travel');
+  // The workflow is visible through the Temporal Web UI's own API.
+  const ui = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${incidentId}`);
+  expect(ui.status).toBe(200);
+  expect(JSON.stringify(await ui.json())).toContain('runPlaybook');
+
+  // 2. SIGKILL: no chance to clean up; the dev server child is orphaned.
+  const devServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  // 3. Start again: the orphan is stopped, and the incident is still there.
+  const second = startReflex(['start', '--config', configFile], env);
+  await waitFor('readiness after restart', () => ready(url));
+  expect(existsSync(`/proc/${devServerPid}`)).toBe(false);
+  const again = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as typeof incident;
+  expect(again.workflow.status).toBe('COMPLETED');
+  expect(again.timeline).toEqual(incident.timeline);
+  // The mailbox kept its messages too.
+  expect(await (await fetch(`${url}/mailbox`)).text()).toContain('Risky sign-in: impossible travel');
+
+  // 4. SIGTERM: graceful stop, exit 0, and the dev server child is gone.
+  const secondDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
+  second.child.kill('SIGTERM');
+  expect(await second.exited).toBe(0);
+  expect(second.output()).toContain('shutting down');
+  expect(existsSync(`/proc/${secondDevServerPid}`)).toBe(false);
+  expect(existsSync(join(dataDir, 'temporal.pid'))).toBe(false);
+}, 240_000);
