@@ -53,7 +53,10 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['../activities/*', '../server/*', '../triggers/*'],
+              group: ['activities', 'server', 'triggers', 'playbooks'].flatMap((d) => [
+                `../${d}`,
+                `../${d}/*`,
+              ]),
               allowTypeImports: true,
               message: 'Workflows import other layers only as types.',
             },

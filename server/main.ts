@@ -18,7 +18,7 @@ import { ensureTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { connectTemporal, installTemporalRuntime } from './temporal/connect';
 import { createReflexWorker } from './worker';
-import { createApp } from './http/app';
+import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
 import { createIntake } from '../triggers/intake';
 import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
 
@@ -142,8 +142,23 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       });
     }
 
-    let url: string | undefined;
-    if (mode !== 'worker') {
+    const readiness: ReadinessCheck[] = [
+      { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
+      { name: 'storage', check: () => db.ping() },
+    ];
+    if (worker) {
+      readiness.push({
+        name: 'worker',
+        check: async () => {
+          if (worker!.getState() !== 'RUNNING') throw new Error(`worker is ${worker!.getState()}`);
+        },
+      });
+    }
+    let app;
+    if (mode === 'worker') {
+      // A worker serves only /healthz and /readyz, for its orchestrator.
+      app = createHealthApp(log, readiness);
+    } else {
       const receive = createIntake({
         sources,
         playbooks: () => playbooks,
@@ -154,34 +169,22 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         onUnrouted: (alert) =>
           log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook'),
       });
-      const app = createApp({
+      app = createApp({
         log,
         client,
         audit,
         receive,
         maxBodyBytes: config.server.maxBodyBytes,
         mailbox,
-        readiness: [
-          { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
-          { name: 'storage', check: () => db.ping() },
-          ...(worker
-            ? [
-                {
-                  name: 'worker',
-                  check: async () => {
-                    if (worker!.getState() !== 'RUNNING') throw new Error(`worker is ${worker!.getState()}`);
-                  },
-                },
-              ]
-            : []),
-        ],
+        readiness,
       });
-      const server = createServer(app);
-      await listen(server, config.server.port, config.server.host);
-      const port = (server.address() as { port: number }).port;
-      url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
-      cleanup.push(() => closeServer(server));
     }
+    const server = createServer(app);
+    await listen(server, config.server.port, config.server.host);
+    const port = (server.address() as { port: number }).port;
+    const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+    cleanup.push(() => closeServer(server));
+
     return {
       url,
       temporalUiUrl: devServer?.uiUrl,

@@ -2,6 +2,7 @@
 // workflow, an activity e-mails on-call over real SMTP, audit events land in the hash chain, and the
 // incident is readable over HTTP.
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { incidentIdFor } from '../triggers/routing';
 import { alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
 
 let reflex: TestReflex;
@@ -74,7 +75,6 @@ test('the rotated (second) secret is accepted too', async () => {
 describe('bad input gets a clear 4xx, starts nothing and never crashes the process', () => {
   async function assertNoWorkflow(alertId: string) {
     // The id an accepted alert would have had: no workflow must exist under it.
-    const { incidentIdFor } = await import('../triggers/routing');
     const alert = { source: 'siem', externalId: alertId, entities: {} } as never;
     const id = incidentIdFor(alert, reflex.playbooks[0]!);
     await expect(reflex.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(

@@ -3,15 +3,22 @@ import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import { HttpError, errorHandler } from './errors';
 import { mailboxRouter } from './mailbox';
+import { healthRouter, type ReadinessCheck } from './health';
 import type { Logger } from '../logger';
 import type { AuditStore } from '../storage/audit-store';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import { getIncident, INCIDENT_ID } from '../incidents';
 import type { Delivery, IntakeResult } from '../../triggers/intake';
 
-export interface ReadinessCheck {
-  name: string;
-  check: () => Promise<void>;
+export type { ReadinessCheck } from './health';
+
+/** Only health and readiness: what `reflex worker` serves for its orchestrator. */
+export function createHealthApp(log: Logger, readiness: readonly ReadinessCheck[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(readiness));
+  app.use(errorHandler(log));
+  return app;
 }
 
 export interface AppDeps {
@@ -30,26 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      deps.readiness.map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), 3_000);
-          return [name, 'ok'] as const;
-        } catch (err) {
-          return [name, `failing: ${(err as Error).message}`] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, r]) => r === 'ok');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
-  });
+  app.use(healthRouter(deps.readiness));
 
   const rawBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
   app.post('/hooks/:source', rawBody, async (req: Request<{ source: string }>, res) => {
@@ -78,14 +66,4 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(deps.log));
   return app;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, fail) => {
-      timer = setTimeout(() => fail(new Error(`no answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

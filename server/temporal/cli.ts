@@ -44,14 +44,22 @@ export function findTemporalCli(toolsDir: string, env: NodeJS.ProcessEnv = proce
   return isExecutable(local) ? local : undefined;
 }
 
-function findGo(env: NodeJS.ProcessEnv): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(delimiter), '/usr/local/go/bin', '/usr/lib/go/bin'];
+/** Where Go is usually installed when it is not on PATH. */
+export const GO_INSTALL_DIRS = ['/usr/local/go/bin', '/usr/lib/go/bin'];
+
+function findGo(env: NodeJS.ProcessEnv, installDirs: readonly string[]): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...installDirs];
   return dirs.map((d) => join(d, 'go')).find(isExecutable);
 }
 
 /** Builds the CLI into `toolsDir` with `go install` (a few minutes, once). */
-export async function buildTemporalCli(toolsDir: string, log: Logger, env = process.env): Promise<string> {
-  const go = findGo(env);
+export async function buildTemporalCli(
+  toolsDir: string,
+  log: Logger,
+  env = process.env,
+  goInstallDirs: readonly string[] = GO_INSTALL_DIRS,
+): Promise<string> {
+  const go = findGo(env, goInstallDirs);
   if (!go)
     throw new TemporalCliMissingError('No Temporal CLI was found, and Go is not installed to build one.');
   mkdirSync(toolsDir, { recursive: true });

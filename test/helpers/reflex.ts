@@ -30,7 +30,12 @@ export interface TestReflex extends Reflex {
 }
 
 export async function startTestReflex(
-  overrides: { database?: 'embedded' | 'postgres'; databaseUrl?: string; playbooksDir?: string } = {},
+  overrides: {
+    database?: 'embedded' | 'postgres';
+    databaseUrl?: string;
+    playbooksDir?: string;
+    temporalAddress?: string;
+  } = {},
 ): Promise<TestReflex> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -42,7 +47,10 @@ export async function startTestReflex(
   const config = configSchema.parse({
     dataDir: mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'reflex-')),
     server: { port: 0, maxBodyBytes: 64 * 1024 },
-    temporal: { address: process.env.REFLEX_TEST_TEMPORAL_ADDRESS, taskQueue: `test-${randomUUID()}` },
+    temporal: {
+      address: overrides.temporalAddress ?? process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
+      taskQueue: `test-${randomUUID()}`,
+    },
     database: {
       url:
         overrides.databaseUrl ??
@@ -85,7 +93,11 @@ export function alertBody(overrides: Partial<AlertBody> = {}): AlertBody {
 /** Standard Webhooks headers for `body`, signed with `secret` at `at`. */
 export function signedHeaders(
   body: string,
-  { secret = TEST_SECRET, id = randomUUID(), at = new Date() } = {},
+  {
+    secret = TEST_SECRET,
+    id = randomUUID() as string,
+    at = new Date(),
+  }: { secret?: string; id?: string; at?: Date } = {},
 ) {
   return {
     'content-type': 'application/json',

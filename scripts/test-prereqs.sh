@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes sure the real components the tests run against are on this machine, installing them when
+# missing: the Temporal CLI (built once with `go install`, cached outside the clone) and PostgreSQL
+# (Debian's package). Prints what it does; changes nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache="${REFLEX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reflex}"
+cli_version=1.5.1
+say() { printf 'test-prereqs: %s\n' "$*"; }
+
+# --- Temporal CLI -----------------------------------------------------------------------------
+if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
+  :
+elif command -v temporal >/dev/null 2>&1 || [ -x .tools/temporal ]; then
+  :
+else
+  cached="$cache/temporal-cli-$cli_version/temporal"
+  if [ ! -x "$cached" ]; then
+    go_bin=$(command -v go || true)
+    [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+    if [ -z "$go_bin" ]; then
+      say "no Temporal CLI and no Go to build one: install Go, or set TEMPORAL_CLI_PATH"
+      exit 1
+    fi
+    say "building the Temporal CLI v$cli_version with go install (a few minutes, once) into $cache"
+    GOBIN="$cache/temporal-cli-$cli_version" "$go_bin" install "github.com/temporalio/cli/cmd/temporal@v$cli_version"
+  fi
+  mkdir -p .tools
+  ln -sf "$cached" .tools/temporal
+  say "using the cached Temporal CLI at $cached"
+fi
+
+# --- PostgreSQL server binaries (the tests start their own throwaway cluster) ----------------------
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing PostgreSQL from Debian's packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  else
+    say "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql' (or set PG_BIN)"
+    exit 1
+  fi
+fi
