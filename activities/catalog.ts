@@ -1,14 +1,31 @@
-// The action catalog: every action a playbook may name, with its input schema and a plain-language line.
-import type { z } from 'zod';
+// The action catalog: every action a playbook may name, with its input schema, whether it changes
+// anything, what undoes it, and one plain-language line for timelines.
+import { z } from 'zod';
 import { emailArgsSchema } from './notify-email';
+
+/** A Microsoft Entra user: object id (GUID) or user principal name. */
+export const userRefSchema = z
+  .string()
+  .regex(
+    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[^\s@/]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/i,
+    'a user object id (GUID) or user principal name (name@domain)',
+  );
+
+export const userArgsSchema = z.object({ user: userRefSchema }).strict();
 
 export interface CatalogEntry {
   /** One plain-language line, used on timelines. */
   description: string;
-  /** Whether the action changes anything outside Reflex (drills never run mutating actions for real). */
+  /** Whether the action changes anything outside Reflex (drills take its dry-run path). */
   mutates: boolean;
-  /** Validates the step's arguments once their templates are rendered. */
+  /** Validates the step's arguments (at load time for literal values, at run time for all). */
   input: z.ZodType;
+  /** The action that undoes this one, when there is one. */
+  undo?: string;
+  /** Default per-attempt timeout in seconds. */
+  timeoutSeconds: number;
+  /** Default attempts. */
+  maxAttempts: number;
 }
 
 export const ACTION_CATALOG = {
@@ -16,6 +33,60 @@ export const ACTION_CATALOG = {
     description: 'Send an e-mail',
     mutates: false,
     input: emailArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 10,
+  },
+  'entra.revokeSessions': {
+    description: 'Sign the user out everywhere (revoke all sessions and refresh tokens)',
+    mutates: true,
+    input: userArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.disableAccount': {
+    description: 'Block the account from signing in',
+    mutates: true,
+    input: userArgsSchema,
+    undo: 'entra.enableAccount',
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.enableAccount': {
+    description: 'Allow the account to sign in again',
+    mutates: true,
+    input: userArgsSchema,
+    undo: 'entra.disableAccount',
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.forcePasswordChange': {
+    description: 'Make the user choose a new password at the next sign-in',
+    mutates: true,
+    input: userArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.confirmCompromised': {
+    description: 'Mark the user as compromised in Entra ID Protection',
+    mutates: true,
+    input: userArgsSchema,
+    undo: 'entra.dismissCompromised',
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.dismissCompromised': {
+    description: "Clear the user's risk in Entra ID Protection",
+    mutates: true,
+    input: userArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 8,
+  },
+  'entra.lookupUser': {
+    description: "Look up the user's name and manager",
+    mutates: false,
+    input: userArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 8,
   },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -1,15 +1,27 @@
-// Loads and validates every playbook in a folder. An invalid playbook is never loaded: the error
-// names the file, the line, the step and the field.
+// Loads and validates playbooks. An invalid playbook is never loaded: each problem names the file,
+// the line, the step and the field.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { playbookSchema, type PlaybookFile } from './schema';
-import { isActionName } from '../activities/catalog';
+import type { z } from 'zod';
+import {
+  actionStepSchema,
+  notifyStepSchema,
+  parallelStepSchema,
+  playbookSchema,
+  waitStepSchema,
+  type PlaybookDef,
+  type StepDef,
+} from './schema';
+import { checkTemplates, whyMissing, type KnownStep } from './references';
+import { ACTION_CATALOG, isActionName } from '../activities/catalog';
+import { NOTIFICATION_TEMPLATES } from '../activities/notification-templates';
 import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../server/util/yaml-source';
-import type { ResolvedPlaybook } from '../workflows/types';
+import type { ResolvedPlaybook, Step } from '../workflows/types';
+import { pathsOf, testsOf } from '../workflows/conditions';
 
 export interface LoadedPlaybook {
   file: string;
-  definition: PlaybookFile;
+  definition: PlaybookDef;
   resolved: ResolvedPlaybook;
 }
 
@@ -20,6 +32,82 @@ export class PlaybookError extends Error {
   }
 }
 
+type Path = readonly PropertyKey[];
+
+/** Collects problems while a file is checked. */
+class Problems {
+  readonly list: YamlError[] = [];
+  constructor(private readonly source: YamlSource) {}
+
+  add(path: Path, message: string): void {
+    this.list.push(
+      new YamlError(this.source.file, lineOf(this.source, path), `${this.where(path)}: ${message}`),
+    );
+  }
+
+  addZod(prefix: Path, error: z.ZodError): void {
+    for (const issue of error.issues) this.add([...prefix, ...issue.path], issue.message);
+  }
+
+  /** `step "x", steps[2].with.user`: the innermost step id, then the field. */
+  private where(path: Path): string {
+    let stepId: string | undefined;
+    for (let i = 0; i < path.length; i++) {
+      if ((path[i] === 'steps' || path[i] === 'parallel') && typeof path[i + 1] === 'number') {
+        const id = this.source.doc.getIn(path.slice(0, i + 2).concat('id') as unknown[]);
+        if (typeof id === 'string') stepId = id;
+      }
+    }
+    return `${stepId ? `step "${stepId}", ` : ''}${formatPath(path) || '(root)'}`;
+  }
+}
+
+const KIND_SCHEMAS = {
+  action: actionStepSchema,
+  notify: notifyStepSchema,
+  wait: waitStepSchema,
+} as const;
+
+/** Parses one step by the key that names its kind, so errors are specific rather than "no union member matched". */
+function parseStep(raw: unknown, path: Path, problems: Problems): StepDef | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.add(path, 'a step must be a mapping with an id and one of action, notify, wait or parallel');
+    return undefined;
+  }
+  const keys = (['action', 'notify', 'wait', 'parallel'] as const).filter((k) => k in raw);
+  if (keys.length !== 1) {
+    problems.add(
+      path,
+      keys.length
+        ? `a step has one kind, found ${keys.join(' and ')}`
+        : 'a step needs one of action, notify, wait or parallel',
+    );
+    return undefined;
+  }
+  const kind = keys[0]!;
+  if (kind === 'parallel') {
+    const shape = parallelStepSchema.safeParse(raw);
+    const inner = (raw as { parallel?: unknown }).parallel;
+    if (!Array.isArray(inner)) {
+      problems.add([...path, 'parallel'], 'a list of at least two steps');
+      return undefined;
+    }
+    const children = inner.map((child, i) => parseStep(child, [...path, 'parallel', i], problems));
+    if (!shape.success) {
+      problems.addZod(path, shape.error);
+      return undefined;
+    }
+    if (children.some((c) => !c)) return undefined;
+    return { ...shape.data, kind: 'parallel', parallel: children as StepDef[] };
+  }
+  const parsed = KIND_SCHEMAS[kind].safeParse(raw);
+  if (!parsed.success) {
+    problems.addZod(path, parsed.error);
+    return undefined;
+  }
+  return { ...parsed.data, kind } as StepDef;
+}
+
 /** Parses and validates one playbook file's text; throws {@link PlaybookError}. */
 export function parsePlaybook(file: string, text: string): LoadedPlaybook {
   let source: YamlSource;
@@ -28,57 +116,232 @@ export function parsePlaybook(file: string, text: string): LoadedPlaybook {
   } catch (err) {
     throw new PlaybookError([err as YamlError]);
   }
-  const parsed = playbookSchema.safeParse(source.doc.toJS());
-  if (!parsed.success) {
-    throw new PlaybookError(parsed.error.issues.map((issue) => problem(source, issue.path, issue.message)));
+  const problems = new Problems(source);
+  const { steps: rawSteps, ...rest } = (source.doc.toJS() ?? {}) as Record<string, unknown>;
+  const header = playbookSchema.omit({ steps: true }).safeParse(rest);
+  if (!header.success) problems.addZod([], header.error);
+  if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
+    problems.add(['steps'], 'a playbook needs a list of at least one step');
   }
-  const definition = parsed.data;
-  const problems: YamlError[] = [];
-  const seen = new Set<string>();
-  definition.steps.forEach((step, i) => {
+  const steps = (Array.isArray(rawSteps) ? rawSteps : []).map((s, i) => parseStep(s, ['steps', i], problems));
+  if (problems.list.length || !header.success || steps.some((s) => !s)) {
+    throw new PlaybookError(problems.list);
+  }
+  const definition: PlaybookDef = { ...header.data, steps: steps as StepDef[] };
+  checkSemantics(definition, problems);
+  if (problems.list.length) throw new PlaybookError(problems.list);
+  return { file, definition, resolved: resolvePlaybook(definition) };
+}
+
+/** Checks what the schema cannot: actions, arguments, references, ids and reachability. */
+function checkSemantics(definition: PlaybookDef, problems: Problems): void {
+  const seen = new Map<string, Path>();
+  const before: KnownStep[] = [];
+
+  const visit = (step: StepDef, path: Path, earlier: readonly KnownStep[]): KnownStep[] => {
     if (seen.has(step.id))
-      problems.push(problem(source, ['steps', i, 'id'], `duplicate step id "${step.id}"`));
-    seen.add(step.id);
-    if (!isActionName(step.action)) {
-      problems.push(problem(source, ['steps', i, 'action'], `unknown action "${step.action}"`));
+      problems.add(
+        [...path, 'id'],
+        `duplicate step id "${step.id}" (first used at ${formatPath(seen.get(step.id)!)})`,
+      );
+    seen.set(step.id, path);
+    const laterIds = allIds(definition.steps).filter((id) => !earlier.some((k) => k.id === id));
+    const refs = { earlier, later: laterIds, self: step.id };
+
+    if (step.when) {
+      for (const ref of pathsOf(step.when)) {
+        const why = whyMissing(ref, refs);
+        if (why) problems.add([...path, 'when'], `condition ${why}`);
+      }
+      checkReachable(step, definition, path, problems);
     }
-  });
-  if (problems.length) throw new PlaybookError(problems);
-  return { file, definition, resolved: resolve(definition) };
+    switch (step.kind) {
+      case 'action': {
+        if (!isActionName(step.action)) {
+          problems.add(
+            [...path, 'action'],
+            `unknown action "${step.action}" (known: ${Object.keys(ACTION_CATALOG).join(', ')})`,
+          );
+        } else {
+          checkArguments(step.action, step.with, [...path, 'with'], problems);
+        }
+        checkTemplates(step.with, [...path, 'with'], refs, problems);
+        if (step.compensate) {
+          if (!isActionName(step.compensate.action)) {
+            problems.add(
+              [...path, 'compensate', 'action'],
+              `compensate must name an action from the catalog; "${step.compensate.action}" is not one`,
+            );
+          } else {
+            checkArguments(
+              step.compensate.action,
+              step.compensate.with ?? step.with,
+              [...path, 'compensate', 'with'],
+              problems,
+            );
+          }
+          checkTemplates(
+            step.compensate.with ?? {},
+            [...path, 'compensate', 'with'],
+            { ...refs, earlier: [...earlier, { id: step.id }] },
+            problems,
+          );
+        }
+        return [{ id: step.id }];
+      }
+      case 'notify':
+        if (!Object.hasOwn(NOTIFICATION_TEMPLATES, step.notify)) {
+          problems.add(
+            [...path, 'notify'],
+            `unknown notification template "${step.notify}" (known: ${Object.keys(NOTIFICATION_TEMPLATES).join(', ')})`,
+          );
+        }
+        checkTemplates(step.to, [...path, 'to'], refs, problems);
+        checkTemplates(step.with, [...path, 'with'], refs, problems);
+        return [{ id: step.id }];
+      case 'wait':
+        return [{ id: step.id }];
+      case 'parallel': {
+        // Branches of one group run side by side: none may read another's output.
+        const added = step.parallel.flatMap((child, i) => visit(child, [...path, 'parallel', i], earlier));
+        return [...added, { id: step.id }];
+      }
+    }
+  };
+  definition.steps.forEach((step, i) => before.push(...visit(step, ['steps', i], before)));
 }
 
-function problem(source: YamlSource, path: readonly PropertyKey[], message: string): YamlError {
-  const stepIndex = path[0] === 'steps' && typeof path[1] === 'number' ? path[1] : undefined;
-  const stepId =
-    stepIndex !== undefined
-      ? (source.doc.getIn(['steps', stepIndex, 'id']) as string | undefined)
-      : undefined;
-  const step = stepId ? `step "${stepId}", ` : '';
-  const field = formatPath(path) || '(root)';
-  return new YamlError(source.file, lineOf(source, path), `${step}${field}: ${message}`);
+function allIds(steps: readonly StepDef[]): string[] {
+  return steps.flatMap((s) => [s.id, ...(s.kind === 'parallel' ? allIds(s.parallel) : [])]);
 }
 
-function resolve(definition: PlaybookFile): ResolvedPlaybook {
+/** Literal argument values are checked against the action's schema now; templated ones at run time. */
+function checkArguments(action: string, args: Record<string, unknown>, path: Path, problems: Problems): void {
+  const entry = ACTION_CATALOG[action as keyof typeof ACTION_CATALOG];
+  const result = entry.input.safeParse(args);
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const value = issue.path.reduce<unknown>(
+      (node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key],
+      args,
+    );
+    if (typeof value === 'string' && value.includes('{{')) continue;
+    problems.add([...path, ...issue.path], issue.message);
+  }
+}
+
+/**
+ * A step is unreachable when its condition on the alert's type, source or severity can never hold
+ * for an alert this playbook's triggers admit.
+ */
+function checkReachable(step: StepDef, definition: PlaybookDef, path: Path, problems: Problems): void {
+  for (const [field, test] of testsOf(step.when!)) {
+    const wanted = test.equals !== undefined ? [test.equals] : test.in;
+    if (!wanted) continue;
+    if (field === 'alert.type') {
+      const admitted = definition.triggers.flatMap((t) => t.types ?? ['*']);
+      if (!admitted.includes('*') && !wanted.some((w) => admitted.includes(String(w)))) {
+        problems.add(
+          [...path, 'when'],
+          `unreachable step: the triggers admit alert types ${admitted.join(', ')}, never ${wanted.join(', ')}`,
+        );
+      }
+    }
+    if (field === 'alert.source') {
+      const admitted = definition.triggers.map((t) => t.source);
+      if (!admitted.includes('*') && !wanted.some((w) => admitted.includes(String(w)))) {
+        problems.add(
+          [...path, 'when'],
+          `unreachable step: the triggers admit sources ${admitted.join(', ')}, never ${wanted.join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+function resolveStep(step: StepDef): Step {
+  switch (step.kind) {
+    case 'action': {
+      const entry = ACTION_CATALOG[step.action as keyof typeof ACTION_CATALOG];
+      return {
+        kind: 'action',
+        id: step.id,
+        description: step.description,
+        when: step.when,
+        action: step.action,
+        actionDescription: entry.description,
+        mutates: entry.mutates,
+        with: step.with,
+        timeoutSeconds: step.timeoutSeconds ?? entry.timeoutSeconds,
+        maxAttempts: step.maxAttempts ?? entry.maxAttempts,
+        approval: step.approval,
+        compensate: step.compensate
+          ? { action: step.compensate.action, with: step.compensate.with ?? step.with }
+          : undefined,
+        onFailure: step.onFailure,
+      };
+    }
+    case 'notify':
+      return {
+        kind: 'notify',
+        id: step.id,
+        description: step.description,
+        when: step.when,
+        notify: step.notify,
+        to: step.to,
+        locale: step.locale,
+        with: step.with,
+      };
+    case 'wait':
+      return { kind: 'wait', id: step.id, description: step.description, when: step.when, wait: step.wait };
+    case 'parallel':
+      return {
+        kind: 'parallel',
+        id: step.id,
+        description: step.description,
+        when: step.when,
+        parallel: step.parallel.map(resolveStep),
+      };
+  }
+}
+
+/** The pinned form an incident carries: catalog defaults filled in, nothing left to look up. */
+export function resolvePlaybook(definition: PlaybookDef): ResolvedPlaybook {
   return {
     id: definition.id,
     version: definition.version,
     title: definition.title,
     description: definition.description,
-    steps: definition.steps.map((step) => ({ ...step, kind: 'action' as const })),
+    dedupWindow: definition.dedup.window,
+    steps: definition.steps.map(resolveStep),
   };
 }
 
-/** Loads every `*.yaml` / `*.yml` in `dir`; all problems of all files are reported together. */
-export function loadPlaybooks(dir: string): LoadedPlaybook[] {
-  const files = readdirSync(dir)
+/** The playbook files in `dir` (`*.yaml`, `*.yml`), sorted. */
+export function playbookFiles(dir: string): string[] {
+  return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
-    .sort();
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Loads the given files (or every playbook in `dir`); all problems of all files are reported together. */
+export function loadPlaybooks(dirOrFiles: string | readonly string[]): LoadedPlaybook[] {
+  const files = typeof dirOrFiles === 'string' ? playbookFiles(dirOrFiles) : dirOrFiles;
   const loaded: LoadedPlaybook[] = [];
   const problems: YamlError[] = [];
-  for (const name of files) {
-    const file = join(dir, name);
+  for (const file of files) {
+    let text: string;
     try {
-      loaded.push(parsePlaybook(file, readFileSync(file, 'utf8')));
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(
+        new YamlError(file, undefined, `cannot read the file (${(err as NodeJS.ErrnoException).code})`),
+      );
+      continue;
+    }
+    try {
+      loaded.push(parsePlaybook(file, text));
     } catch (err) {
       if (err instanceof PlaybookError) problems.push(...err.problems);
       else throw err;

@@ -21,6 +21,9 @@ import { createReflexWorker } from './worker';
 import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
 import { createIntake } from '../triggers/intake';
 import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
+import { TemplateStore } from '../activities/notification-templates';
+import { createGraphClient } from './graph';
+import { resolveContacts, resolveOrganisation } from './contacts';
 
 export type Mode = 'start' | 'worker' | 'server';
 
@@ -79,6 +82,13 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       throw new ConfigError([`mail.smtpUrl (or SMTP_URL) is required for 'reflex worker'`]);
     }
     const sources = options.demo ? [...config.sources, demoSource(config, dataDir)] : config.sources;
+    const templates = new TemplateStore(
+      config.notifications.templatesDir ?? join(PROJECT_DIR, 'playbooks', 'templates'),
+    );
+    const templateProblems = templates.check();
+    if (templateProblems.length)
+      throw new ConfigError(templateProblems.map((p) => `notification template ${p}`));
+    const contacts = resolveContacts(config.contacts);
 
     mkdirSync(dataDir, { recursive: true });
     const db: Db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
@@ -132,7 +142,12 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowBundle: options.workflowBundle,
-        deps: { audit, email: { mailer, from: config.mail.from } },
+        deps: {
+          audit,
+          email: { mailer, from: config.mail.from },
+          notify: { mailer, from: config.mail.from, templates, timeZone: config.organisation.timeZone },
+          entra: { graph: createGraphClient(config.entra) },
+        },
       });
       const running = worker.run();
       running.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
@@ -154,6 +169,9 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         },
       });
     }
+    // The public URL may depend on the port the server gets, so it is filled in after listen().
+    const organisation = resolveOrganisation(config, '');
+    const server = createServer();
     let app;
     if (mode === 'worker') {
       // A worker serves only /healthz and /readyz, for its orchestrator.
@@ -162,7 +180,8 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       const receive = createIntake({
         sources,
         playbooks: () => playbooks,
-        contacts: config.contacts,
+        contacts,
+        organisation,
         client,
         taskQueue: config.temporal.taskQueue,
         onRejected: (source, reason) => log.warn({ source, reason }, 'webhook refused'),
@@ -179,10 +198,11 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         readiness,
       });
     }
-    const server = createServer(app);
+    server.on('request', app);
     await listen(server, config.server.port, config.server.host);
     const port = (server.address() as { port: number }).port;
     const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+    organisation.publicUrl = config.server.publicUrl ?? url;
     cleanup.push(() => closeServer(server));
 
     return {
@@ -213,6 +233,8 @@ export function demoSource(config: ReflexConfig, dataDir = resolve(config.dataDi
     name: 'demo',
     format: 'generic',
     auth: { scheme: 'standard-webhooks', secrets: [readFileSync(file, 'utf8').trim()] },
+    // The demo shows an incident end to end without touching any real account.
+    drill: true,
   };
 }
 

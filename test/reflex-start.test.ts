@@ -76,16 +76,25 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   expect(first.output()).toContain(`Demo mailbox:  ${url}/mailbox`);
   expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);
 
-  const incident = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
-    workflow: { status: string };
-    timeline: Array<{ kind: string }>;
-  };
-  expect(incident.workflow.status).toBe('COMPLETED');
-  expect(incident.timeline.map((e) => e.kind)).toContain('step.succeeded');
+  const incident = await waitFor('containment', async () => {
+    const body = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
+      workflow: { status: string };
+      state: { status: string; drill: boolean };
+      timeline: Array<{ kind: string }>;
+    };
+    return body.state.status === 'contained' && body.timeline.some((e) => e.kind === 'incident.contained')
+      ? body
+      : undefined;
+  });
+  expect(incident.workflow.status).toBe('RUNNING'); // contained, waiting for a responder to close it
+  expect(incident.state.drill).toBe(true); // the demo is a drill
+  expect(incident.timeline.map((e) => e.kind)).toEqual(
+    expect.arrayContaining(['drill.started', 'step.succeeded']),
+  );
 
   // The mailbox page lists the e-mail, and its page links back to Reflex.
   const mailbox = await (await fetch(`${url}/mailbox`)).text();
-  expect(mailbox).toContain('Risky sign-in: impossible travel');
+  expect(mailbox).toContain('[DRILL]');
   // The workflow is visible through the Temporal Web UI's own API.
   const ui = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${incidentId}`);
   expect(ui.status).toBe(200);
@@ -101,10 +110,10 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   await waitFor('readiness after restart', () => ready(url));
   expect(existsSync(`/proc/${devServerPid}`)).toBe(false);
   const again = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as typeof incident;
-  expect(again.workflow.status).toBe('COMPLETED');
+  expect(again.workflow.status).toBe('RUNNING');
   expect(again.timeline).toEqual(incident.timeline);
   // The mailbox kept its messages too.
-  expect(await (await fetch(`${url}/mailbox`)).text()).toContain('Risky sign-in: impossible travel');
+  expect(await (await fetch(`${url}/mailbox`)).text()).toContain('[DRILL]');
 
   // 4. SIGTERM: graceful stop, exit 0, and the dev server child is gone.
   const secondDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));

@@ -3,6 +3,7 @@
 // incident is readable over HTTP.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { incidentIdFor } from '../triggers/routing';
+import { resolveIncidentUpdate } from '../workflows/messages';
 import { alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
 
 let reflex: TestReflex;
@@ -19,7 +20,8 @@ async function waitForIncident(id: string, status: string) {
   for (;;) {
     const response = await fetch(`${reflex.url}/api/incidents/${id}`);
     const body = (await response.json()) as { state?: { status: string }; timeline: Array<{ kind: string }> };
-    if (body.state?.status === status && body.timeline.some((e) => e.kind === 'incident.closed')) return body;
+    if (body.state?.status === status && body.timeline.some((e) => e.kind === `incident.${status}`))
+      return body;
     if (Date.now() > deadline)
       throw new Error(`incident ${id} never reached ${status}: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -45,15 +47,27 @@ test('a signed webhook opens an incident, e-mails on-call and records the audit 
   expect(mail.text).toContain('anna@museum.example');
   expect(mail.messageId).toBe(`<${id}.tell-on-call@reflex.local>`);
 
-  const incident = await waitForIncident(id, 'completed');
+  const incident = await waitForIncident(id, 'contained');
   expect(incident.timeline.map((e) => e.kind)).toEqual([
     'alert.received',
     'incident.started',
     'step.started',
     'step.succeeded',
-    'incident.closed',
+    'incident.contained',
   ]);
-  expect(await reflex.audit.verify(id)).toMatchObject({ ok: true, events: 5 });
+
+  // A responder closes it; the record is complete and its chain verifies.
+  const closed = await reflex.client.workflow
+    .getHandle(id)
+    .executeUpdate(resolveIncidentUpdate, { args: [{ as: 'contained', by: 'oncall@museum.example' }] });
+  expect(closed).toMatchObject({
+    status: 'resolved',
+    resolution: { by: 'oncall@museum.example', as: 'contained' },
+  });
+  await reflex.client.workflow.getHandle(id).result();
+  const events = await reflex.audit.events(id);
+  expect(events.map((e) => e.kind).at(-1)).toBe('incident.closed');
+  expect(await reflex.audit.verify(id)).toMatchObject({ ok: true, events: 6 });
 });
 
 test('the same delivery twice makes one incident and says it was deduplicated', async () => {

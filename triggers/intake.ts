@@ -4,7 +4,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { ZodError } from 'zod';
 import type { SourceConfig } from '../server/config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
-import type { Contacts, IncidentInput } from '../workflows/types';
+import type { Contacts, IncidentInput, Organisation } from '../workflows/types';
+import { attachAlertUpdate } from '../workflows/messages';
 import { ADAPTERS } from './adapters';
 import { AuthError, verifyDelivery } from './auth';
 import { incidentIdFor, route } from './routing';
@@ -39,6 +40,7 @@ export interface IntakeDeps {
   sources: readonly SourceConfig[];
   playbooks: () => readonly LoadedPlaybook[];
   contacts: Contacts;
+  organisation: Organisation;
   client: Client;
   taskQueue: string;
   /** Called for deliveries refused for their credentials; must not throw. */
@@ -51,6 +53,8 @@ export interface IncidentRef {
   incidentId: string;
   playbook: string;
   deduplicated: boolean;
+  /** For a duplicate: whether it was joined onto the running incident's timeline. */
+  joined?: boolean;
 }
 
 export interface IntakeResult {
@@ -94,7 +98,9 @@ export function createIntake(deps: IntakeDeps) {
       return { deduplicated: false, incidents: [], routed: false };
     }
     const incidents = await Promise.all(
-      matches.map((playbook) => startIncident(deps, playbook, alert, delivery.drill ?? false)),
+      matches.map((playbook) =>
+        startIncident(deps, playbook, alert, source.drill || (delivery.drill ?? false)),
+      ),
     );
     return {
       incidentId: incidents[0]!.incidentId,
@@ -107,7 +113,7 @@ export function createIntake(deps: IntakeDeps) {
 
 /** Starts the playbook's workflow for `alert`; a running incident with the same id is reported as a duplicate. */
 export async function startIncident(
-  deps: Pick<IntakeDeps, 'client' | 'taskQueue' | 'contacts'>,
+  deps: Pick<IntakeDeps, 'client' | 'taskQueue' | 'contacts' | 'organisation'>,
   playbook: LoadedPlaybook,
   alert: Alert,
   drill: boolean,
@@ -118,6 +124,7 @@ export async function startIncident(
     playbook: playbook.resolved,
     alert,
     contacts: deps.contacts,
+    organisation: deps.organisation,
     drill,
   };
   try {
@@ -135,7 +142,12 @@ export async function startIncident(
     return { incidentId, playbook: playbook.resolved.id, deduplicated: false };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { incidentId, playbook: playbook.resolved.id, deduplicated: true };
+      return {
+        incidentId,
+        playbook: playbook.resolved.id,
+        deduplicated: true,
+        joined: await join(deps.client, incidentId, alert),
+      };
     }
     // Anything else means the alert is not durably recorded: the sender must retry (503), never a 2xx.
     throw new TemporalUnavailableError(err);
@@ -143,3 +155,16 @@ export async function startIncident(
 }
 
 export { AuthError, ZodError };
+
+/** Puts a repeat alert on the running incident's timeline. A closed incident refuses it (false). */
+async function join(client: Client, incidentId: string, alert: Alert): Promise<boolean> {
+  try {
+    await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      client.workflow.getHandle(incidentId).executeUpdate(attachAlertUpdate, { args: [alert] }),
+    );
+    return true;
+  } catch {
+    // The start already answered for this alert; the join is best effort (issue 4 adds windows).
+    return false;
+  }
+}

@@ -11,13 +11,22 @@ export class AuditTrail {
 
   /**
    * @param chainId the incident id: every incident has its own hash chain
-   * @param runId the workflow run id, so event ids stay unique across continue-as-new
+   * @param runId the workflow run id: with it, ids stay unique even when a workflow id is reused
+   * @param startSeq numbering carried over from the previous run (continue-as-new)
    */
   constructor(
     private readonly chainId: string,
     private readonly runId: string,
     private readonly record: RecordEvents,
-  ) {}
+    startSeq = 0,
+  ) {
+    this.seq = startSeq;
+  }
+
+  /** How many events this trail has numbered (carried across continue-as-new). */
+  get sequence(): number {
+    return this.seq;
+  }
 
   /** Adds an event; it is written in the background, in order. */
   add(kind: string, actor: string, content: Record<string, unknown>): void {

@@ -1,5 +1,42 @@
-// Queries, signals and updates of the incident workflow, defined once and shared with clients.
-import { defineQuery } from '@temporalio/workflow';
+// Queries and updates of the incident workflow, defined once and shared with the HTTP server.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Alert } from '../triggers/alert';
 import type { IncidentState } from './types';
 
 export const incidentStateQuery = defineQuery<IncidentState>('incidentState');
+
+export interface DecideApprovalInput {
+  stepId: string;
+  /** The approver's address, as the approval link was issued to. */
+  approver: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  ip?: string;
+  userAgent?: string;
+}
+export interface DecideApprovalResult {
+  /** The step's approval outcome so far: pending until quorum or a rejection. */
+  outcome: 'pending' | 'approved' | 'rejected';
+  approvals: number;
+  quorum: number;
+}
+/** An approver's decision on a step waiting for approval. */
+export const decideApprovalUpdate = defineUpdate<DecideApprovalResult, [DecideApprovalInput]>(
+  'decideApproval',
+);
+
+/** Joins a repeat alert (from de-duplication) onto the running incident. */
+export const attachAlertUpdate = defineUpdate<{ alertCount: number }, [Alert]>('attachAlert');
+
+export interface CloseInput {
+  by: string;
+  note?: string;
+}
+/** Stops the incident: in-flight steps are cancelled and completed ones compensated in reverse. */
+export const abortIncidentUpdate = defineUpdate<IncidentState, [CloseInput]>('abortIncident');
+
+/** Closes the incident as contained, or as a false positive (which compensates completed steps). */
+export const resolveIncidentUpdate = defineUpdate<
+  IncidentState,
+  [CloseInput & { as: 'contained' | 'false-positive' }]
+>('resolveIncident');

@@ -1,9 +1,27 @@
-// The interpreter: one workflow runs any pinned playbook, step by step, and keeps its state queryable.
-import { proxyActivities, setHandler, workflowInfo, ApplicationFailure } from '@temporalio/workflow';
+// The interpreter: one workflow runs any pinned playbook, then waits for a responder to close the
+// incident. Its state is queryable; repeat alerts, approvals, aborts and resolutions arrive as Updates.
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
-import { AuditTrail } from './audit-trail';
-import { incidentStateQuery } from './messages';
-import { runStep, type StepContext } from './step';
+import { applyDecision, validateDecision } from './approval';
+import { compensate } from './compensation';
+import { Incident, type CloseRequest } from './incident';
+import {
+  abortIncidentUpdate,
+  attachAlertUpdate,
+  decideApprovalUpdate,
+  incidentStateQuery,
+  resolveIncidentUpdate,
+} from './messages';
+import { runSteps } from './steps';
 import type { IncidentInput, IncidentState } from './types';
 
 const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({
@@ -13,60 +31,130 @@ const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({
 });
 
 export async function runPlaybook(input: IncidentInput): Promise<IncidentState> {
-  const { incidentId, playbook, alert, drill } = input;
-  const state: IncidentState = {
-    incidentId,
-    status: 'running',
-    drill,
-    playbook: { id: playbook.id, version: playbook.version, title: playbook.title },
-    startedAt: new Date().toISOString(),
-    alerts: [alert],
-    steps: playbook.steps.map((s) => ({
-      id: s.id,
-      action: s.action,
-      description: s.description,
-      status: 'pending',
-    })),
-  };
-  setHandler(incidentStateQuery, () => state);
+  const incident = new Incident(input, recordAudit);
+  const { state, audit } = incident;
+  registerHandlers(incident);
 
-  const audit = new AuditTrail(incidentId, workflowInfo().runId, recordAudit);
-  if (drill) audit.add('drill.started', 'reflex', { note: 'DRILL: actions take their dry-run path' });
-  audit.add('alert.received', `source:${alert.source}`, {
-    externalId: alert.externalId,
-    type: alert.type,
-    title: alert.title,
-    severity: alert.severity,
-    occurredAt: alert.occurredAt,
-    auth: 'verified',
-  });
-  audit.add('incident.started', 'reflex', {
-    playbook: state.playbook,
-    description: playbook.description,
-  });
+  if (!input.carried) {
+    if (input.drill) audit.add('drill.started', 'reflex', { note: 'DRILL: actions take their dry-run path' });
+    const { alert, playbook } = input;
+    audit.add('alert.received', `source:${alert.source}`, {
+      externalId: alert.externalId,
+      type: alert.type,
+      title: alert.title,
+      severity: alert.severity,
+      occurredAt: alert.occurredAt,
+      entities: alert.entities,
+      auth: 'verified',
+    });
+    audit.add('incident.started', 'reflex', { playbook: state.playbook, description: playbook.description });
 
-  const context: StepContext = {
-    incident: { id: incidentId, drill },
-    alert,
-    entities: alert.entities,
-    contacts: input.contacts,
-    steps: {},
-  };
-  for (const [index, step] of playbook.steps.entries()) {
-    const record = state.steps[index]!;
-    const ok = await runStep(step, record, context, audit);
-    if (!ok) {
-      state.status = 'failed';
-      break;
+    incident.stepsScope = new CancellationScope();
+    let result: 'next' | 'abort';
+    try {
+      result = await incident.stepsScope.run(() => runSteps(playbook.steps, incident));
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      result = 'abort'; // an abort or false-positive Update cancelled the steps
+    }
+    if (result === 'abort' && !incident.closeRequest) {
+      incident.closeRequest = { as: 'aborted', by: 'reflex', note: 'the playbook aborted' };
+    }
+    if (!incident.closeRequest) {
+      state.status = 'contained';
+      state.containedAt = new Date().toISOString();
+      audit.add('incident.contained', 'reflex', {
+        steps: state.steps.map((s) => ({ id: s.id, status: s.status })),
+      });
     }
   }
-  if (state.status === 'running') state.status = 'completed';
-  audit.add('incident.closed', 'reflex', { status: state.status });
-  if (drill) audit.add('drill.finished', 'reflex', {});
-  await audit.drain();
-  if (state.status === 'failed') {
-    // The state (with each step's error) stays queryable on the closed workflow.
-    throw ApplicationFailure.nonRetryable(`incident ${incidentId}: a step failed`, 'IncidentFailed');
+
+  // Contained: wait for a responder to confirm or to call it a false positive.
+  while (!incident.closeRequest) {
+    await condition(() => incident.closeRequest !== undefined || workflowInfo().continueAsNewSuggested);
+    if (!incident.closeRequest) {
+      // A long-lived incident (an alert storm) stays under Temporal's history limits.
+      await condition(allHandlersFinished);
+      await audit.drain();
+      await continueAsNew<typeof runPlaybook>({ ...input, carried: incident.carry() });
+    }
   }
+  await close(incident, incident.closeRequest);
+  await condition(allHandlersFinished);
+  await audit.drain();
   return state;
+}
+
+async function close(incident: Incident, request: CloseRequest): Promise<void> {
+  const { state, audit } = incident;
+  if (request.as !== 'contained') {
+    await CancellationScope.nonCancellable(() => compensate(incident, request.as));
+  }
+  state.status = request.as === 'contained' ? 'resolved' : request.as;
+  state.closedAt = new Date().toISOString();
+  state.resolution = { by: request.by, at: state.closedAt, as: request.as, note: request.note };
+  audit.add('incident.closed', request.by, { status: state.status, note: request.note });
+  if (state.drill) audit.add('drill.finished', 'reflex', {});
+}
+
+function registerHandlers(incident: Incident): void {
+  const { state } = incident;
+  setHandler(incidentStateQuery, () => state);
+
+  setHandler(decideApprovalUpdate, (input) => applyDecision(incident, input), {
+    validator: (input) => validateDecision(incident, input),
+  });
+
+  setHandler(
+    attachAlertUpdate,
+    (alert) => {
+      incident.attach(alert);
+      incident.audit.add('alert.joined', `source:${alert.source}`, {
+        externalId: alert.externalId,
+        title: alert.title,
+        severity: alert.severity,
+        alertCount: state.alertCount,
+      });
+      return { alertCount: state.alertCount };
+    },
+    {
+      validator: (_alert) => {
+        if (incident.closed || incident.closeRequest) throw new Error('the incident is closed');
+      },
+    },
+  );
+
+  const requestClose = async (request: CloseRequest): Promise<IncidentState> => {
+    incident.closeRequest = request;
+    incident.stepsScope?.cancel();
+    await condition(() => incident.closed);
+    return state;
+  };
+
+  setHandler(
+    abortIncidentUpdate,
+    (input) => requestClose({ as: 'aborted', by: input.by, note: input.note }),
+    {
+      validator: (_input) => {
+        if (incident.closed || incident.closeRequest)
+          throw new Error('the incident is already closed or closing');
+      },
+    },
+  );
+
+  setHandler(
+    resolveIncidentUpdate,
+    (input) => requestClose({ as: input.as, by: input.by, note: input.note }),
+    {
+      validator: (input) => {
+        if (incident.closed || incident.closeRequest)
+          throw new Error('the incident is already closed or closing');
+        if (input.as === 'contained' && state.status !== 'contained') {
+          throw new Error(
+            'the playbook is still running: it can be aborted or marked a false positive, not resolved',
+          );
+        }
+      },
+    },
+  );
 }

@@ -3,9 +3,9 @@
 // `to: "{{contacts.onCall}}"` stays a list.
 import Mustache from 'mustache';
 
-const WHOLE_TAG = /^\{\{\{?\s*([\w.]+)\s*\}?\}\}$/;
+const WHOLE_TAG = /^\{\{\{?\s*([\w.-]+)\s*\}?\}\}$/;
 
-/** Looks up `a.b.c` in `context`; `undefined` when any part is missing. */
+/** Looks up `a.b.0.c` in `context`; `undefined` when any part is missing. */
 export function lookup(context: unknown, path: string): unknown {
   let value: unknown = context;
   for (const part of path.split('.')) {
@@ -28,4 +28,23 @@ export function render(value: unknown, context: Record<string, unknown>): unknow
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, context)]));
   }
   return value;
+}
+
+/** Every `{{path}}` a value's strings refer to (sections and inverted sections included). */
+export function templatePaths(value: unknown): string[] {
+  if (typeof value === 'string') {
+    const names: string[] = [];
+    const walk = (tokens: unknown[]): void => {
+      for (const token of tokens as Array<[string, string, number, number, unknown[]?]>) {
+        if (token[0] === 'name' || token[0] === '&' || token[0] === '#' || token[0] === '^')
+          names.push(token[1]);
+        if (token[4]) walk(token[4]);
+      }
+    };
+    walk(Mustache.parse(value));
+    return names;
+  }
+  if (Array.isArray(value)) return value.flatMap(templatePaths);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(templatePaths);
+  return [];
 }

@@ -1,22 +1,60 @@
 // Types shared by the interpreter workflow and the code that starts and reads it. Pure data only.
 import type { Alert } from '../triggers/alert';
+import type { Condition } from './conditions';
 
-/** An action step, fully resolved at load time (its `with` may still hold `{{templates}}`). */
-export interface ActionStep {
-  id: string;
-  kind: 'action';
-  /** A name from the action catalog, e.g. `notify.email`. */
-  action: string;
-  /** Plain-language purpose, shown on timelines. */
-  description: string;
-  with: Record<string, unknown>;
-  /** Activity timeout in seconds. */
-  timeoutSeconds: number;
-  /** Attempts before the step fails. */
-  maxAttempts: number;
+export type Outcome = 'proceed' | 'skip' | 'abort';
+
+export interface ApprovalPolicy {
+  approvers: string[];
+  quorum: number;
+  timeout: string;
+  escalation: Array<{ after: string; approvers: string[] }>;
+  remindEvery?: string;
+  onTimeout: Outcome | { when: Condition; then: Outcome; otherwise: Outcome };
 }
 
-export type Step = ActionStep;
+interface StepCommon {
+  id: string;
+  description: string;
+  when?: Condition;
+}
+
+export interface ActionStep extends StepCommon {
+  kind: 'action';
+  /** A name from the action catalog, e.g. `entra.disableAccount`. */
+  action: string;
+  /** The catalog's plain-language line for the action. */
+  actionDescription: string;
+  /** Whether the action changes anything (drills take its dry-run path). */
+  mutates: boolean;
+  with: Record<string, unknown>;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  approval: 'none' | ApprovalPolicy;
+  compensate?: { action: string; with: Record<string, unknown> };
+  onFailure: 'continue' | 'abort';
+}
+
+export interface NotifyStep extends StepCommon {
+  kind: 'notify';
+  /** Template name, e.g. `dpo-art33`. */
+  notify: string;
+  to: string | string[];
+  locale: 'en' | 'nl';
+  with: Record<string, unknown>;
+}
+
+export interface WaitStep extends StepCommon {
+  kind: 'wait';
+  wait: string;
+}
+
+export interface ParallelStep extends StepCommon {
+  kind: 'parallel';
+  parallel: Step[];
+}
+
+export type Step = ActionStep | NotifyStep | WaitStep | ParallelStep;
 
 /** The playbook an incident runs, pinned at start: later edits never change a running incident. */
 export interface ResolvedPlaybook {
@@ -24,12 +62,26 @@ export interface ResolvedPlaybook {
   version: number;
   title: string;
   description: string;
+  /** How long after opening the incident takes in repeat alerts. */
+  dedupWindow: string;
   steps: Step[];
 }
 
 export interface Contacts {
   onCall: string[];
   dpo: string;
+  ncsc?: string;
+  owner?: string;
+  /** Approver groups by name, expanded to addresses; always has `on-call` and `dpo`. */
+  groups: Record<string, string[]>;
+  /** Who receives notifications and approval requests during a drill. */
+  drillRecipients: string[];
+}
+
+export interface Organisation {
+  name: string;
+  /** Where people reach Reflex, for links in e-mails. */
+  publicUrl: string;
 }
 
 export interface IncidentInput {
@@ -37,24 +89,58 @@ export interface IncidentInput {
   playbook: ResolvedPlaybook;
   alert: Alert;
   contacts: Contacts;
+  organisation: Organisation;
   /** A drill: actions take their dry-run path and the timeline is marked DRILL. */
   drill: boolean;
+  /** Set by continue-as-new: the state carried over from the previous run. */
+  carried?: CarriedState;
 }
 
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type StepStatus =
+  | 'pending'
+  | 'awaiting-approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'rejected'
+  | 'compensated';
+
+export interface Decision {
+  approver: string;
+  decision: 'approve' | 'reject';
+  at: string;
+  ip?: string;
+  userAgent?: string;
+  comment?: string;
+}
+
+export interface ApprovalState {
+  /** Addresses that may decide now (grows with escalation). */
+  allowed: string[];
+  quorum: number;
+  deadline: string;
+  decisions: Decision[];
+  escalations: number;
+  outcome?: 'approved' | 'rejected' | 'timed-out';
+}
 
 export interface StepRecord {
   id: string;
-  action: string;
+  kind: Step['kind'];
   description: string;
+  action?: string;
   status: StepStatus;
   startedAt?: string;
   finishedAt?: string;
   output?: unknown;
   error?: string;
+  approval?: ApprovalState;
+  /** Why a step was skipped. */
+  reason?: string;
 }
 
-export type IncidentStatus = 'running' | 'completed' | 'failed';
+export type IncidentStatus = 'running' | 'contained' | 'resolved' | 'false-positive' | 'aborted';
 
 /** What the `incidentState` query returns. */
 export interface IncidentState {
@@ -63,8 +149,21 @@ export interface IncidentState {
   drill: boolean;
   playbook: { id: string; version: number; title: string };
   startedAt: string;
+  /** When every step had finished (time to full containment). */
+  containedAt?: string;
+  closedAt?: string;
+  /** The first alert and the most recent joined ones (at most 50 kept). */
   alerts: Alert[];
+  alertCount: number;
   steps: StepRecord[];
+  resolution?: { by: string; at: string; as: 'contained' | 'false-positive' | 'aborted'; note?: string };
+}
+
+/** What continue-as-new carries into the next run. */
+export interface CarriedState {
+  state: IncidentState;
+  compensations: Array<{ stepId: string; action: string; args: Record<string, unknown> }>;
+  auditSeq: number;
 }
 
 /** An audit event as the workflow hands it to the audit store. */

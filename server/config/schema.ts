@@ -23,6 +23,8 @@ export const sourceSchema = z.object({
   /** Which format adapter turns the body into an Alert. */
   format: z.enum(['generic']).default('generic'),
   auth: sourceAuthSchema,
+  /** Every alert from this source runs as a drill: dry-run actions, DRILL timelines. @default false */
+  drill: z.boolean().default(false),
 });
 
 export const configSchema = z.object({
@@ -73,10 +75,42 @@ export const configSchema = z.object({
       demoMailbox: z.object({ smtpPort: z.number().int().min(0).max(65535).default(2525) }).prefault({}),
     })
     .prefault({}),
+  organisation: z
+    .object({
+      /** Shown in every message and report. */
+      name: z.string().min(1).default('Your organisation'),
+      /** IANA time zone for times in messages. @default Europe/Amsterdam */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not an IANA time zone (e.g. Europe/Amsterdam)')
+        .default('Europe/Amsterdam'),
+    })
+    .prefault({}),
   contacts: z
     .object({
       onCall: z.array(z.email()).min(1).default(['oncall@example.org']),
       dpo: z.email().default('dpo@example.org'),
+      /** The NCSC contact (or your sector CERT) that receives incident reports. */
+      ncsc: z.email().optional(),
+      /** Owner of applications and secrets, told when a secret is rotated. */
+      owner: z.email().optional(),
+      /** Approver groups by name; `on-call` and `dpo` always exist. */
+      groups: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), z.array(z.email()).min(1)).default({}),
+      /** Who gets notifications and approval requests during drills. @default onCall */
+      drillRecipients: z.array(z.email()).min(1).optional(),
+    })
+    .prefault({}),
+  notifications: z
+    .object({
+      /** Folder of notification templates (<name>.<en|nl>.txt and .html). @default the shipped ones */
+      templatesDir: z.string().optional(),
     })
     .prefault({}),
   entra: z
@@ -87,6 +121,15 @@ export const configSchema = z.object({
       authorityHost: z.url().optional(),
       graphBaseUrl: z.url().optional(),
     })
+    .refine(
+      (e) =>
+        [e.tenantId, e.clientId, e.clientSecret].every(Boolean) ||
+        ![e.tenantId, e.clientId, e.clientSecret].some(Boolean),
+      {
+        message:
+          'Entra ID needs all of tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET), or none of them',
+      },
+    )
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
 });

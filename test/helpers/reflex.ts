@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
-import { configSchema, type SourceConfig } from '../../server/config/schema';
+import type { z } from 'zod';
+import { configSchema, type sourceSchema } from '../../server/config/schema';
 import { createLogger } from '../../server/logger';
 import { runReflex, type Reflex } from '../../server/main';
 
@@ -14,7 +15,7 @@ export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0wMDE=';
 export const ROTATED_SECRET = 'whsec_cm90YXRlZC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0y';
 export const BEARER_SECRET = 'bearer-test-token-0123456789abcdef';
 
-export const TEST_SOURCES: SourceConfig[] = [
+export const TEST_SOURCES: z.input<typeof sourceSchema>[] = [
   {
     name: 'siem',
     format: 'generic',

@@ -1,0 +1,76 @@
+// Notification templates: files an organisation can edit (playbooks/templates/<name>.<locale>.txt and
+// .html), rendered with mustache. The first line of the text file is `Subject: …`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Mustache from 'mustache';
+
+/** The templates a notify step may name, with what each is for. */
+export const NOTIFICATION_TEMPLATES = {
+  'on-call': 'Tell on-call what happened and what Reflex did',
+  'dpo-art33': 'A GDPR Art. 33 draft for the data-protection officer, with the 72-hour deadline',
+  ncsc: 'An incident report with the fields of the NCSC-NL form',
+  owner: 'Tell the owner of an application or secret what happened',
+  'manual-steps': 'Plain-language steps for the humans to take',
+  'approval-request': 'Ask an approver to approve or reject a step',
+} as const;
+
+export type TemplateName = keyof typeof NOTIFICATION_TEMPLATES;
+export const LOCALES = ['en', 'nl'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export class TemplateStore {
+  private readonly cache = new Map<string, { subject: string; text: string; html: string }>();
+
+  constructor(private readonly dir: string) {}
+
+  private load(name: string, locale: Locale) {
+    const key = `${name}.${locale}`;
+    let files = this.cache.get(key);
+    if (!files) {
+      const raw = readFileSync(join(this.dir, `${key}.txt`), 'utf8');
+      const [first, ...rest] = raw.split('\n');
+      if (!first?.startsWith('Subject:')) throw new Error(`${key}.txt must start with a "Subject:" line`);
+      files = {
+        subject: first.slice('Subject:'.length).trim(),
+        text: rest.join('\n').replace(/^\n/, ''),
+        html: readFileSync(join(this.dir, `${key}.html`), 'utf8'),
+      };
+      this.cache.set(key, files);
+    }
+    return files;
+  }
+
+  /** Renders a template; text and subject are not HTML-escaped, the HTML version is. */
+  render(name: string, locale: Locale, view: Record<string, unknown>): RenderedMessage {
+    const files = this.load(name, locale);
+    const plain = { escape: (s: string) => s };
+    return {
+      subject: Mustache.render(files.subject, view, {}, plain).replace(/\s+/g, ' ').trim(),
+      text: Mustache.render(files.text, view, {}, plain),
+      html: Mustache.render(files.html, view),
+    };
+  }
+
+  /** Every template × locale pair that exists and parses, for tests and `reflex playbooks validate`. */
+  check(): string[] {
+    const problems: string[] = [];
+    for (const name of Object.keys(NOTIFICATION_TEMPLATES)) {
+      for (const locale of LOCALES) {
+        try {
+          const files = this.load(name, locale);
+          Mustache.parse(files.text);
+          Mustache.parse(files.html);
+        } catch (err) {
+          problems.push(`${name}.${locale}: ${(err as Error).message}`);
+        }
+      }
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,152 @@
+// notify.send: renders a notification template (DPO, NCSC, on-call, owner, manual steps, approval
+// request) in English or Dutch and sends it. Times are written out in the organisation's time zone.
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import type { Transporter } from 'nodemailer';
+import { LOCALES, type Locale, type TemplateStore } from './notification-templates';
+import { messageIdFor } from './notify-email';
+import type { ActionInput } from './types';
+import type { IncidentState } from '../workflows/types';
+
+export const sendArgsSchema = z.object({
+  template: z.string().min(1),
+  locale: z.enum(LOCALES),
+  to: z.array(z.email()).min(1),
+  vars: z.record(z.string(), z.unknown()),
+});
+
+export interface NotifyDeps {
+  mailer: Pick<Transporter, 'sendMail'>;
+  from: string;
+  templates: TemplateStore;
+  /** IANA time zone for times in messages. @default Europe/Amsterdam */
+  timeZone?: string;
+}
+
+const GDPR_DEADLINE_MS = 72 * 3_600_000;
+
+export function formatTime(iso: string | undefined, locale: Locale, timeZone: string): string {
+  if (!iso) return '';
+  const text = new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone,
+  }).format(new Date(iso));
+  return `${text} (${timeZone})`;
+}
+
+const OUTCOME_TEXT: Record<Locale, Record<string, string>> = {
+  en: {
+    proceed: 'Reflex goes ahead with it',
+    skip: 'Reflex does not do it',
+    abort: 'Reflex stops the response and undoes what it did',
+  },
+  nl: {
+    proceed: 'Reflex voert het toch uit',
+    skip: 'Reflex voert het niet uit',
+    abort: 'Reflex stopt de afhandeling en draait terug wat al gedaan is',
+  },
+};
+
+const STATUS_TEXT: Record<Locale, Record<string, string>> = {
+  en: {
+    running: 'ongoing, containment in progress',
+    contained: 'contained',
+    resolved: 'resolved',
+    'false-positive': 'false positive',
+    aborted: 'aborted',
+  },
+  nl: {
+    running: 'lopend, indamming bezig',
+    contained: 'ingedamd',
+    resolved: 'afgehandeld',
+    'false-positive': 'loos alarm',
+    aborted: 'afgebroken',
+  },
+};
+
+/** What the templates see: the workflow's variables plus times, deadlines and lists written out. */
+export function buildView(
+  vars: Record<string, unknown>,
+  locale: Locale,
+  timeZone: string,
+): Record<string, unknown> {
+  const fmt = (iso: string | undefined) => formatTime(iso, locale, timeZone);
+  const incident = vars.incident as { startedAt: string; drill: boolean };
+  const alert = vars.alert as { occurredAt: string };
+  const state = vars.state as IncidentState | undefined;
+  const steps = state?.steps ?? [];
+  const approval = vars.approval as { deadline?: string; onTimeout?: string; kind?: string } | undefined;
+  return {
+    ...vars,
+    drill: incident.drill,
+    when: { occurredAt: fmt(alert.occurredAt) },
+    gdpr: {
+      awareAt: fmt(incident.startedAt),
+      deadline: fmt(new Date(Date.parse(incident.startedAt) + GDPR_DEADLINE_MS).toISOString()),
+    },
+    statusText: STATUS_TEXT[locale][state?.status ?? 'running'],
+    measuresTaken: steps
+      .filter((s) => s.kind === 'action' && s.status === 'succeeded')
+      .map((s) => ({ description: s.description, at: fmt(s.finishedAt) })),
+    measuresPending: steps
+      .filter((s) => s.kind === 'action' && ['pending', 'awaiting-approval', 'running'].includes(s.status))
+      .map((s) => ({ description: s.description })),
+    timeline: steps
+      .filter((s) => s.kind !== 'parallel' && s.startedAt)
+      .map((s) => ({ at: fmt(s.finishedAt ?? s.startedAt), description: s.description, status: s.status })),
+    approval: approval && {
+      ...approval,
+      deadlineText: fmt(approval.deadline),
+      onTimeoutText: OUTCOME_TEXT[locale][approval.onTimeout ?? 'skip'],
+      isEscalation: approval.kind === 'escalation',
+      isReminder: approval.kind === 'reminder',
+    },
+  };
+}
+
+export function createNotifyActivities({
+  mailer,
+  from,
+  templates,
+  timeZone = 'Europe/Amsterdam',
+}: NotifyDeps) {
+  return {
+    async 'notify.send'(
+      input: ActionInput,
+    ): Promise<{ messageId: string; to: string[]; template: string; subject: string }> {
+      const parsed = sendArgsSchema.safeParse(input.args);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          `notification arguments: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          'InvalidArguments',
+        );
+      }
+      const { template, locale, to, vars } = parsed.data;
+      let message;
+      try {
+        message = templates.render(template, locale, buildView(vars, locale, timeZone));
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(
+          `template ${template}.${locale}: ${(err as Error).message}`,
+          'TemplateError',
+        );
+      }
+      const messageId = messageIdFor(input.incidentId, input.stepId);
+      await mailer.sendMail({
+        from,
+        to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        messageId,
+        headers: {
+          'X-Reflex-Incident': input.incidentId,
+          'X-Reflex-Step': input.stepId,
+          'X-Reflex-Template': template,
+        },
+      });
+      return { messageId, to, template, subject: message.subject };
+    },
+  };
+}

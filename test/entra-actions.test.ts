@@ -1,0 +1,172 @@
+// Entra ID actions through the real @azure/identity and Graph client libraries, against a local HTTPS
+// fake of the token authority and Graph, including every fault class.
+import { ApplicationFailure } from '@temporalio/common';
+import { createGraphClient } from '../server/graph';
+import { createEntraActivities } from '../activities/entra';
+import { retryAfterSeconds } from '../activities/graph-errors';
+import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
+
+let fake: EntraFake;
+let actions: ReturnType<typeof createEntraActivities>;
+
+beforeAll(async () => {
+  fake = await new EntraFake().start();
+  const graph = createGraphClient({
+    tenantId: TENANT,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    authorityHost: fake.url,
+    graphBaseUrl: fake.url,
+  });
+  actions = createEntraActivities({ graph });
+});
+afterAll(async () => {
+  await fake.stop();
+});
+
+const input = (user: string, drill = false) => ({
+  incidentId: 'inc-1',
+  stepId: 'step-1',
+  drill,
+  args: { user },
+});
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  }
+  throw new Error('expected a failure');
+}
+
+test('revoke, disable, enable, force password change, confirm and dismiss change the fake as Graph would', async () => {
+  const user = fake.addUser({ userPrincipalName: 'anna@museum.example' });
+  expect(await actions['entra.revokeSessions'](input('anna@museum.example'))).toEqual({
+    user: 'anna@museum.example',
+    sessionsRevoked: true,
+  });
+  expect(user.sessionsRevokedAt).toBeDefined();
+  await actions['entra.disableAccount'](input('anna@museum.example'));
+  expect(user.accountEnabled).toBe(false);
+  await actions['entra.disableAccount'](input('anna@museum.example')); // idempotent
+  expect(user.accountEnabled).toBe(false);
+  await actions['entra.enableAccount'](input(user.id));
+  expect(user.accountEnabled).toBe(true);
+  await actions['entra.forcePasswordChange'](input('anna@museum.example'));
+  expect(user.forceChangePasswordNextSignIn).toBe(true);
+  expect(await actions['entra.confirmCompromised'](input('anna@museum.example'))).toMatchObject({
+    userId: user.id,
+  });
+  expect(user.riskState).toBe('confirmedCompromised');
+  await actions['entra.dismissCompromised'](input('anna@museum.example'));
+  expect(user.riskState).toBe('dismissed');
+  // Every Graph call carried a token the fake authority issued through the client-credentials flow.
+  expect(fake.graphCalls().every((c) => c.authorized)).toBe(true);
+  expect(fake.tokensIssued.length).toBeGreaterThan(0);
+});
+
+test('lookupUser returns the name and manager, and no manager is an answer too', async () => {
+  const boss = fake.addUser({ userPrincipalName: 'director@museum.example', displayName: 'The Director' });
+  fake.addUser({ userPrincipalName: 'piet@museum.example', displayName: 'Piet', managerId: boss.id });
+  expect(await actions['entra.lookupUser'](input('piet@museum.example'))).toMatchObject({
+    displayName: 'Piet',
+    manager: { displayName: 'The Director', mail: 'director@museum.example' },
+  });
+  expect(await actions['entra.lookupUser'](input('director@museum.example'))).toMatchObject({
+    manager: null,
+  });
+});
+
+test('a drill states exactly what it would call and touches nothing', async () => {
+  const user = fake.addUser({ userPrincipalName: 'drill@museum.example' });
+  const before = fake.graphCalls().length;
+  expect(await actions['entra.disableAccount'](input('drill@museum.example', true))).toEqual({
+    dryRun: true,
+    wouldCall: [{ method: 'PATCH', path: '/users/drill%40museum.example', body: { accountEnabled: false } }],
+  });
+  expect(user.accountEnabled).toBe(true);
+  expect(fake.graphCalls().length).toBe(before);
+});
+
+const faults: Array<[string, number, string | undefined, number | undefined, string, boolean]> = [
+  ['429 with Retry-After', 429, 'TooManyRequests', 7, 'GraphThrottled', false],
+  ['503 with Retry-After', 503, 'ServiceUnavailable', 3, 'GraphThrottled', false],
+  ['503 without Retry-After', 503, 'ServiceUnavailable', undefined, 'GraphThrottled', false],
+  ['403 (missing permission)', 403, 'Authorization_RequestDenied', undefined, 'GraphForbidden', true],
+  ['404 (unknown user)', 404, 'Request_ResourceNotFound', undefined, 'GraphNotFound', true],
+  ['500', 500, 'InternalServerError', undefined, 'GraphServerError', false],
+];
+
+test.each(faults)(
+  '%s is classified where it is born',
+  async (_name, status, code, retryAfter, type, nonRetryable) => {
+    fake.addUser({ userPrincipalName: `fault-${status}-${retryAfter}@museum.example` });
+    fake.fail({ method: 'POST', path: /revokeSignInSessions$/, status, code, retryAfter });
+    const failure = await failureOf(
+      actions['entra.revokeSessions'](input(`fault-${status}-${retryAfter}@museum.example`)),
+    );
+    expect(failure.type).toBe(type);
+    expect(failure.nonRetryable).toBe(nonRetryable);
+    if (retryAfter !== undefined) expect(failure.nextRetryDelay).toBe(`${retryAfter} seconds`);
+    if (status === 403) expect(failure.message).toContain('User.RevokeSessions.All');
+  },
+);
+
+test('a privileged admin that Graph refuses to disable is reported as such, with the permission named', async () => {
+  fake.addUser({ userPrincipalName: 'globaladmin@museum.example', privilegedAdmin: true });
+  const failure = await failureOf(actions['entra.disableAccount'](input('globaladmin@museum.example')));
+  expect(failure).toMatchObject({ type: 'GraphForbidden', nonRetryable: true });
+  expect(failure.message).toMatch(/User\.EnableDisableAccount\.All.*privileged admin role/s);
+});
+
+test('an unknown user is not found, a malformed one is refused before any call', async () => {
+  expect((await failureOf(actions['entra.disableAccount'](input('ghost@museum.example')))).type).toBe(
+    'GraphNotFound',
+  );
+  const before = fake.graphCalls().length;
+  const malformed = await failureOf(actions['entra.disableAccount'](input('not a user')));
+  expect(malformed).toMatchObject({ type: 'InvalidArguments', nonRetryable: true });
+  expect(malformed.message).toContain('with.user');
+  expect(fake.graphCalls().length).toBe(before);
+});
+
+test('wrong client credentials fail without reaching Graph, and no secret is in the error', async () => {
+  const wrong = createEntraActivities({
+    graph: createGraphClient({
+      tenantId: TENANT,
+      clientId: CLIENT_ID,
+      clientSecret: 'wrong-secret-123',
+      authorityHost: fake.url,
+      graphBaseUrl: fake.url,
+    }),
+  });
+  fake.addUser({ userPrincipalName: 'creds@museum.example' });
+  const before = fake.graphCalls().length;
+  const err = await wrong['entra.revokeSessions'](input('creds@museum.example')).catch(
+    (e: unknown) => e as Error,
+  );
+  expect(err).toBeInstanceOf(Error);
+  expect(String((err as Error).message)).not.toContain('wrong-secret-123');
+  expect(fake.graphCalls().length).toBe(before);
+});
+
+test('without Entra configuration, a real run fails naming the settings, and a drill still works', async () => {
+  const none = createEntraActivities({ graph: undefined });
+  const failure = await failureOf(none['entra.revokeSessions'](input('anna@museum.example')));
+  expect(failure).toMatchObject({ type: 'EntraNotConfigured', nonRetryable: true });
+  expect(failure.message).toContain('entra.tenantId');
+  expect(await none['entra.revokeSessions'](input('anna@museum.example', true))).toMatchObject({
+    dryRun: true,
+  });
+});
+
+test.each([
+  ['5', 5],
+  ['0', 0],
+  [null, undefined],
+  ['soon', undefined],
+])('Retry-After %p is %p seconds', (header, seconds) => {
+  expect(retryAfterSeconds(header)).toBe(seconds);
+});

@@ -1,0 +1,38 @@
+// Undoes completed steps in reverse order when an incident is aborted or marked a false positive.
+import { proxyActivities } from '@temporalio/workflow';
+import type { ReflexActivities } from '../activities';
+import type { Incident } from './incident';
+import { call, describe } from './steps';
+
+export async function compensate(incident: Incident, reason: string): Promise<void> {
+  const activities = proxyActivities<ReflexActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+  while (incident.compensations.length > 0) {
+    const entry = incident.compensations.pop()!;
+    const record = incident.record(entry.stepId);
+    try {
+      const output = await call(activities, entry.action, {
+        incidentId: incident.state.incidentId,
+        stepId: `${entry.stepId}.compensate`,
+        drill: incident.state.drill,
+        args: entry.args,
+      });
+      record.status = 'compensated';
+      incident.audit.add('step.compensated', 'reflex', {
+        step: entry.stepId,
+        action: entry.action,
+        reason,
+        output,
+      });
+    } catch (err) {
+      // Recorded, not hidden: a human must finish what could not be undone.
+      incident.audit.add('step.compensation-failed', 'reflex', {
+        step: entry.stepId,
+        action: entry.action,
+        error: describe(err),
+      });
+    }
+  }
+}

@@ -1,0 +1,180 @@
+// Runs one step of any kind: condition, approval, the action's activity, and its record.
+import {
+  proxyActivities,
+  sleep,
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+} from '@temporalio/workflow';
+import type { ActionInput, ReflexActivities } from '../activities';
+import { awaitApproval } from './approval';
+import { evaluate } from './conditions';
+import { toMs } from './durations';
+import type { Incident } from './incident';
+import { render } from './template';
+import type { ActionStep, NotifyStep, Step, StepRecord } from './types';
+
+/** `abort` ends the playbook (the incident is aborted and compensated); `next` goes on. */
+export type StepResult = 'next' | 'abort';
+
+export async function runSteps(steps: readonly Step[], incident: Incident): Promise<StepResult> {
+  for (const step of steps) {
+    if ((await runStep(step, incident)) === 'abort') return 'abort';
+  }
+  return 'next';
+}
+
+export async function runStep(step: Step, incident: Incident): Promise<StepResult> {
+  const record = incident.record(step.id);
+  if (!evaluate(step.when, incident.context)) {
+    finish(record, incident, 'skipped', { reason: 'its condition did not hold' });
+    return 'next';
+  }
+  switch (step.kind) {
+    case 'wait':
+      start(record, incident, step);
+      await sleep(toMs(step.wait));
+      finish(record, incident, 'succeeded');
+      return 'next';
+    case 'parallel': {
+      start(record, incident, step);
+      const results = await Promise.all(step.parallel.map((child) => runStep(child, incident)));
+      finish(record, incident, 'succeeded');
+      return results.includes('abort') ? 'abort' : 'next';
+    }
+    case 'notify':
+      return runNotify(step, record, incident);
+    case 'action':
+      return runAction(step, record, incident);
+  }
+}
+
+async function runAction(step: ActionStep, record: StepRecord, incident: Incident): Promise<StepResult> {
+  if (step.approval !== 'none') {
+    const outcome = await awaitApproval(step, record, incident);
+    if (outcome === 'rejected') {
+      finish(record, incident, 'rejected', { reason: 'an approver rejected it' });
+      return 'next';
+    }
+    if (outcome === 'skip') {
+      finish(record, incident, 'skipped', { reason: 'nobody approved it in time' });
+      return 'next';
+    }
+    if (outcome === 'abort') {
+      finish(record, incident, 'skipped', { reason: 'nobody approved it in time: the incident is aborted' });
+      return 'abort';
+    }
+  }
+  start(record, incident, step);
+  const args = render(step.with, incident.context) as Record<string, unknown>;
+  const activities = proxyActivities<ReflexActivities>({
+    startToCloseTimeout: `${step.timeoutSeconds} seconds`,
+    retry: { maximumAttempts: step.maxAttempts, initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+  try {
+    const output = await call(activities, step.action, {
+      incidentId: incident.state.incidentId,
+      stepId: step.id,
+      drill: incident.state.drill,
+      args,
+    });
+    if (step.compensate) {
+      incident.compensations.push({
+        stepId: step.id,
+        action: step.compensate.action,
+        args: render(step.compensate.with, {
+          ...incident.context,
+          steps: { ...incident.context.steps, [step.id]: { output, status: 'succeeded' } },
+        }) as Record<string, unknown>,
+      });
+    }
+    finish(record, incident, 'succeeded', { output });
+    return 'next';
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    finish(record, incident, 'failed', { error: describe(err) });
+    return step.onFailure === 'abort' ? 'abort' : 'next';
+  }
+}
+
+async function runNotify(step: NotifyStep, record: StepRecord, incident: Incident): Promise<StepResult> {
+  start(record, incident, step);
+  const rendered = render(step.to, incident.context);
+  const to = incident.state.drill
+    ? incident.input.contacts.drillRecipients
+    : [rendered].flat().map(String).filter(Boolean);
+  const { 'notify.send': send } = proxyActivities<ReflexActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+  try {
+    const output = await send({
+      incidentId: incident.state.incidentId,
+      stepId: step.id,
+      drill: incident.state.drill,
+      args: {
+        template: step.notify,
+        locale: step.locale,
+        to,
+        vars: {
+          ...incident.context,
+          ...(render(step.with, incident.context) as object),
+          state: incident.state,
+        },
+      },
+    });
+    finish(record, incident, 'succeeded', { output });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    finish(record, incident, 'failed', { error: describe(err) });
+  }
+  return 'next';
+}
+
+/** Calls the activity registered under a catalog action name. */
+export function call(activities: ReflexActivities, action: string, input: ActionInput): Promise<unknown> {
+  const run = activities[action as keyof ReflexActivities] as unknown as (i: ActionInput) => Promise<unknown>;
+  return run(input);
+}
+
+function start(record: StepRecord, incident: Incident, step: Step): void {
+  record.status = 'running';
+  record.startedAt = new Date().toISOString();
+  incident.audit.add('step.started', 'reflex', {
+    step: step.id,
+    kind: step.kind,
+    action: step.kind === 'action' ? step.action : undefined,
+    description: step.description,
+  });
+}
+
+function finish(
+  record: StepRecord,
+  incident: Incident,
+  status: StepRecord['status'],
+  details: { output?: unknown; error?: string; reason?: string } = {},
+): void {
+  record.status = status;
+  record.finishedAt = new Date().toISOString();
+  Object.assign(record, details);
+  incident.context.steps[record.id] = { output: details.output, status };
+  const kind = {
+    succeeded: 'step.succeeded',
+    failed: 'step.failed',
+    skipped: 'step.skipped',
+    rejected: 'step.rejected',
+  }[status as 'succeeded' | 'failed' | 'skipped' | 'rejected'];
+  incident.audit.add(kind ?? `step.${status}`, 'reflex', {
+    step: record.id,
+    action: record.action,
+    ...details,
+  });
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
+  }
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
