@@ -165,7 +165,9 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
         } else {
           checkArguments(step.action, step.with, [...path, 'with'], problems);
         }
-        checkTemplates(step.with, [...path, 'with'], refs, problems);
+        const itemRefs = { ...refs, item: step.forEach !== undefined };
+        if (step.forEach) checkTemplates(step.forEach, [...path, 'forEach'], refs, problems);
+        checkTemplates(step.with, [...path, 'with'], itemRefs, problems);
         if (step.compensate) {
           if (!isActionName(step.compensate.action)) {
             problems.add(
@@ -272,6 +274,7 @@ function resolveStep(step: StepDef): Step {
         actionDescription: entry.description,
         mutates: entry.mutates,
         with: step.with,
+        forEach: step.forEach,
         timeoutSeconds: step.timeoutSeconds ?? entry.timeoutSeconds,
         maxAttempts: step.maxAttempts ?? entry.maxAttempts,
         approval: step.approval,

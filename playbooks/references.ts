@@ -12,6 +12,8 @@ export interface References {
   /** Steps that run later (or in parallel): referring to them is a cycle. */
   later: readonly string[];
   self: string;
+  /** Whether `{{item}}` exists (inside a forEach step). */
+  item?: boolean;
 }
 
 interface ProblemSink {
@@ -39,6 +41,9 @@ const isIndex = (s: string | undefined) => s === undefined || /^\d+$/.test(s);
 /** Why `path` cannot be resolved, or undefined when it can. */
 export function whyMissing(path: string, refs: References): string | undefined {
   if (path === '.') return undefined; // the current item inside a mustache section
+  if (path === 'item' || path.startsWith('item.')) {
+    return refs.item ? undefined : 'refers to "item", which only exists in a step with forEach';
+  }
   const [root, first, second, third] = path.split('.');
   const missing = `refers to a missing field "${path}"`;
   switch (root) {

@@ -88,6 +88,11 @@ export const actionStepSchema = z
     action: z.string().min(1),
     /** Arguments; strings may hold `{{alert.…}}`, `{{entities.…}}`, `{{contacts.…}}`, `{{steps.<id>.output.…}}`. */
     with: z.record(z.string(), z.unknown()).default({}),
+    /** Run the action once per item of this list (e.g. `{{entities.users}}`); `{{item}}` is the current one. */
+    forEach: z
+      .string()
+      .regex(/^\{\{\s*[\w.-]+\s*\}\}$/, 'a single template such as {{entities.users}}')
+      .optional(),
     /** Per-attempt timeout in seconds. @default the catalog's */
     timeoutSeconds: z.number().int().min(1).max(3600).optional(),
     /** Attempts before the step fails. @default the catalog's */
@@ -148,6 +153,8 @@ export const playbookSchema = z
     /** Plain language, for the board. */
     description: z.string().min(1),
     triggers: z.array(triggerSchema).min(1),
+    /** Runs only for alerts that no other playbook takes. @default false */
+    fallback: z.boolean().default(false),
     dedup: z
       .object({
         /** Alerts with the same rendered key share one incident. */

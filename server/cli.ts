@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { createLogger, type Logger } from './logger';
-import { runReflex, demoSource, type Mode, type Reflex } from './main';
+import { runReflex, demoSource, PROJECT_DIR, type Mode, type Reflex } from './main';
+import { playbooksCommand } from './commands/playbooks';
+import { incidentCommand } from './commands/incidents';
 import { sendDemoAlert } from './demo';
 import { PlaybookError } from '../playbooks/load';
 import { TemporalCliMissingError } from './temporal/cli';
@@ -18,6 +20,16 @@ Commands:
   worker                    Run only the Temporal worker (production; needs TEMPORAL_ADDRESS and SMTP_URL).
   server                    Run only the HTTP server (production; needs TEMPORAL_ADDRESS).
   demo-alert [--url URL]    Send a signed demo alert to a running 'reflex start --demo'.
+  playbooks list | validate [files...] | show <id> | schema
+                            Inspect and check playbooks; schema prints the JSON Schema for editors.
+  drill <playbook> [--alert FILE]
+                            Run a playbook as a drill: dry-run actions, DRILL on the timeline.
+  approve <incident> <step> --as EMAIL [--reject] [--note TEXT]
+                            Decide a step waiting for approval.
+  resolve <incident> --as EMAIL [--false-positive] [--note TEXT]
+                            Close a contained incident; a false positive undoes what Reflex did.
+  abort <incident> --as EMAIL [--note TEXT]
+                            Stop an incident and undo what Reflex did.
   audit verify [--incident ID]
                             Recompute the audit hash chains; exits 1 naming the first broken event.
 
@@ -34,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
       demo: { type: 'boolean', default: false },
       url: { type: 'string' },
       incident: { type: 'string' },
+      alert: { type: 'string' },
+      as: { type: 'string' },
+      reject: { type: 'boolean', default: false },
+      'false-positive': { type: 'boolean', default: false },
+      note: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,9 +59,26 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
+  const io = {
+    out: (t: string) => process.stdout.write(`${t}\n`),
+    err: (t: string) => process.stderr.write(`${t}\n`),
+  };
+  const playbooksDir = join(PROJECT_DIR, 'playbooks');
+  if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
   const log = createLogger();
   const { config } = loadConfig({ file: values.config });
   switch (command) {
+    case 'drill':
+    case 'approve':
+    case 'resolve':
+    case 'abort':
+      return incidentCommand(
+        command,
+        positionals.slice(1),
+        { ...values, reject: values.reject || values['false-positive'], playbooksDir },
+        config,
+        io,
+      );
     case 'start':
     case 'worker':
     case 'server':

@@ -128,6 +128,8 @@ function registerHandlers(incident: Incident): void {
     incident.closeRequest = request;
     incident.stepsScope?.cancel();
     await condition(() => incident.closed);
+    // Answer only once the closing is on the audit record.
+    await incident.audit.drain();
     return state;
   };
 

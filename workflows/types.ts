@@ -28,6 +28,8 @@ export interface ActionStep extends StepCommon {
   /** Whether the action changes anything (drills take its dry-run path). */
   mutates: boolean;
   with: Record<string, unknown>;
+  /** Runs the action once per item of this rendered list; `item` is the current one. */
+  forEach?: string;
   timeoutSeconds: number;
   maxAttempts: number;
   approval: 'none' | ApprovalPolicy;

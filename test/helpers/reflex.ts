@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { configSchema, type sourceSchema } from '../../server/config/schema';
 import { createLogger } from '../../server/logger';
 import { runReflex, type Reflex } from '../../server/main';
+import { TENANT, CLIENT_ID, CLIENT_SECRET } from '../fakes/entra-fake';
 
 /** Test-only secrets (never used outside test/). */
 export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0wMDE=';
@@ -36,6 +37,9 @@ export async function startTestReflex(
     databaseUrl?: string;
     playbooksDir?: string;
     temporalAddress?: string;
+    /** Point Entra ID at a local fake (its base URL). */
+    entraUrl?: string;
+    contacts?: Record<string, unknown>;
   } = {},
 ): Promise<TestReflex> {
   const lines: string[] = [];
@@ -58,7 +62,17 @@ export async function startTestReflex(
         (overrides.database === 'postgres' ? process.env.REFLEX_TEST_DATABASE_URL : undefined),
     },
     mail: { demoMailbox: { smtpPort: 0 } },
-    contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
+    contacts: overrides.contacts ?? { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
+    organisation: { name: 'Museum Example' },
+    entra: overrides.entraUrl
+      ? {
+          tenantId: TENANT,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          authorityHost: overrides.entraUrl,
+          graphBaseUrl: overrides.entraUrl,
+        }
+      : {},
     sources: TEST_SOURCES,
   });
   const reflex = await runReflex({
