@@ -46,7 +46,19 @@ class Problems {
   }
 
   addZod(prefix: Path, error: z.ZodError): void {
-    for (const issue of error.issues) this.add([...prefix, ...issue.path], issue.message);
+    for (const issue of error.issues) this.addIssue(prefix, issue);
+  }
+
+  /** A union's "Invalid input" says little: report the branch that got furthest (the mapping form). */
+  private addIssue(prefix: Path, issue: z.core.$ZodIssue): void {
+    if (issue.code === 'invalid_union') {
+      const branch = issue.errors.find((issues) => issues.some((i) => i.path.length > 0));
+      if (branch) {
+        for (const inner of branch) this.addIssue([...prefix, ...issue.path], inner);
+        return;
+      }
+    }
+    this.add([...prefix, ...issue.path], issue.message);
   }
 
   /** `step "x", steps[2].with.user`: the innermost step id, then the field. */

@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     out: (t: string) => process.stdout.write(`${t}\n`),
     err: (t: string) => process.stderr.write(`${t}\n`),
   };
-  const playbooksDir = join(PROJECT_DIR, 'playbooks');
+  const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? join(PROJECT_DIR, 'playbooks');
   if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
   const log = createLogger();
   const { config } = loadConfig({ file: values.config });
@@ -119,7 +119,7 @@ async function serve(
   config: ReturnType<typeof loadConfig>['config'],
   demo: boolean,
 ) {
-  const reflex = await runReflex({ mode, config, log, demo });
+  const reflex = await runReflex({ mode, config, log, demo, playbooksDir: process.env.REFLEX_PLAYBOOKS_DIR });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -5,6 +5,7 @@ import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
 import { resolveIncidentUpdate } from '../workflows/messages';
+import { recordHistory } from './helpers/histories';
 
 let fake: EntraFake;
 let reflex: TestReflex;
@@ -105,11 +106,9 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   ]);
 
   // A responder calls it a false positive: the account is re-enabled and the risk dismissed, in reverse order.
-  const closed = await reflex.client.workflow
-    .getHandle(id)
-    .executeUpdate(resolveIncidentUpdate, {
-      args: [{ as: 'false-positive', by: 'oncall@museum.example', note: 'Anna was travelling' }],
-    });
+  const closed = await reflex.client.workflow.getHandle(id).executeUpdate(resolveIncidentUpdate, {
+    args: [{ as: 'false-positive', by: 'oncall@museum.example', note: 'Anna was travelling' }],
+  });
   expect(closed.status).toBe('false-positive');
   expect(user.accountEnabled).toBe(true);
   expect(user.riskState).toBe('dismissed');
@@ -117,6 +116,7 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   expect(kinds.filter((k) => k === 'step.compensated')).toHaveLength(2);
   expect(kinds.at(-1)).toBe('incident.closed');
   expect((await reflex.audit.verify(id)).ok).toBe(true);
+  await recordHistory(reflex.client, id, 'compromised-account.approve-then-false-positive');
 });
 
 test('reject: the account stays enabled, the rest of the playbook goes on', async () => {
@@ -171,6 +171,10 @@ test('time out on a high-severity alert: on-call, then the DPO is asked, then th
     .filter((m) => m.headers['x-reflex-template'] === 'approval-request')
     .map((m) => m.to[0]);
   expect(asked).toEqual(expect.arrayContaining(['oncall@museum.example', 'dpo@museum.example']));
+  await reflex.client.workflow
+    .getHandle(id)
+    .executeUpdate(resolveIncidentUpdate, { args: [{ as: 'contained', by: 'oncall@museum.example' }] });
+  await recordHistory(reflex.client, id, 'compromised-account.timeout-escalation');
 }, 60_000);
 
 test('time out on a medium-severity alert: the account is left for a person', async () => {

@@ -76,9 +76,11 @@ export async function awaitApproval(
   const ladder = policy.escalation.map((e) => ({ at: startedAt + toMs(e.after), approvers: e.approvers }));
   const remindEvery = policy.remindEvery ? toMs(policy.remindEvery) : undefined;
   record.status = 'awaiting-approval';
+  const allowed = incident.addressesOf(policy.approvers);
   record.approval = {
-    allowed: incident.addressesOf(policy.approvers),
-    quorum: policy.quorum,
+    allowed,
+    // In a drill the drill recipients stand in for every group, so a two-person rule may have fewer people.
+    quorum: incident.state.drill ? Math.min(policy.quorum, allowed.length) : policy.quorum,
     deadline: new Date(deadline).toISOString(),
     decisions: [],
     escalations: 0,

@@ -61,11 +61,13 @@ export async function runPlaybook(input: IncidentInput): Promise<IncidentState> 
       incident.closeRequest = { as: 'aborted', by: 'reflex', note: 'the playbook aborted' };
     }
     if (!incident.closeRequest) {
-      state.status = 'contained';
       state.containedAt = new Date().toISOString();
       audit.add('incident.contained', 'reflex', {
         steps: state.steps.map((s) => ({ id: s.id, status: s.status })),
       });
+      // "contained" is shown only once the record of how it got there is written.
+      await audit.drain();
+      state.status = 'contained';
     }
   }
 

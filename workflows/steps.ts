@@ -66,29 +66,39 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
     }
   }
   start(record, incident, step);
-  const args = render(step.with, incident.context) as Record<string, unknown>;
   const activities = proxyActivities<ReflexActivities>({
     startToCloseTimeout: `${step.timeoutSeconds} seconds`,
     retry: { maximumAttempts: step.maxAttempts, initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
+  // One call, or one per item of a forEach list (side by side, each with its own step id).
+  const items = step.forEach
+    ? [render(step.forEach, incident.context)].flat().filter((i) => i !== undefined && i !== '')
+    : [undefined];
   try {
-    const output = await call(activities, step.action, {
-      incidentId: incident.state.incidentId,
-      stepId: step.id,
-      drill: incident.state.drill,
-      args,
-    });
-    if (step.compensate) {
-      incident.compensations.push({
-        stepId: step.id,
-        action: step.compensate.action,
-        args: render(step.compensate.with, {
-          ...incident.context,
-          steps: { ...incident.context.steps, [step.id]: { output, status: 'succeeded' } },
-        }) as Record<string, unknown>,
-      });
-    }
-    finish(record, incident, 'succeeded', { output });
+    const outputs = await Promise.all(
+      items.map(async (item, index) => {
+        const context = step.forEach ? { ...incident.context, item } : incident.context;
+        const output = await call(activities, step.action, {
+          incidentId: incident.state.incidentId,
+          stepId: step.forEach ? `${step.id}.${index}` : step.id,
+          drill: incident.state.drill,
+          args: render(step.with, context) as Record<string, unknown>,
+        });
+        if (step.compensate) {
+          const after = {
+            ...context,
+            steps: { ...incident.context.steps, [step.id]: { output, status: 'succeeded' } },
+          };
+          incident.compensations.push({
+            stepId: step.id,
+            action: step.compensate.action,
+            args: render(step.compensate.with, after) as Record<string, unknown>,
+          });
+        }
+        return output;
+      }),
+    );
+    finish(record, incident, 'succeeded', { output: step.forEach ? outputs : outputs[0] });
     return 'next';
   } catch (err) {
     if (isCancellation(err)) throw err;

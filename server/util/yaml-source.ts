@@ -1,5 +1,5 @@
 // YAML parsing that remembers where each value came from, so errors can name file and line.
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 
 export interface YamlSource {
   readonly file: string;
@@ -36,6 +36,12 @@ export function parseYaml(file: string, text: string): YamlSource {
  * reported where its parent object starts.
  */
 export function lineOf(source: YamlSource, path: readonly PropertyKey[]): number | undefined {
+  // A key's own line reads best ("when:" rather than the first line of the mapping under it).
+  const parent: unknown = source.doc.getIn(path.slice(0, -1) as unknown[], true);
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+    if (isScalar(pair?.key) && pair.key.range) return source.lines.linePos(pair.key.range[0]).line;
+  }
   for (let n = path.length; n >= 0; n--) {
     const node: unknown = source.doc.getIn(path.slice(0, n) as unknown[], true);
     if (isNode(node) && node.range) return source.lines.linePos(node.range[0]).line;

@@ -27,6 +27,8 @@ export const TEST_SOURCES: z.input<typeof sourceSchema>[] = [
 
 export interface TestReflex extends Reflex {
   url: string;
+  /** This instance's own task queue (each test file has one). */
+  taskQueue: string;
   /** Every log line so far, as one string. */
   logs(): string;
 }
@@ -40,6 +42,8 @@ export async function startTestReflex(
     /** Point Entra ID at a local fake (its base URL). */
     entraUrl?: string;
     contacts?: Record<string, unknown>;
+    /** Reuse a task queue (a restarted Reflex picks up its running incidents). */
+    taskQueue?: string;
   } = {},
 ): Promise<TestReflex> {
   const lines: string[] = [];
@@ -54,7 +58,7 @@ export async function startTestReflex(
     server: { port: 0, maxBodyBytes: 64 * 1024 },
     temporal: {
       address: overrides.temporalAddress ?? process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
-      taskQueue: `test-${randomUUID()}`,
+      taskQueue: overrides.taskQueue ?? `test-${randomUUID()}`,
     },
     database: {
       url:
@@ -82,7 +86,11 @@ export async function startTestReflex(
     playbooksDir: overrides.playbooksDir,
     workflowBundle: { codePath: process.env.REFLEX_TEST_BUNDLE! },
   });
-  return Object.assign(reflex, { url: reflex.url!, logs: () => lines.join('') });
+  return Object.assign(reflex, {
+    url: reflex.url!,
+    taskQueue: config.temporal.taskQueue,
+    logs: () => lines.join(''),
+  });
 }
 
 export interface AlertBody {

@@ -1,0 +1,16 @@
+// Stored workflow histories for the replay test. `npm run histories` re-records them from the e2e
+// tests (REFLEX_RECORD_HISTORIES=1); otherwise recording is a no-op.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+
+export const HISTORIES_DIR = join(__dirname, '../fixtures/histories');
+
+export async function recordHistory(client: Client, incidentId: string, name: string): Promise<void> {
+  if (process.env.REFLEX_RECORD_HISTORIES !== '1') return;
+  const history = await client.workflow.getHandle(incidentId).fetchHistory();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  // The proto-JSON form `temporal workflow show --output json` also writes.
+  writeFileSync(join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(history)}\n`);
+}

@@ -1,0 +1,195 @@
+// The rest of the shipped library end to end: mass-export, oauth-consent-or-inbox-rule and
+// ransomware-suspected (a two-person rule over several accounts), plus drills.
+import { EntraFake } from './fakes/entra-fake';
+import { fastPlaybooks } from './helpers/playbooks';
+import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { decide, step, waitForState } from './helpers/incidents';
+import { startDrill, sampleAlert } from '../server/commands/incidents';
+import { configSchema } from '../server/config/schema';
+import { recordHistory } from './helpers/histories';
+import { abortIncidentUpdate } from '../workflows/messages';
+
+let fake: EntraFake;
+let reflex: TestReflex;
+const contacts = {
+  onCall: ['oncall@museum.example'],
+  dpo: 'dpo@museum.example',
+  ncsc: 'cert@ncsc.example',
+  drillRecipients: ['drills@museum.example'],
+};
+
+beforeAll(async () => {
+  fake = await new EntraFake().start();
+  reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: fastPlaybooks(), contacts });
+});
+afterAll(async () => {
+  await reflex?.stop();
+  await fake?.stop();
+});
+
+const mailsFor = (id: string) => reflex.mailbox!.list().filter((m) => m.headers['x-reflex-incident'] === id);
+const templatesFor = (id: string) =>
+  mailsFor(id)
+    .map((m) => `${m.headers['x-reflex-template']}→${m.to.join(',')}`)
+    .sort();
+
+async function raise(body: Record<string, unknown>, playbook: string) {
+  const response = await postSigned(reflex.url, alertBody(body));
+  expect(response.status).toBe(202);
+  expect(response.body.incidents).toEqual([expect.objectContaining({ playbook })]);
+  return response.body.incidentId as string;
+}
+
+test('mass-export: revoke, approved block, DPO report with the 72-hour deadline, NCSC report', async () => {
+  const user = fake.addUser({ userPrincipalName: 'export@museum.example' });
+  const id = await raise(
+    { type: 'mass-download', severity: 'high', entities: { users: ['export@museum.example'] } },
+    'mass-export',
+  );
+  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  expect(user.sessionsRevokedAt).toBeDefined();
+  await decide(reflex.client, id, 'disable-account', 'oncall@museum.example');
+  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  expect(contained.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  expect(user.accountEnabled).toBe(false);
+  expect(templatesFor(id)).toEqual([
+    'approval-request→oncall@museum.example',
+    'dpo-art33→dpo@museum.example',
+    'ncsc→cert@ncsc.example',
+  ]);
+  const ncsc = mailsFor(id).find((m) => m.headers['x-reflex-template'] === 'ncsc')!;
+  expect(ncsc.text).toMatch(/Organisation:\s+Museum Example/);
+  expect(ncsc.text).toMatch(/Significant:\s+yes/);
+  await recordHistory(reflex.client, id, 'mass-export.approve');
+});
+
+test('oauth-consent-or-inbox-rule: revoke and notify at once; without an answer the account is left alone', async () => {
+  const user = fake.addUser({ userPrincipalName: 'rule@museum.example' });
+  const id = await raise(
+    { type: 'inbox-rule', severity: 'medium', entities: { users: ['rule@museum.example'] } },
+    'oauth-consent-or-inbox-rule',
+  );
+  const contained = await waitForState(
+    reflex.client,
+    id,
+    (s) => s.status === 'contained',
+    'contained after the 10 s timeout',
+  );
+  expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
+    ['revoke-sessions', 'succeeded'],
+    ['notify-on-call', 'succeeded'],
+    ['disable-account', 'skipped'],
+  ]);
+  expect(user.sessionsRevokedAt).toBeDefined();
+  expect(user.accountEnabled).toBe(true);
+  expect(templatesFor(id)).toEqual([
+    'approval-request→oncall@museum.example',
+    'on-call→oncall@museum.example',
+  ]);
+  await recordHistory(reflex.client, id, 'oauth-consent-or-inbox-rule.timeout-skip');
+}, 60_000);
+
+test('ransomware-suspected: two distinct approvers are needed, then every affected account is blocked', async () => {
+  const a = fake.addUser({ userPrincipalName: 'finance1@museum.example' });
+  const b = fake.addUser({ userPrincipalName: 'finance2@museum.example' });
+  const id = await raise(
+    {
+      type: 'ransomware',
+      severity: 'critical',
+      entities: { users: ['finance1@museum.example', 'finance2@museum.example'], hosts: ['FIN-PC-3'] },
+    },
+    'ransomware-suspected',
+  );
+  await waitForState(reflex.client, id, (s) => step(s, 'disable-accounts').status === 'awaiting-approval');
+  expect(await decide(reflex.client, id, 'disable-accounts', 'oncall@museum.example')).toMatchObject({
+    outcome: 'pending',
+    approvals: 1,
+    quorum: 2,
+  });
+  // The same person twice counts once.
+  await expect(decide(reflex.client, id, 'disable-accounts', 'OnCall@museum.example')).rejects.toThrow(
+    /already decided/,
+  );
+  expect(a.accountEnabled).toBe(true);
+  expect(await decide(reflex.client, id, 'disable-accounts', 'dpo@museum.example')).toMatchObject({
+    outcome: 'approved',
+    approvals: 2,
+  });
+  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  expect(step(contained, 'disable-accounts').output).toEqual([
+    { user: 'finance1@museum.example', accountEnabled: false },
+    { user: 'finance2@museum.example', accountEnabled: false },
+  ]);
+  expect([a.accountEnabled, b.accountEnabled]).toEqual([false, false]);
+  expect(templatesFor(id)).toEqual([
+    'approval-request→dpo@museum.example',
+    'approval-request→oncall@museum.example',
+    'dpo-art33→dpo@museum.example',
+    'manual-steps→oncall@museum.example',
+    'ncsc→cert@ncsc.example',
+  ]);
+  expect(mailsFor(id).find((m) => m.headers['x-reflex-template'] === 'manual-steps')!.text).toContain(
+    '[ ] Do not pay',
+  );
+  // Aborting undoes both blocks.
+  const aborted = await reflex.client.workflow
+    .getHandle(id)
+    .executeUpdate(abortIncidentUpdate, { args: [{ by: 'oncall@museum.example' }] });
+  expect(aborted.status).toBe('aborted');
+  expect([a.accountEnabled, b.accountEnabled]).toEqual([true, true]);
+  await recordHistory(reflex.client, id, 'ransomware-suspected.quorum-then-abort');
+});
+
+test.each([
+  'compromised-account',
+  'mass-export',
+  'oauth-consent-or-inbox-rule',
+  'ransomware-suspected',
+  'notify-on-call',
+])(
+  'a drill of %s touches nothing, mails only the drill recipients and is marked DRILL',
+  async (playbookId) => {
+    const playbook = reflex.playbooks.find((p) => p.definition.id === playbookId)!;
+    const config = configSchema.parse({
+      contacts,
+      organisation: { name: 'Museum Example' },
+      temporal: { taskQueue: reflex.taskQueue },
+    });
+    const before = fake.graphCalls().length;
+    const id = await startDrill(reflex.client, config, playbook, sampleAlert(playbook), reflex.url);
+    // Approvals in a drill go to the drill recipients, who approve like anyone else.
+    const state = await waitForState(
+      reflex.client,
+      id,
+      (s) => s.status === 'contained' || s.steps.some((st) => st.status === 'awaiting-approval'),
+      'a drill step to need approval or the drill to finish',
+    );
+    for (const pending of state.steps.filter((s) => s.status === 'awaiting-approval')) {
+      expect(pending.approval!.allowed).toEqual(['drills@museum.example']);
+      await decide(reflex.client, id, pending.id, 'drills@museum.example');
+    }
+    const done = await waitForState(
+      reflex.client,
+      id,
+      (s) => s.status === 'contained',
+      'the drill to finish',
+      60_000,
+    );
+    expect(done.drill).toBe(true);
+    expect(done.steps.filter((st) => st.status === 'failed')).toEqual([]);
+    expect(fake.graphCalls().length).toBe(before);
+    for (const s of done.steps.filter((st) => st.kind === 'action' && st.status === 'succeeded')) {
+      expect(JSON.stringify(s.output)).toContain('"dryRun":true');
+    }
+    const mails = mailsFor(id);
+    expect(mails.length).toBeGreaterThan(0);
+    for (const mail of mails) {
+      expect(mail.to).toEqual(['drills@museum.example']);
+      expect(mail.subject).toMatch(/^\[DRILL\]/);
+    }
+    const kinds = (await reflex.audit.events(id)).map((e) => e.kind);
+    expect(kinds[0]).toBe('drill.started');
+    await recordHistory(reflex.client, id, `${playbookId}.drill`);
+  },
+  60_000,
+);

@@ -1,0 +1,65 @@
+// A playbook is pinned for the life of each incident: editing its file (and restarting Reflex to load
+// the edit) changes new incidents only.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EntraFake } from './fakes/entra-fake';
+import { fastPlaybooks } from './helpers/playbooks';
+import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { decide, step, waitForState } from './helpers/incidents';
+
+let fake: EntraFake;
+let reflex: TestReflex | undefined;
+
+beforeAll(async () => {
+  fake = await new EntraFake().start();
+});
+afterAll(async () => {
+  await reflex?.stop();
+  await fake?.stop();
+});
+
+test('editing a playbook while an incident runs does not change that incident', async () => {
+  const dir = fastPlaybooks(['compromised-account']);
+  reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: dir });
+  const taskQueue = reflex.taskQueue;
+  fake.addUser({ userPrincipalName: 'old@museum.example' });
+  fake.addUser({ userPrincipalName: 'new@museum.example' });
+  const raise = async (user: string) =>
+    (await postSigned(reflex!.url, alertBody({ type: 'risky-sign-in', entities: { users: [user] } }))).body
+      .incidentId as string;
+
+  const running = await raise('old@museum.example');
+  await waitForState(
+    reflex.client,
+    running,
+    (s) => step(s, 'disable-account').status === 'awaiting-approval',
+  );
+
+  // The board approves version 2: no more confirm-compromised step.
+  const file = join(dir, 'compromised-account.yaml');
+  const edited = readFileSync(file, 'utf8')
+    .replace('version: 1', 'version: 2')
+    .replace(/\n  - id: confirm-compromised[\s\S]*?(?=\n  - id: tell-people)/, '');
+  expect(edited).not.toContain('confirm-compromised');
+  writeFileSync(file, edited);
+  await reflex.stop();
+  reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: dir, taskQueue });
+
+  // The running incident still follows version 1...
+  await decide(reflex.client, running, 'disable-account', 'oncall@museum.example');
+  const old = await waitForState(reflex.client, running, (s) => s.status === 'contained');
+  expect(old.playbook.version).toBe(1);
+  expect(step(old, 'confirm-compromised').status).toBe('succeeded');
+  expect(fake.user('old@museum.example')!.riskState).toBe('confirmedCompromised');
+
+  // ...and a new one follows version 2.
+  const fresh = await raise('new@museum.example');
+  await waitForState(reflex.client, fresh, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await decide(reflex.client, fresh, 'disable-account', 'oncall@museum.example');
+  const current = await waitForState(reflex.client, fresh, (s) => s.status === 'contained');
+  expect(current.playbook.version).toBe(2);
+  expect(current.steps.map((s) => s.id)).not.toContain('confirm-compromised');
+  expect(fake.user('new@museum.example')!.riskState).toBeUndefined();
+  const memo = (await reflex.client.workflow.getHandle(fresh).describe()).memo;
+  expect(memo).toMatchObject({ playbookId: 'compromised-account', playbookVersion: 2 });
+});

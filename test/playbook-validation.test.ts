@@ -1,0 +1,119 @@
+// Every shipped playbook and template validates; every invalid fixture fails with a message naming
+// file:line, the step and the field. Also the CLI around it.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPlaybooks, PlaybookError, playbookFiles } from '../playbooks/load';
+import { playbookJsonSchema } from '../playbooks/json-schema';
+import { TemplateStore } from '../activities/notification-templates';
+import { SHIPPED_DIR } from './helpers/playbooks';
+
+const INVALID = join(__dirname, 'fixtures/playbooks-invalid');
+const CLI = join(__dirname, '../dist/server/cli.js');
+
+test.each(playbookFiles(SHIPPED_DIR).map((f) => [f.split('/').pop()!, f]))(
+  'shipped %s validates',
+  (_name, file) => {
+    const [loaded] = loadPlaybooks([file]);
+    expect(loaded!.definition.description.length).toBeGreaterThan(100); // plain language for the board
+  },
+);
+
+test('every notification template exists in English and Dutch, as text and HTML, and parses', () => {
+  expect(new TemplateStore(join(SHIPPED_DIR, 'templates')).check()).toEqual([]);
+});
+
+const expectations: Array<[string, RegExp]> = [
+  [
+    'unknown-action.yaml',
+    /unknown-action\.yaml:10: step "revoke", steps\[0\]\.action: unknown action "entra\.nukeEverything"/,
+  ],
+  [
+    'wrong-argument-type.yaml',
+    /wrong-argument-type\.yaml:12: step "revoke", steps\[0\]\.with\.user: .*expected string/,
+  ],
+  [
+    'missing-template-field.yaml',
+    /missing-template-field\.yaml:12: step "revoke", steps\[0\]\.with\.user: template refers to a missing field "alert\.entities\.victims\.0"/,
+  ],
+  [
+    'duplicate-step-id.yaml',
+    /duplicate-step-id\.yaml:13: step "revoke", steps\[1\]\.id: duplicate step id "revoke"/,
+  ],
+  [
+    'compensate-not-an-action.yaml',
+    /compensate-not-an-action\.yaml:14: step "disable", steps\[0\]\.compensate\.action: compensate must name an action from the catalog; "say-sorry" is not one/,
+  ],
+  [
+    'cycle.yaml',
+    /cycle\.yaml:13: step "notify", steps\[0\]\.with\.who: template refers to step "disable", which does not finish before this one \(a cycle\)/,
+  ],
+  [
+    'unreachable-step.yaml',
+    /unreachable-step\.yaml:15: step "only-for-ransomware", steps\[1\]\.when: unreachable step: the triggers admit alert types risky-sign-in, never ransomware/,
+  ],
+  [
+    'bad-approval.yaml',
+    /bad-approval\.yaml:15: step "disable", steps\[0\]\.approval\.timeout: a duration like 30s, 5m or 2h/,
+  ],
+  ['bad-approval.yaml', /bad-approval\.yaml:16: step "disable", steps\[0\]\.approval\.onTimeout: /],
+];
+
+test.each(expectations)('%s fails: %s', (file, message) => {
+  let error: unknown;
+  try {
+    loadPlaybooks([join(INVALID, file)]);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(PlaybookError);
+  expect((error as PlaybookError).message).toMatch(message);
+});
+
+test('every invalid fixture is covered above', () => {
+  expect(readdirSync(INVALID).sort()).toEqual([...new Set(expectations.map(([f]) => f))].sort());
+});
+
+test('reflex playbooks validate prints every problem as file:line and exits 1', () => {
+  const result = spawnSync(
+    process.execPath,
+    [CLI, 'playbooks', 'validate', join(INVALID, 'cycle.yaml'), join(INVALID, 'unknown-action.yaml')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(result.status).toBe(1);
+  expect(result.stderr).toMatch(/cycle\.yaml:13: step "notify"/);
+  expect(result.stderr).toMatch(/unknown-action\.yaml:10: step "revoke"/);
+  expect(result.stderr).toContain('2 problem(s): no playbook was loaded');
+});
+
+test('reflex playbooks validate passes the shipped library, and list/show describe it', () => {
+  const validate = spawnSync(process.execPath, [CLI, 'playbooks', 'validate'], { encoding: 'utf8' });
+  expect(validate.status).toBe(0);
+  expect(validate.stdout).toContain(`${playbookFiles(SHIPPED_DIR).length} playbook(s) valid`);
+  const show = spawnSync(process.execPath, [CLI, 'playbooks', 'show', 'compromised-account'], {
+    encoding: 'utf8',
+  });
+  expect(show.stdout).toContain(
+    'Block the account from signing in [needs 1 approval(s) from on-call within 5m] (undone by entra.enableAccount)',
+  );
+});
+
+test('docs/playbook.schema.json is the current schema (regenerate with npm run schema)', () => {
+  const committed = JSON.parse(
+    readFileSync(join(__dirname, '../docs/playbook.schema.json'), 'utf8'),
+  ) as unknown;
+  expect(committed).toEqual(JSON.parse(JSON.stringify(playbookJsonSchema())));
+});
+
+test('reflex start refuses an invalid playbook in its folder, naming it, before starting anything', () => {
+  const result = spawnSync(process.execPath, [CLI, 'start'], {
+    encoding: 'utf8',
+    env: { ...process.env, REFLEX_PLAYBOOKS_DIR: INVALID, TEMPORAL_CLI_PATH: '/nonexistent/temporal' },
+    timeout: 30_000,
+  });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(/unknown-action\.yaml:10: step "revoke"/);
+  expect(result.stdout).not.toContain('Reflex is running');
+});
