@@ -372,3 +372,15 @@ export function loadPlaybooks(dirOrFiles: string | readonly string[]): LoadedPla
   if (problems.length) throw new PlaybookError(problems);
   return loaded;
 }
+
+/** Approver groups each playbook names, with where: for checking them against the configured contacts. */
+export function approverGroups(playbook: LoadedPlaybook): Array<{ step: string; group: string }> {
+  const walk = (steps: readonly Step[]): Array<{ step: string; group: string }> =>
+    steps.flatMap((s) => {
+      if (s.kind === 'parallel') return walk(s.parallel);
+      if (s.kind !== 'action' || s.approval === 'none') return [];
+      const groups = [...s.approval.approvers, ...s.approval.escalation.flatMap((e) => e.approvers)];
+      return groups.map((group) => ({ step: s.id, group }));
+    });
+  return walk(playbook.resolved.steps);
+}

@@ -20,7 +20,7 @@ import { connectTemporal, installTemporalRuntime } from './temporal/connect';
 import { createReflexWorker } from './worker';
 import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
 import { createIntake } from '../triggers/intake';
-import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
+import { approverGroups, loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
 import { TemplateStore } from '../activities/notification-templates';
 import { createGraphClient } from './graph';
 import { resolveContacts, resolveOrganisation } from './contacts';
@@ -89,6 +89,15 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     if (templateProblems.length)
       throw new ConfigError(templateProblems.map((p) => `notification template ${p}`));
     const contacts = resolveContacts(config.contacts);
+    const unknownGroups = playbooks.flatMap((p) =>
+      approverGroups(p)
+        .filter(({ group }) => !contacts.groups[group])
+        .map(
+          ({ step, group }) =>
+            `${p.file}: step "${step}": approver group "${group}" is not in contacts.groups (known: ${Object.keys(contacts.groups).join(', ')})`,
+        ),
+    );
+    if (unknownGroups.length) throw new ConfigError(unknownGroups);
 
     mkdirSync(dataDir, { recursive: true });
     const db: Db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
