@@ -6,6 +6,7 @@ import { runReflex, demoSource, PROJECT_DIR, type Mode, type Reflex } from './ma
 import { playbooksCommand } from './commands/playbooks';
 import { incidentCommand } from './commands/incidents';
 import { sendDemoAlert } from './demo';
+import { incidentStateQuery } from '../workflows/messages';
 import { PlaybookError } from '../playbooks/load';
 import { TemporalCliMissingError } from './temporal/cli';
 import { openDb } from './storage/db';
@@ -169,23 +170,35 @@ async function runDemo(reflex: Reflex, log: Logger): Promise<void> {
     return;
   }
   const id = result.body.incidentId;
-  process.stdout.write(
-    `Demo drill: a signed alert was accepted (HTTP 202) and opened incident ${id}.\n` +
-      `  Incident:      ${reflex.url}/api/incidents/${id}\n` +
-      (reflex.temporalUiUrl
-        ? `  Its workflow:  ${reflex.temporalUiUrl}/namespaces/default/workflows/${id}\n`
-        : ''),
-  );
-  if (reflex.mailbox) {
-    const mail = await reflex.mailbox
-      .waitFor((m) => m.headers['x-reflex-incident'] === id, 60_000)
-      .catch(() => undefined);
-    process.stdout.write(
-      mail
-        ? `  E-mail sent:   "${mail.subject}" → ${reflex.url}/mailbox/${mail.id}\n\nPress Ctrl+C to stop.\n`
-        : `  (no e-mail arrived within 60 s: see the logs)\n`,
+  const say = (text: string) => process.stdout.write(`${text}\n`);
+  say(`Demo drill: a signed alert was accepted (HTTP 202) and opened incident ${id}.`);
+  say(`  It is a DRILL: every action takes its dry-run path; nothing real is touched.`);
+  say(`  Incident:      ${reflex.url}/api/incidents/${id}`);
+  if (reflex.temporalUiUrl)
+    say(`  Its workflow:  ${reflex.temporalUiUrl}/namespaces/default/workflows/${id}`);
+  if (!reflex.mailbox) return;
+  const mail = await reflex.mailbox
+    .waitFor((m) => m.headers['x-reflex-incident'] === id, 60_000)
+    .catch(() => undefined);
+  if (!mail) {
+    say('  (no e-mail arrived within 60 s: see the logs)');
+    return;
+  }
+  say(`  E-mail sent:   "${mail.subject}" → ${reflex.url}/mailbox/${mail.id}`);
+  const waiting = await reflex.client.workflow
+    .getHandle(id)
+    .query(incidentStateQuery)
+    .then((state) => state.steps.find((s) => s.status === 'awaiting-approval'))
+    .catch(() => undefined);
+  if (waiting) {
+    say(
+      `  Step "${waiting.id}" waits for approval (${waiting.approval?.allowed.join(', ')}). Approve it with:`,
+    );
+    say(
+      `    npm run reflex -- approve ${id} ${waiting.id} --as ${waiting.approval?.allowed[0] ?? 'you@example.org'}`,
     );
   }
+  say('\nPress Ctrl+C to stop.');
 }
 
 main(process.argv.slice(2)).then(

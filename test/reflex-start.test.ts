@@ -1,6 +1,6 @@
 // Acceptance for `reflex start` as a real process: embedded Temporal dev server, demo mailbox, the demo
 // drill end to end, state that survives SIGKILL, and a graceful SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './helpers/ports';
@@ -72,6 +72,16 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
     () => first.output().match(/opened incident (\S+)\./)?.[1],
   );
   await waitFor('the demo e-mail', () => (first.output().includes('E-mail sent:') ? true : undefined));
+  // The demo alert is a risky sign-in: compromised-account asks on-call to approve blocking the account.
+  const approveHint = await waitFor(
+    'the approval hint',
+    () => first.output().match(/npm run reflex -- (approve \S+ \S+ --as \S+)/)?.[1],
+  );
+  const approve = spawnSync(process.execPath, [CLI, ...approveHint.split(' '), '--config', configFile], {
+    env,
+    encoding: 'utf8',
+  });
+  expect(approve.stdout).toContain('step disable-account is now approved');
   expect(await ready(url)).toBe(true);
   expect(first.output()).toContain(`Demo mailbox:  ${url}/mailbox`);
   expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);

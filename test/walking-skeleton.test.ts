@@ -4,12 +4,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { incidentIdFor } from '../triggers/routing';
 import { resolveIncidentUpdate } from '../workflows/messages';
+import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
 
 let reflex: TestReflex;
 
 beforeAll(async () => {
-  reflex = await startTestReflex();
+  // Only the fallback playbook, so every test alert takes the plain notify path.
+  reflex = await startTestReflex({ playbooksDir: fastPlaybooks(['notify-on-call']) });
 });
 afterAll(async () => {
   await reflex?.stop();
