@@ -3,6 +3,7 @@ import { createAuditActivities, type AuditWriter } from './audit';
 import { createEmailActivities, type EmailDeps } from './notify-email';
 import { createNotifyActivities, type NotifyDeps } from './notify-send';
 import { createEntraActivities, type EntraDeps } from './entra';
+import { createApprovalActivities, type ApprovalLinkStore } from './approval';
 
 export type { ActionInput } from './types';
 
@@ -11,6 +12,7 @@ export interface ActivityDeps {
   email: EmailDeps;
   notify: NotifyDeps;
   entra: EntraDeps;
+  approvalLinks: ApprovalLinkStore;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(deps.email),
     ...createNotifyActivities(deps.notify),
     ...createEntraActivities(deps.entra),
+    ...createApprovalActivities({ links: deps.approvalLinks, notify: deps.notify }),
   };
 }
 

@@ -105,12 +105,46 @@ export function buildView(
   };
 }
 
-export function createNotifyActivities({
-  mailer,
-  from,
-  templates,
-  timeZone = 'Europe/Amsterdam',
-}: NotifyDeps) {
+export interface SendTemplateInput {
+  incidentId: string;
+  /** Makes the Message-ID: the same step sends the same Message-ID on every retry. */
+  messageKey: string;
+  template: string;
+  locale: Locale;
+  to: string[];
+  vars: Record<string, unknown>;
+}
+
+/** Renders and sends one templated message; failures a retry cannot fix are non-retryable. */
+export async function sendTemplate(deps: NotifyDeps, input: SendTemplateInput) {
+  const { mailer, from, templates, timeZone = 'Europe/Amsterdam' } = deps;
+  let message;
+  try {
+    message = templates.render(input.template, input.locale, buildView(input.vars, input.locale, timeZone));
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(
+      `template ${input.template}.${input.locale}: ${(err as Error).message}`,
+      'TemplateError',
+    );
+  }
+  const messageId = messageIdFor(input.incidentId, input.messageKey);
+  await mailer.sendMail({
+    from,
+    to: input.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    messageId,
+    headers: {
+      'X-Reflex-Incident': input.incidentId,
+      'X-Reflex-Step': input.messageKey,
+      'X-Reflex-Template': input.template,
+    },
+  });
+  return { messageId, to: input.to, template: input.template, subject: message.subject };
+}
+
+export function createNotifyActivities(deps: NotifyDeps) {
   return {
     async 'notify.send'(
       input: ActionInput,
@@ -122,31 +156,7 @@ export function createNotifyActivities({
           'InvalidArguments',
         );
       }
-      const { template, locale, to, vars } = parsed.data;
-      let message;
-      try {
-        message = templates.render(template, locale, buildView(vars, locale, timeZone));
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable(
-          `template ${template}.${locale}: ${(err as Error).message}`,
-          'TemplateError',
-        );
-      }
-      const messageId = messageIdFor(input.incidentId, input.stepId);
-      await mailer.sendMail({
-        from,
-        to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        messageId,
-        headers: {
-          'X-Reflex-Incident': input.incidentId,
-          'X-Reflex-Step': input.stepId,
-          'X-Reflex-Template': template,
-        },
-      });
-      return { messageId, to, template, subject: message.subject };
+      return sendTemplate(deps, { incidentId: input.incidentId, messageKey: input.stepId, ...parsed.data });
     },
   };
 }

@@ -31,14 +31,18 @@ else
   say "using the cached Temporal CLI at $cached"
 fi
 
-# --- PostgreSQL server binaries (the tests start their own throwaway cluster) ----------------------
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+# --- Debian packages: PostgreSQL server binaries (the tests start their own throwaway cluster) and
+# Chromium (browser tests drive it with playwright-core) -------------------------------------------
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing PostgreSQL from Debian's packages"
+    say "installing ${need[*]} from Debian's packages"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    say "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql' (or set PG_BIN)"
+    say "missing: ${need[*]}: run 'sudo apt-get install ${need[*]}'"
     exit 1
   fi
 fi

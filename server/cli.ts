@@ -192,7 +192,8 @@ async function runDemo(reflex: Reflex, log: Logger): Promise<void> {
     .catch(() => undefined);
   if (waiting) {
     say(
-      `  Step "${waiting.id}" waits for approval (${waiting.approval?.allowed.join(', ')}). Approve it with:`,
+      `  Step "${waiting.id}" waits for approval (${waiting.approval?.allowed.join(', ')}).\n` +
+        `  Open the approval e-mail in the mailbox and follow its link (${reflex.url}/approvals lists what waits), or run:`,
     );
     say(
       `    npm run reflex -- approve ${id} ${waiting.id} --as ${waiting.approval?.allowed[0] ?? 'you@example.org'}`,

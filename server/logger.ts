@@ -19,6 +19,7 @@ export const REDACT_PATHS = [
   '*.password',
   '*.token',
   '*.secretText',
+  '*.*.secret',
   '*.smtpUrl',
   '*.*.smtpUrl',
   'config.database.url',

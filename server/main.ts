@@ -12,6 +12,7 @@ import { ConfigError } from './config/load';
 import type { Logger } from './logger';
 import { openDb, type Db } from './storage/db';
 import { AuditStore } from './storage/audit-store';
+import { ApprovalLinks } from './storage/approval-links';
 import { DemoMailbox } from './mail/demo-mailbox';
 import { demoTransport, smtpTransport } from './mail/transport';
 import { ensureTemporalCli } from './temporal/cli';
@@ -51,6 +52,7 @@ export interface Reflex {
   mailbox?: DemoMailbox;
   client: Client;
   audit: AuditStore;
+  approvalLinks: ApprovalLinks;
   playbooks: readonly LoadedPlaybook[];
   sources: readonly SourceConfig[];
   /** Stops in order: stop accepting HTTP, drain the worker, stop Temporal and the rest. */
@@ -103,6 +105,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     const db: Db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
     cleanup.push(() => db.close());
     const audit = new AuditStore(db);
+    const approvalLinks = new ApprovalLinks(db);
     await audit.append([configLoadedEvent(mode, playbooks)]);
 
     let mailbox: DemoMailbox | undefined;
@@ -156,6 +159,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
           email: { mailer, from: config.mail.from },
           notify: { mailer, from: config.mail.from, templates, timeZone: config.organisation.timeZone },
           entra: { graph: createGraphClient(config.entra) },
+          approvalLinks,
         },
       });
       const running = worker.run();
@@ -197,7 +201,15 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         onUnrouted: (alert) =>
           log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook'),
       });
+      const approvals = {
+        links: approvalLinks,
+        secret: config.server.secret ?? persistentSecret(join(dataDir, 'server.secret')),
+        secureCookies: (config.server.publicUrl ?? '').startsWith('https://'),
+      };
       app = createApp({
+        approvals,
+        organisation,
+        timeZone: config.organisation.timeZone,
         log,
         client,
         audit,
@@ -221,6 +233,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       mailbox,
       client,
       audit,
+      approvalLinks,
       playbooks,
       sources,
       stop: stopAll,
@@ -279,4 +292,10 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => done());
     server.closeIdleConnections();
   });
+}
+
+/** A random secret made once and kept in `file` (mode 0600). */
+function persistentSecret(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }

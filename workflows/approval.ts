@@ -1,6 +1,6 @@
 // Waits for approval of one step: quorum of distinct approvers, an escalation ladder, reminders, and
 // the playbook's outcome when nobody answers in time. Decisions arrive as the decideApproval Update.
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
 import { evaluate } from './conditions';
 import { toMs } from './durations';
@@ -8,7 +8,7 @@ import type { Incident } from './incident';
 import type { DecideApprovalInput, DecideApprovalResult } from './messages';
 import type { ActionStep, ApprovalPolicy, Outcome, StepRecord } from './types';
 
-const { 'notify.send': send } = proxyActivities<ReflexActivities>({
+const { 'approval.request': send, 'approval.close': closeLinks } = proxyActivities<ReflexActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -65,7 +65,7 @@ export function applyDecision(incident: Incident, input: DecideApprovalInput): D
   };
 }
 
-export async function awaitApproval(
+async function waitForDecision(
   step: ActionStep,
   record: StepRecord,
   incident: Incident,
@@ -87,6 +87,7 @@ export async function awaitApproval(
   };
   const approval = record.approval;
   const timeoutOutcome = onTimeout(policy, incident);
+  approval.onTimeout = timeoutOutcome;
   incident.audit.add('approval.requested', 'reflex', {
     step: step.id,
     approvers: approval.allowed,
@@ -97,6 +98,7 @@ export async function awaitApproval(
   await request(step, incident, approval.allowed, timeoutOutcome, approval.deadline, 'request');
 
   let nextReminder = remindEvery ? startedAt + remindEvery : Infinity;
+  let reminders = 0;
   while (!approval.outcome) {
     const next = ladder[approval.escalations];
     const wake = Math.min(deadline, next?.at ?? Infinity, nextReminder);
@@ -125,7 +127,8 @@ export async function awaitApproval(
         (a) => !approval.decisions.some((d) => d.approver === a.toLowerCase()),
       );
       incident.audit.add('approval.reminded', 'reflex', { step: step.id, addresses: undecided });
-      await request(step, incident, undecided, timeoutOutcome, approval.deadline, 'reminder');
+      reminders += 1;
+      await request(step, incident, undecided, timeoutOutcome, approval.deadline, 'reminder', reminders);
     }
   }
   return approval.outcome === 'approved' ? 'approved' : 'rejected';
@@ -138,6 +141,11 @@ function onTimeout(policy: ApprovalPolicy, incident: Incident): Outcome {
 }
 
 /** One e-mail per approver (so each can carry that approver's own link). */
+/**
+ * One e-mail per approver, each with that approver's own link. Reminders mail a fresh link (the
+ * previous one may have been opened by a mail scanner, which does not use it up, but a fresh one
+ * costs nothing).
+ */
 async function request(
   step: ActionStep,
   incident: Incident,
@@ -145,17 +153,19 @@ async function request(
   timeoutOutcome: Outcome,
   deadline: string,
   kind: 'request' | 'escalation' | 'reminder',
+  round = 0,
 ): Promise<void> {
   await Promise.all(
     to.map((approver) =>
       send({
         incidentId: incident.state.incidentId,
-        stepId: `${step.id}.approval.${kind}.${approver}`,
+        stepId: `${step.id}.approval.${kind}${round ? `-${round}` : ''}.${approver}`,
         drill: incident.state.drill,
         args: {
-          template: 'approval-request',
-          locale: 'en',
-          to: [approver],
+          step: step.id,
+          approver,
+          deadline,
+          publicUrl: incident.input.organisation.publicUrl,
           vars: {
             ...incident.context,
             approval: {
@@ -166,11 +176,34 @@ async function request(
               deadline,
               onTimeout: timeoutOutcome,
               kind,
-              link: `${incident.input.organisation.publicUrl}/approvals/${incident.state.incidentId}/${step.id}`,
             },
           },
         },
       }),
     ),
   );
+}
+
+/** Waits for the step's approval; its links are closed however the wait ends (decided, timed out, aborted). */
+export async function awaitApproval(
+  step: ActionStep,
+  record: StepRecord,
+  incident: Incident,
+): Promise<ApprovalResult> {
+  let outcome: string = 'cancelled';
+  try {
+    const result = await waitForDecision(step, record, incident);
+    outcome = record.approval?.outcome ?? result;
+    return result;
+  } finally {
+    await CancellationScope.nonCancellable(() =>
+      closeLinks({
+        incidentId: incident.state.incidentId,
+        stepId: `${step.id}.approval.close`,
+        drill: incident.state.drill,
+        args: { step: step.id, outcome },
+      }),
+    );
+    incident.audit.add('approval.closed', 'reflex', { step: step.id, outcome });
+  }
 }

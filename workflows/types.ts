@@ -124,6 +124,8 @@ export interface ApprovalState {
   deadline: string;
   decisions: Decision[];
   escalations: number;
+  /** What happens if nobody answers by the deadline. */
+  onTimeout?: Outcome;
   outcome?: 'approved' | 'rejected' | 'timed-out';
 }
 

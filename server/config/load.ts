@@ -22,6 +22,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, readonly string[]>> = {
   PORT: ['server', 'port'],
   HOST: ['server', 'host'],
   PUBLIC_URL: ['server', 'publicUrl'],
+  REFLEX_SERVER_SECRET: ['server', 'secret'],
   TEMPORAL_ADDRESS: ['temporal', 'address'],
   TEMPORAL_NAMESPACE: ['temporal', 'namespace'],
   TEMPORAL_TASK_QUEUE: ['temporal', 'taskQueue'],

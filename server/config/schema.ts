@@ -36,6 +36,11 @@ export const configSchema = z.object({
       host: z.string().default('127.0.0.1'),
       /** The address people reach Reflex at; used in e-mailed links. */
       publicUrl: z.url().optional(),
+      /**
+       * Signs the approval pages' CSRF tokens. Every server process of one installation needs the
+       * same value. Empty: one is made once and kept in dataDir (fine for a single server).
+       */
+      secret: z.string().min(32, 'at least 32 characters').optional(),
       /** Largest webhook body accepted, in bytes. @default 262144 */
       maxBodyBytes: z
         .number()

@@ -3,6 +3,7 @@ import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import { HttpError, errorHandler } from './errors';
 import { mailboxRouter } from './mailbox';
+import { approvalRoutes, type ApprovalRoutesOptions } from './approvals';
 import { healthRouter, type ReadinessCheck } from './health';
 import type { Logger } from '../logger';
 import type { AuditStore } from '../storage/audit-store';
@@ -30,6 +31,9 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   maxBodyBytes: number;
   mailbox?: DemoMailbox;
+  approvals: ApprovalRoutesOptions;
+  organisation: { name: string };
+  timeZone: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -59,6 +63,15 @@ export function createApp(deps: AppDeps): Express {
     res.json(incident);
   });
 
+  app.use(
+    approvalRoutes({
+      ...deps.approvals,
+      client: deps.client,
+      audit: deps.audit,
+      organisation: deps.organisation.name,
+      timeZone: deps.timeZone,
+    }),
+  );
   if (deps.mailbox) app.use('/mailbox', mailboxRouter(deps.mailbox));
 
   app.use((_req, _res) => {

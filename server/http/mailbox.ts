@@ -10,7 +10,7 @@ const LAYOUT = `<!doctype html>
 <style>
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;line-height:1.45;color:#1b1b1b}
 table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem;border-radius:6px}.muted{color:#666}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:1rem;border-radius:6px}.muted{color:#666}
 iframe{width:100%;min-height:28rem;border:1px solid #ddd;border-radius:6px}
 </style></head><body>
 <p class="muted">Reflex demo mailbox: e-mail is caught here instead of being delivered. Configure <code>mail.smtpUrl</code> for real delivery.</p>
@@ -25,8 +25,8 @@ const MESSAGE = `<p><a href="/mailbox">&larr; all messages</a></p>
 <h1>{{subject}}</h1>
 <table><tr><th>From</th><td>{{from}}</td></tr><tr><th>To</th><td>{{to}}</td></tr>
 <tr><th>Received</th><td>{{receivedAt}}</td></tr><tr><th>Message-ID</th><td><code>{{messageId}}</code></td></tr></table>
-{{#html}}<h2>HTML version</h2><iframe sandbox="allow-popups allow-top-navigation-by-user-activation" srcdoc="{{html}}"></iframe>{{/html}}
-<h2>Text version</h2><pre>{{{linkedText}}}</pre>`;
+<h2>Text version</h2><pre>{{{linkedText}}}</pre>
+{{#html}}<h2>HTML version</h2><iframe sandbox="allow-popups allow-top-navigation-by-user-activation" srcdoc="{{html}}"></iframe>{{/html}}`;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -30,4 +30,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index audit_events_kind on audit_events (kind)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // One row per e-mailed approval link. Only a hash of the token is kept: a database leak
+      // yields no usable link.
+      `create table approval_links (
+         token_hash text primary key,
+         incident_id text not null,
+         step_id text not null,
+         approver text not null,
+         expires_at timestamptz not null,
+         created_at timestamptz not null default now(),
+         claimed_at timestamptz,
+         used_at timestamptz,
+         used_ip text,
+         used_user_agent text,
+         decision text,
+         closed_at timestamptz,
+         outcome text
+       )`,
+      `create index approval_links_step on approval_links (incident_id, step_id)`,
+    ],
+  },
 ];
