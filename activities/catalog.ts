@@ -2,6 +2,8 @@
 // anything, what undoes it, and one plain-language line for timelines.
 import { z } from 'zod';
 import { emailArgsSchema } from './notify-email';
+import { removeArgsSchema, rotateArgsSchema } from './secrets';
+import { httpArgsSchema } from './http-request';
 
 /** A Microsoft Entra user: object id (GUID) or user principal name. */
 export const userRefSchema = z
@@ -87,6 +89,27 @@ export const ACTION_CATALOG = {
     input: userArgsSchema,
     timeoutSeconds: 30,
     maxAttempts: 8,
+  },
+  'secrets.rotateAppSecret': {
+    description: "Replace the application's client secret and hand the new one to the secret store",
+    mutates: true,
+    input: rotateArgsSchema,
+    timeoutSeconds: 60,
+    maxAttempts: 6,
+  },
+  'secrets.removeAppSecret': {
+    description: "Remove the application's old client secrets",
+    mutates: true,
+    input: removeArgsSchema,
+    timeoutSeconds: 60,
+    maxAttempts: 6,
+  },
+  'http.request': {
+    description: 'Call an external system over HTTPS',
+    mutates: true,
+    input: httpArgsSchema,
+    timeoutSeconds: 30,
+    maxAttempts: 5,
   },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -4,6 +4,8 @@ import { createEmailActivities, type EmailDeps } from './notify-email';
 import { createNotifyActivities, type NotifyDeps } from './notify-send';
 import { createEntraActivities, type EntraDeps } from './entra';
 import { createApprovalActivities, type ApprovalLinkStore } from './approval';
+import { createSecretActivities, type SecretsDeps } from './secrets';
+import { createHttpActivities, type HttpDeps } from './http-request';
 
 export type { ActionInput } from './types';
 
@@ -13,6 +15,8 @@ export interface ActivityDeps {
   notify: NotifyDeps;
   entra: EntraDeps;
   approvalLinks: ApprovalLinkStore;
+  secrets: SecretsDeps;
+  http: HttpDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -22,6 +26,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps.notify),
     ...createEntraActivities(deps.entra),
     ...createApprovalActivities({ links: deps.approvalLinks, notify: deps.notify }),
+    ...createSecretActivities(deps.secrets),
+    ...createHttpActivities(deps.http),
   };
 }
 

@@ -24,6 +24,7 @@ import { createIntake } from '../triggers/intake';
 import { approverGroups, loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
 import { TemplateStore } from '../activities/notification-templates';
 import { createGraphClient } from './graph';
+import { WebhookSecretStore } from '../activities/secret-stores';
 import { resolveContacts, resolveOrganisation } from './contacts';
 
 export type Mode = 'start' | 'worker' | 'server';
@@ -147,6 +148,10 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     });
     cleanup.push(() => connection.close());
 
+    const graph = createGraphClient(config.entra);
+    const secretStores = new Map(
+      config.secretStores.map((s) => [s.name, new WebhookSecretStore(s.url, s.token)]),
+    );
     let worker: Worker | undefined;
     if (mode !== 'server') {
       worker = await createReflexWorker({
@@ -158,8 +163,10 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
           audit,
           email: { mailer, from: config.mail.from },
           notify: { mailer, from: config.mail.from, templates, timeZone: config.organisation.timeZone },
-          entra: { graph: createGraphClient(config.entra) },
+          entra: { graph },
           approvalLinks,
+          secrets: { graph, stores: secretStores },
+          http: { secrets: config.actions.http.secrets },
         },
       });
       const running = worker.run();

@@ -145,6 +145,7 @@ test.each([
   'mass-export',
   'oauth-consent-or-inbox-rule',
   'ransomware-suspected',
+  'leaked-secret',
   'notify-on-call',
 ])(
   'a drill of %s touches nothing, mails only the drill recipients and is marked DRILL',

@@ -15,6 +15,7 @@ interface Running {
 
 function startReflex(args: string[], env: NodeJS.ProcessEnv): Running {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -40,6 +41,12 @@ async function ready(url: string): Promise<true | undefined> {
   const response = await fetch(`${url}/readyz`);
   return response.status === 200 ? true : undefined;
 }
+
+const started: ChildProcess[] = [];
+afterAll(() => {
+  // A failed assertion must not leave a Reflex (and its dev server) running.
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+});
 
 test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops cleanly on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'start-'));

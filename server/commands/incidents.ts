@@ -43,7 +43,8 @@ export function sampleAlert(playbook: LoadedPlaybook): Alert {
         users: ['drill.user@museum.example'],
         ips: ['192.0.2.10'],
         hosts: ['drill-pc-01'],
-        apps: ['CRM'],
+        // An app registration's object id, as secret rotation expects.
+        apps: ['11111111-1111-4111-8111-111111111111'],
       },
     },
     new Date(),

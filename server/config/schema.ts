@@ -137,6 +137,38 @@ export const configSchema = z.object({
     )
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
+  /** Where rotated secrets are delivered (secrets.rotateAppSecret's `store`). */
+  secretStores: z
+    .array(
+      z.discriminatedUnion('type', [
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+            type: z.literal('webhook'),
+            /** HTTPS endpoint in front of the organisation's secret manager. */
+            url: z
+              .url()
+              .refine(
+                (u) => u.startsWith('https://') || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(u),
+                'must be https://',
+              ),
+            /** Bearer token the endpoint expects. */
+            token: secret,
+          })
+          .strict(),
+      ]),
+    )
+    .default([]),
+  actions: z
+    .object({
+      http: z
+        .object({
+          /** Named secrets http.request steps may put in headers: { secret: name }. */
+          secrets: z.record(z.string(), secret).default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 export type ReflexConfig = z.infer<typeof configSchema>;

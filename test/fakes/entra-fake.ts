@@ -44,8 +44,23 @@ export const TENANT = '11111111-2222-3333-4444-555555555555';
 export const CLIENT_ID = 'reflex-test-client';
 export const CLIENT_SECRET = 'fake-client-secret-for-tests';
 
+export interface FakeCredential {
+  keyId: string;
+  displayName: string;
+  hint: string;
+  endDateTime: string;
+  /** Shown once by addPassword, as Graph does; kept here so tests can look for leaks. */
+  secretText: string;
+}
+
 export class EntraFake {
   readonly users = new Map<string, FakeUser>();
+  readonly applications = new Map<
+    string,
+    { id: string; displayName: string; passwordCredentials: FakeCredential[] }
+  >();
+  /** Every secret text addPassword ever returned. */
+  readonly issuedSecrets: string[] = [];
   readonly calls: RecordedCall[] = [];
   readonly tokensIssued: string[] = [];
   private readonly faults: Fault[] = [];
@@ -65,6 +80,23 @@ export class EntraFake {
     };
     this.users.set(full.id, full);
     return full;
+  }
+
+  addApplication(displayName: string, existingSecrets = 1) {
+    const app = { id: randomUUID(), displayName, passwordCredentials: [] as FakeCredential[] };
+    for (let i = 0; i < existingSecrets; i++)
+      app.passwordCredentials.push(this.newCredential(`original ${i + 1}`));
+    this.applications.set(app.id, app);
+    return app;
+  }
+
+  private newCredential(
+    displayName: string,
+    endDateTime = new Date(Date.now() + 90 * 86_400_000).toISOString(),
+  ): FakeCredential {
+    const secretText = `s3cr3t~${randomUUID().replace(/-/g, '')}`;
+    this.issuedSecrets.push(secretText);
+    return { keyId: randomUUID(), displayName, hint: secretText.slice(0, 3), endDateTime, secretText };
   }
 
   user(ref: string): FakeUser | undefined {
@@ -235,6 +267,32 @@ export class EntraFake {
         if (user) user.riskState = 'dismissed';
       }
       return send(204);
+    }
+    if ((m = path.match(/^\/applications\/([^/]+)(\/addPassword|\/removePassword)?$/))) {
+      const app = this.applications.get(decodeURIComponent(m[1]!));
+      if (!app) return graphError(404, 'Request_ResourceNotFound', 'Resource does not exist.');
+      if (!m[2] && method === 'GET') {
+        return send(200, {
+          id: app.id,
+          passwordCredentials: app.passwordCredentials.map(({ secretText: _hidden, ...visible }) => visible),
+        });
+      }
+      if (m[2] === '/addPassword' && method === 'POST') {
+        const request =
+          (body as { passwordCredential?: { displayName?: string; endDateTime?: string } })
+            .passwordCredential ?? {};
+        const credential = this.newCredential(request.displayName ?? '', request.endDateTime);
+        app.passwordCredentials.push(credential);
+        return send(200, credential);
+      }
+      if (m[2] === '/removePassword' && method === 'POST') {
+        const keyId = (body as { keyId: string }).keyId;
+        const index = app.passwordCredentials.findIndex((c) => c.keyId === keyId);
+        if (index < 0)
+          return graphError(404, 'Request_ResourceNotFound', 'No password credential with that keyId.');
+        app.passwordCredentials.splice(index, 1);
+        return send(204);
+      }
     }
     return graphError(400, 'BadRequest', `the fake does not serve ${method} ${url.pathname}`);
   }

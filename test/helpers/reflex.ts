@@ -44,6 +44,8 @@ export async function startTestReflex(
     contacts?: Record<string, unknown>;
     /** Reuse a task queue (a restarted Reflex picks up its running incidents). */
     taskQueue?: string;
+    /** Extra configuration merged over the test defaults. */
+    extra?: Record<string, unknown>;
   } = {},
 ): Promise<TestReflex> {
   const lines: string[] = [];
@@ -78,6 +80,7 @@ export async function startTestReflex(
         }
       : {},
     sources: TEST_SOURCES,
+    ...overrides.extra,
   });
   const reflex = await runReflex({
     mode: 'start',

@@ -1,0 +1,130 @@
+// Secret rotation for an Entra app registration, end to end: addPassword through the real Graph client,
+// delivery to the organisation's secret store, removal of the old secret only after approval, safe
+// under retries, and the secret text nowhere else.
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { EntraFake } from './fakes/entra-fake';
+import { SecretStoreFake } from './fakes/secret-store-fake';
+import { fastPlaybooks } from './helpers/playbooks';
+import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { decide, step, waitForState } from './helpers/incidents';
+import { recordHistory } from './helpers/histories';
+
+let fake: EntraFake;
+let store: SecretStoreFake;
+let reflex: TestReflex;
+
+beforeAll(async () => {
+  fake = await new EntraFake().start();
+  store = await new SecretStoreFake().start();
+  reflex = await startTestReflex({
+    entraUrl: fake.url,
+    playbooksDir: fastPlaybooks(['leaked-secret']),
+    contacts: {
+      onCall: ['oncall@museum.example'],
+      dpo: 'dpo@museum.example',
+      owner: 'it-owner@museum.example',
+    },
+    extra: {
+      secretStores: [{ name: 'default', type: 'webhook', url: store.url, token: 'store-token-0123456789' }],
+    },
+  });
+});
+afterAll(async () => {
+  await reflex?.stop();
+  await store?.stop();
+  await fake?.stop();
+});
+
+async function leak(appId: string) {
+  const response = await postSigned(
+    reflex.url,
+    alertBody({ type: 'leaked-secret', severity: 'high', entities: { apps: [appId] } }),
+  );
+  expect(response.body.incidents).toEqual([expect.objectContaining({ playbook: 'leaked-secret' })]);
+  return response.body.incidentId as string;
+}
+
+test('rotation: a new secret goes to the store, the owner is told, the old one goes only after approval', async () => {
+  const app = fake.addApplication('CRM connector', 1);
+  const original = app.passwordCredentials[0]!.keyId;
+  const id = await leak(app.id);
+
+  const waiting = await waitForState(
+    reflex.client,
+    id,
+    (s) => step(s, 'remove-old-secret').status === 'awaiting-approval',
+  );
+  // Two secrets live side by side while systems switch over.
+  expect(app.passwordCredentials.map((c) => c.keyId)).toContain(original);
+  expect(app.passwordCredentials).toHaveLength(2);
+  const added = app.passwordCredentials.find((c) => c.keyId !== original)!;
+  expect(added.displayName).toBe(`reflex ${id} rotate-secret`);
+  expect(store.received).toEqual([
+    expect.objectContaining({
+      name: app.id,
+      value: added.secretText,
+      keyId: added.keyId,
+      authorization: 'Bearer store-token-0123456789',
+    }),
+  ]);
+  expect(step(waiting, 'rotate-secret').output).toMatchObject({
+    newKeyId: added.keyId,
+    oldKeyIds: [original],
+  });
+  const owner = await reflex.mailbox!.waitFor(
+    (m) => m.headers['x-reflex-incident'] === id && m.headers['x-reflex-template'] === 'owner',
+  );
+  expect(owner.to).toEqual(['it-owner@museum.example']);
+
+  await decide(reflex.client, id, 'remove-old-secret', 'oncall@museum.example');
+  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([added.keyId]);
+  await recordHistory(reflex.client, id, 'leaked-secret.rotate-approve');
+});
+
+test('a store failure between add and remove is retried and leaves exactly one new secret', async () => {
+  const app = fake.addApplication('Newsletter tool', 2);
+  const originals = app.passwordCredentials.map((c) => c.keyId);
+  store.failNext = [503];
+  const before = store.received.length;
+  const id = await leak(app.id);
+  await waitForState(reflex.client, id, (s) => step(s, 'remove-old-secret').status === 'awaiting-approval');
+  const fresh = app.passwordCredentials.filter((c) => !originals.includes(c.keyId));
+  expect(fresh).toHaveLength(1); // the first attempt's secret was replaced, not left behind
+  expect(store.received.slice(before)).toEqual([
+    expect.objectContaining({ keyId: fresh[0]!.keyId, value: fresh[0]!.secretText }),
+  ]);
+  // The old secrets are still there: nobody approved their removal yet.
+  expect(app.passwordCredentials.map((c) => c.keyId)).toEqual(expect.arrayContaining(originals));
+  await decide(reflex.client, id, 'remove-old-secret', 'oncall@museum.example');
+  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([fresh[0]!.keyId]);
+});
+
+test('no secret text appears in logs, the audit trail, workflow histories or e-mail', async () => {
+  expect(fake.issuedSecrets.length).toBeGreaterThan(3);
+  const logs = reflex.logs();
+  const audit = JSON.stringify([...(await reflex.audit.verify()).broken, ...(await allAuditEvents())]);
+  const histories: string[] = [];
+  for await (const execution of reflex.client.workflow.list({ query: `TaskQueue = '${reflex.taskQueue}'` })) {
+    histories.push(
+      historyToJSON(await reflex.client.workflow.getHandle(execution.workflowId).fetchHistory()),
+    );
+  }
+  expect(histories.length).toBeGreaterThan(0);
+  const mail = JSON.stringify(reflex.mailbox!.list());
+  for (const secret of fake.issuedSecrets) {
+    expect(logs).not.toContain(secret);
+    expect(audit).not.toContain(secret);
+    for (const history of histories) expect(history).not.toContain(secret);
+    expect(mail).not.toContain(secret);
+  }
+  expect(logs).not.toContain('store-token-0123456789');
+});
+
+async function allAuditEvents() {
+  const ids: string[] = [];
+  for await (const execution of reflex.client.workflow.list({ query: `TaskQueue = '${reflex.taskQueue}'` }))
+    ids.push(execution.workflowId);
+  return (await Promise.all(ids.map((id) => reflex.audit.events(id)))).flat();
+}
