@@ -25,7 +25,9 @@ const ioLibraries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', 'data/', 'coverage/', 'test-artifacts/'] },
+  {
+    ignores: ['node_modules/', 'dist/', '.bench-build/', '.tools/', 'data/', 'coverage/', 'test-artifacts/'],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -26,6 +26,8 @@ import { TemplateStore } from '../activities/notification-templates';
 import { createGraphClient } from './graph';
 import { WebhookSecretStore } from '../activities/secret-stores';
 import { resolveContacts, resolveOrganisation } from './contacts';
+import { sampleAlert, startDrill } from './commands/incidents';
+import { fromGeneric } from '../triggers/adapters/generic';
 
 export type Mode = 'start' | 'worker' | 'server';
 
@@ -215,6 +217,12 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       };
       app = createApp({
         approvals,
+        startDrill: async (playbookId, body) => {
+          const playbook = playbooks.find((p) => p.definition.id === playbookId);
+          if (!playbook) return undefined;
+          const alert = body === undefined ? sampleAlert(playbook) : fromGeneric('drill', body, new Date());
+          return startDrill(client, config, playbook, alert, organisation.publicUrl);
+        },
         organisation,
         timeZone: config.organisation.timeZone,
         log,

@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { EntraFake } from './fakes/entra-fake';
+
+const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { step, waitForState } from './helpers/incidents';
 import { linkIn } from './helpers/approval-links';
@@ -17,7 +19,7 @@ beforeAll(async () => {
   reflex = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ['anna@museum.example'], dpo: 'dpo@museum.example' },
+    contacts: { onCall: ['anna@museum.example'], dpo: 'dpo@museum.example', groups: THREE },
   });
   browser = await launchBrowser();
 });

@@ -2,6 +2,8 @@
 // approvers, races and decisions after the step closed. Only a POST from the page decides.
 import { join } from 'node:path';
 import { EntraFake } from './fakes/entra-fake';
+
+const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { step, waitForState } from './helpers/incidents';
 import { decideByLink, linkIn, openLink, post } from './helpers/approval-links';
@@ -16,7 +18,7 @@ beforeAll(async () => {
   reflex = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example' },
+    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example', groups: THREE },
   });
 });
 afterAll(async () => {
@@ -209,7 +211,7 @@ test('links survive a restart of the server and worker', async () => {
   const first = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example' },
+    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example', groups: THREE },
     databaseUrl: dbUrl,
   });
   const upn = 'restart@museum.example';
@@ -224,7 +226,7 @@ test('links survive a restart of the server and worker', async () => {
   const second = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example' },
+    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example', groups: THREE },
     databaseUrl: dbUrl,
     taskQueue: first.taskQueue,
   });
@@ -247,3 +249,31 @@ async function freshPostgres(): Promise<string> {
   await admin.end();
   return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
 }
+
+test('quorum 2 of 3: one approval does not proceed, two do', async () => {
+  const upn = 'quorum@museum.example';
+  const user = fake.addUser({ userPrincipalName: upn });
+  const id = (
+    await postSigned(reflex.url, alertBody({ type: 'approval-quorum', entities: { users: [upn] } }))
+  ).body.incidentId as string;
+  const links: Record<string, string> = {};
+  for (const approver of THREE['three-approvers']) {
+    const mail = await reflex.mailbox!.waitFor(
+      (m) => m.headers['x-reflex-incident'] === id && m.to[0] === approver,
+    );
+    links[approver] = linkIn(mail);
+  }
+  const first = await decideByLink(links['q1@museum.example']!, 'approve');
+  expect(first.html).toContain('Recorded: 1 of 2 approvals so far.');
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(step(await state(id), 'disable-account').status).toBe('awaiting-approval');
+  expect(user.accountEnabled).toBe(true);
+  const page = await openLink(links['q2@museum.example']!);
+  expect(page.html).toContain('2 people must approve (1 so far)');
+  const second = await decideByLink(links['q2@museum.example']!, 'approve');
+  expect(second.html).toContain('Approved: Reflex is carrying it out now.');
+  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'succeeded');
+  expect(user.accountEnabled).toBe(false);
+  // The third approver's link now says it is decided.
+  expect((await openLink(links['q3@museum.example']!)).status).toBe(409);
+});

@@ -194,3 +194,32 @@ test.each([
   },
   60_000,
 );
+
+test('drills can be started over the API, and bad requests say what was wrong', async () => {
+  const started = await fetch(`${reflex.url}/api/drills`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ playbook: 'mass-export' }),
+  });
+  expect(started.status).toBe(202);
+  const { incidentId } = (await started.json()) as { incidentId: string };
+  const state = await waitForState(reflex.client, incidentId, (s) =>
+    s.steps.some((st) => st.status === 'awaiting-approval'),
+  );
+  expect(state.drill).toBe(true);
+  const unknown = await fetch(`${reflex.url}/api/drills`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"playbook":"nope"}',
+  });
+  expect(unknown.status).toBe(404);
+  const bad = await fetch(`${reflex.url}/api/drills`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ playbook: 'mass-export', alert: { id: 'x', severity: 'apocalyptic' } }),
+  });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toEqual(
+    expect.arrayContaining(['severity']),
+  );
+});

@@ -10,6 +10,9 @@ import type { AuditStore } from '../storage/audit-store';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import { getIncident, INCIDENT_ID } from '../incidents';
 import type { Delivery, IntakeResult } from '../../triggers/intake';
+import { z } from 'zod';
+
+const drillRequestSchema = z.object({ playbook: z.string().min(1), alert: z.unknown().optional() }).strict();
 
 export type { ReadinessCheck } from './health';
 
@@ -32,6 +35,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   mailbox?: DemoMailbox;
   approvals: ApprovalRoutesOptions;
+  /** Starts a playbook as a drill; undefined when the playbook does not exist. */
+  startDrill: (playbookId: string, alert: unknown) => Promise<string | undefined>;
   organisation: { name: string };
   timeZone: string;
 }
@@ -54,6 +59,13 @@ export function createApp(deps: AppDeps): Express {
   });
   app.all('/hooks/:source', (_req, _res) => {
     throw new HttpError(405, 'use POST', { Allow: 'POST' });
+  });
+
+  app.post('/api/drills', express.json({ limit: '64kb' }), async (req, res) => {
+    const body = drillRequestSchema.parse(req.body ?? {});
+    const incidentId = await deps.startDrill(body.playbook, body.alert);
+    if (!incidentId) throw new HttpError(404, `no playbook "${body.playbook}"`);
+    res.status(202).json({ incidentId, drill: true });
   });
 
   app.get('/api/incidents/:id', async (req: Request<{ id: string }>, res) => {

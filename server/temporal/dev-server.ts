@@ -19,6 +19,8 @@ export interface DevServerOptions {
    * no chance to stop it) is found through this file and stopped before a new one starts.
    */
   pidFile?: string;
+  /** Extra dynamic configuration, e.g. lower history limits in tests. */
+  dynamicConfig?: Record<string, unknown>;
   /** Namespaces besides `default` to create. */
   namespaces?: string[];
   /** How long to wait for the server to answer, in ms. @default 60000 */
@@ -64,6 +66,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'system.enableEagerWorkflowStart=true',
   ];
   for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

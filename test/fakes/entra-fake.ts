@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const TLS_DIR = join(__dirname, '../fixtures/tls');
+const TLS_DIR = process.env.REFLEX_TLS_DIR ?? join(__dirname, '../fixtures/tls');
 
 export interface FakeUser {
   id: string;

@@ -1,0 +1,57 @@
+// A long-lived incident (an alert storm joining a contained incident) stays under Temporal's history
+// limits by continuing as new, and carries its state, its compensations and its audit numbering.
+import { startDevServer, type DevServer } from '../server/temporal/dev-server';
+import { createLogger } from '../server/logger';
+import { freePort } from './helpers/ports';
+import { fastPlaybooks } from './helpers/playbooks';
+import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { waitForState } from './helpers/incidents';
+import { resolveIncidentUpdate } from '../workflows/messages';
+
+let devServer: DevServer;
+let reflex: TestReflex;
+
+beforeAll(async () => {
+  devServer = await startDevServer({
+    cliPath: process.env.REFLEX_TEST_TEMPORAL_CLI!,
+    port: await freePort(),
+    uiPort: await freePort(),
+    log: createLogger({ level: 'silent' }),
+    // Suggest continue-as-new after 60 history events instead of thousands.
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 },
+  });
+  reflex = await startTestReflex({
+    temporalAddress: devServer.address,
+    playbooksDir: fastPlaybooks(['notify-on-call']),
+  });
+});
+afterAll(async () => {
+  await reflex?.stop();
+  await devServer?.stop();
+});
+
+test('an alert storm on a contained incident continues as new and keeps everything', async () => {
+  const alert = alertBody({ type: 'storm' });
+  const first = await postSigned(reflex.url, alert);
+  const id = first.body.incidentId as string;
+  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  const firstRun = (await reflex.client.workflow.getHandle(id).describe()).runId;
+
+  for (let i = 0; i < 40; i++) {
+    const repeat = await postSigned(reflex.url, { ...alert, title: `repeat ${i}` }, { id: `storm-${i}` });
+    expect(repeat.body).toMatchObject({ incidentId: id, deduplicated: true });
+  }
+  const after = await waitForState(reflex.client, id, (s) => s.alertCount === 41);
+  expect(after.status).toBe('contained');
+  expect(after.alerts[0]!.title).toBe(alert.title); // the first alert is kept
+  expect((await reflex.client.workflow.getHandle(id).describe()).runId).not.toBe(firstRun);
+
+  const closed = await reflex.client.workflow
+    .getHandle(id)
+    .executeUpdate(resolveIncidentUpdate, { args: [{ as: 'contained', by: 'oncall@museum.example' }] });
+  expect(closed).toMatchObject({ status: 'resolved', alertCount: 41 });
+  const events = await reflex.audit.events(id);
+  expect(events.filter((e) => e.kind === 'alert.joined')).toHaveLength(40);
+  expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+  expect((await reflex.audit.verify(id)).ok).toBe(true);
+}, 120_000);
