@@ -1,7 +1,7 @@
 // Benchmark: from a signed webhook to the first containment call (revokeSignInSessions arriving at the
 // Graph fake), at a steady rate; the same for a bare Temporal workflow making the same call; and how
 // many alerts per second are durably accepted. Run: npm run bench (see docs/BENCHMARKS.md).
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -98,7 +98,47 @@ async function main() {
       { name: 'siem', format: 'generic', auth: { scheme: 'standard-webhooks', secrets: [TEST_SECRET] } },
     ],
   });
-  const reflex = await runReflex({ mode: 'start', config, log });
+  // BENCH_PLAYBOOK=revoke-only measures the intake path alone: a playbook whose only step is the call.
+  let playbooksDir: string | undefined;
+  if (process.env.BENCH_PLAYBOOK === 'revoke-only') {
+    playbooksDir = join(root, 'playbooks');
+    mkdirSync(playbooksDir);
+    writeFileSync(
+      join(playbooksDir, 'revoke-only.yaml'),
+      [
+        'id: revoke-only',
+        'version: 1',
+        'title: Revoke only',
+        'description: Benchmark playbook whose only step is the first containment call.',
+        'triggers:',
+        '  - types: [risky-sign-in]',
+        'steps:',
+        '  - id: revoke-sessions',
+        '    description: Sign the account out everywhere',
+        '    action: entra.revokeSessions',
+        "    with: { user: '{{entities.users.0}}' }",
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(playbooksDir, 'fallback.yaml'),
+      [
+        'id: fallback',
+        'version: 1',
+        'title: Fallback',
+        'description: Burst target.',
+        'fallback: true',
+        'triggers:',
+        "  - source: '*'",
+        'steps:',
+        '  - id: wait',
+        '    description: Nothing',
+        '    wait: 1s',
+        '',
+      ].join('\n'),
+    );
+  }
+  const reflex = await runReflex({ mode: 'start', config, log, playbooksDir });
   const post = async (user: string, type = 'risky-sign-in') => {
     const body = JSON.stringify({
       id: randomUUID(),
@@ -189,6 +229,7 @@ async function main() {
   const results = {
     rate: RATE,
     seconds: SECONDS,
+    playbook: process.env.BENCH_PLAYBOOK ?? 'compromised-account (shipped)',
     database: process.env.BENCH_DATABASE_URL ? 'postgres' : 'embedded',
     reflex: summary('webhook → first containment call (ms)', reflexLatency),
     bare: summary('bare workflow start → same call (ms)', bareLatency),
