@@ -146,8 +146,8 @@ async function serve(
 
 function announce(reflex: Reflex, mode: Mode): void {
   const lines = [`Reflex is running (${mode}).`];
-  if (reflex.url) {
-    lines.push(`  Health:        ${reflex.url}/readyz`);
+  if (reflex.url) lines.push(`  Health:        ${reflex.url}/readyz`);
+  if (reflex.url && mode !== 'worker') {
     lines.push(
       `  Webhooks:      POST ${reflex.url}/hooks/{source}   sources: ${reflex.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
     );

@@ -161,6 +161,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowBundle: options.workflowBundle,
+        tuning: { maxCachedWorkflows: config.temporal.maxCachedWorkflows },
         deps: {
           audit,
           email: { mailer, from: config.mail.from },

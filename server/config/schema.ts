@@ -57,6 +57,12 @@ export const configSchema = z.object({
       taskQueue: z.string().min(1).default('reflex'),
       tls: z.boolean().default(false),
       apiKey: secret.optional(),
+      /**
+       * Workflows a worker keeps in memory. Beyond it, waiting incidents are evicted and replayed from
+       * history when they get work, so worker memory is bounded by this, not by the incident count.
+       * @default 500
+       */
+      maxCachedWorkflows: z.number().int().min(0).max(100_000).default(500),
       /** Embedded dev server ports (only when `address` is empty). */
       devServer: z
         .object({
