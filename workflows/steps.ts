@@ -82,7 +82,7 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
           incidentId: incident.state.incidentId,
           stepId: step.forEach ? `${step.id}.${index}` : step.id,
           drill: incident.state.drill,
-          args: render(step.with, context) as Record<string, unknown>,
+          args: drillSafe(step.action, render(step.with, context) as Record<string, unknown>, incident),
         });
         if (step.compensate) {
           const after = {
@@ -187,4 +187,14 @@ export function describe(err: unknown): string {
   }
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** In a drill, e-mail goes to the drill recipients, whoever the step names. */
+function drillSafe(
+  action: string,
+  args: Record<string, unknown>,
+  incident: Incident,
+): Record<string, unknown> {
+  if (!incident.state.drill || action !== 'notify.email') return args;
+  return { ...args, to: incident.input.contacts.drillRecipients };
 }
