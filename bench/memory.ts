@@ -55,11 +55,16 @@ async function main() {
       '',
     ].join('\n'),
   );
+  const configFile = join(root, 'reflex.yaml');
+  writeFileSync(
+    configFile,
+    `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\n`,
+  );
   const workerPort = await freePort();
   const worker = spawn(process.execPath, [join(__dirname, '../server/cli.js'), 'worker'], {
     env: {
       ...process.env,
-      REFLEX_CONFIG: '/dev/null',
+      REFLEX_CONFIG: configFile,
       TEMPORAL_ADDRESS: devServer.address,
       DATABASE_URL: postgres.url,
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,

@@ -33,6 +33,8 @@ Commands:
                             Stop an incident and undo what Reflex did.
   audit verify [--incident ID]
                             Recompute the audit hash chains; exits 1 naming the first broken event.
+  audit export [--incident ID]
+                            Write the audit trail as JSON lines, ending with a digest of the chain heads.
 
 Options:
   --config FILE             Configuration file (default: $REFLEX_CONFIG, else ./reflex.yaml if present).
@@ -91,9 +93,17 @@ async function main(argv: string[]): Promise<number> {
       return result.status === 202 ? 0 : 1;
     }
     case 'audit': {
-      if (sub !== 'verify') break;
+      if (sub !== 'verify' && sub !== 'export') break;
       const db = await openDb({ url: config.database.url, embeddedDir: join(resolve(config.dataDir), 'db') });
       try {
+        if (sub === 'export') {
+          const exported = await new AuditStore(db).export(values.incident);
+          for (const event of exported.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ digest: exported.digest, algorithm: 'sha256 over sorted "chainId seq hash" lines', heads: exported.heads, exportedAt: new Date().toISOString() })}\n`,
+          );
+          return 0;
+        }
         const result = await new AuditStore(db).verify(values.incident);
         if (result.ok) {
           process.stdout.write(`audit trail intact: ${result.chains} chain(s), ${result.events} event(s)\n`);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { openDb, type Db } from '../server/storage/db';
-import { AuditStore } from '../server/storage/audit-store';
+import { AuditStore, headsDigest } from '../server/storage/audit-store';
 import type { AuditEventInput } from '../workflows/types';
 
 async function freshPostgresUrl(): Promise<string> {
@@ -60,6 +60,17 @@ describe.each(backends)('audit store on %s', (_name, open) => {
     const stored = await store.events(chain);
     expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect((await store.verify(chain)).ok).toBe(true);
+  });
+
+  test('export returns every event in chain order and a digest of the chain heads that changes with them', async () => {
+    const chain = `inc-${randomUUID()}`;
+    await store.append(events(chain, 3));
+    const exported = await store.export(chain);
+    expect(exported.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(exported.heads).toEqual([{ chainId: chain, seq: 3, hash: exported.events[2]!.hash }]);
+    expect(exported.digest).toBe(headsDigest(exported.heads));
+    await store.append(events(chain, 4).slice(3));
+    expect((await store.export(chain)).digest).not.toBe(exported.digest);
   });
 
   const tampers: Array<[string, (chain: string) => Promise<unknown>, number, RegExp]> = [

@@ -52,9 +52,10 @@ test('Reflex services are wired to the cluster, the database and an SMTP relay',
     expect(env.DATABASE_URL).toMatch(/^postgres:\/\/temporal:.*@postgresql:5432\/reflex$/);
     // Every variable set is one Reflex reads.
     for (const key of Object.keys(env))
-      expect([...Object.keys(ENV_OVERRIDES), 'REFLEX_CONFIG']).toContain(key);
+      expect([...Object.keys(ENV_OVERRIDES), 'REFLEX_CONFIG', 'NODE_OPTIONS']).toContain(key);
   }
   expect(services['reflex-worker']!.environment!.SMTP_URL).toMatch(/SMTP_URL/);
+  expect(services['reflex-worker']!.environment!.NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
 });
 
 test('every long-running service has a healthcheck, and Reflex checks /readyz', () => {

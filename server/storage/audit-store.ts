@@ -42,6 +42,20 @@ export function hashEvent(
   return createHash('sha256').update(prevHash).update('\n').update(canonical!).digest('hex');
 }
 
+export interface ChainHead {
+  chainId: string;
+  seq: number;
+  hash: string;
+}
+
+/** SHA-256 over the sorted chain heads (`chainId seq hash` lines). */
+export function headsDigest(heads: readonly ChainHead[]): string {
+  const lines = [...heads]
+    .sort((a, b) => (a.chainId < b.chainId ? -1 : 1))
+    .map((h) => `${h.chainId} ${h.seq} ${h.hash}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
 export interface BrokenEvent {
   chainId: string;
   seq: number;
@@ -117,6 +131,24 @@ export class AuditStore {
       [chainId],
     );
     return rows.map(toEvent);
+  }
+
+  /**
+   * Every event (of one chain, or all), in chain order, then a digest of the chain heads: a
+   * recipient who keeps the digest can later prove the exported record was not changed.
+   */
+  async export(chainId?: string): Promise<{ events: AuditEvent[]; heads: ChainHead[]; digest: string }> {
+    const heads = (
+      await this.db.query<{ chain_id: string; seq: string | number; hash: string }>(
+        chainId
+          ? 'select * from audit_chain_heads where chain_id = $1'
+          : 'select * from audit_chain_heads order by chain_id',
+        chainId ? [chainId] : [],
+      )
+    ).map((h) => ({ chainId: h.chain_id, seq: Number(h.seq), hash: h.hash }));
+    const events: AuditEvent[] = [];
+    for (const head of heads) events.push(...(await this.events(head.chainId)));
+    return { events, heads, digest: headsDigest(heads) };
   }
 
   /** Recomputes every chain (or one) and names, per broken chain, the first event that does not fit. */
