@@ -41,6 +41,10 @@ const CONFIRM = `<h1>{{question}}</h1>
 
 const MESSAGE = `<h1>{{heading}}</h1><p class="outcome">{{outcome}}</p><p>{{detail}}</p>`;
 
+const LIST = `<h1>Pending approvals</h1>
+{{^items}}<p>Nothing is waiting for approval.</p>{{/items}}
+<ul>{{#items}}<li><b>{{stepId}}</b> in {{incidentId}}<br><small>asked: {{approvers}}; until {{until}}</small></li>{{/items}}</ul>`;
+
 export interface PageFrame {
   title: string;
   drill?: boolean;
@@ -53,4 +57,11 @@ export function confirmPage(frame: PageFrame, view: Record<string, unknown>): st
 
 export function messagePage(frame: PageFrame, heading: string, outcome: string, detail = ''): string {
   return Mustache.render(LAYOUT, { ...frame, body: Mustache.render(MESSAGE, { heading, outcome, detail }) });
+}
+
+export function pendingPage(
+  frame: PageFrame,
+  items: Array<{ stepId: string; incidentId: string; approvers: string; until: string }>,
+): string {
+  return Mustache.render(LAYOUT, { ...frame, body: Mustache.render(LIST, { items }) });
 }

@@ -9,7 +9,7 @@ import type { IncidentState, StepRecord } from '../../workflows/types';
 import { hashToken, type ApprovalLinks, type LinkRefusal } from '../storage/approval-links';
 import type { AuditStore } from '../storage/audit-store';
 import { formatTime } from '../../activities/notify-send';
-import { confirmPage, messagePage, type PageFrame } from './approval-pages';
+import { confirmPage, messagePage, pendingPage, type PageFrame } from './approval-pages';
 import { HttpError } from './errors';
 
 export interface ApprovalRoutesOptions {
@@ -227,24 +227,16 @@ export function approvalRoutes(deps: Deps): Router {
   });
 
   router.get('/approvals', async (_req, res) => {
-    const pending = await deps.links.pending();
-    const rows = pending
-      .map(
-        (p) =>
-          `<li><b>${escape(p.stepId)}</b> in ${escape(p.incidentId)}<br><small>asked: ${escape(p.approvers.join(', '))}; until ${escape(formatTime(p.expiresAt, 'en', deps.timeZone))}</small></li>`,
-      )
-      .join('');
-    const body = rows ? `<ul>${rows}</ul>` : '<p>Nothing is waiting for approval.</p>';
-    res
-      .type('html')
-      .send(messagePage(frame('Pending approvals'), 'Pending approvals', '', '').replace('<p></p>', body));
+    const items = (await deps.links.pending()).map((p) => ({
+      stepId: p.stepId,
+      incidentId: p.incidentId,
+      approvers: p.approvers.join(', '),
+      until: formatTime(p.expiresAt, 'en', deps.timeZone),
+    }));
+    res.type('html').send(pendingPage(frame('Pending approvals'), items));
   });
 
   return router;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function describeOutcome(step: StepRecord | undefined, state: IncidentState): string {
