@@ -1,7 +1,6 @@
 // Webhook intake: authenticate, normalise, route, and hand the alert to Temporal. The answer is
 // given only after Temporal has durably accepted the start; nothing else sits on this path.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { ZodError } from 'zod';
 import type { SourceConfig } from '../server/config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
 import type { Contacts, IncidentInput, Organisation } from '../workflows/types';
@@ -153,8 +152,6 @@ export async function startIncident(
     throw new TemporalUnavailableError(err);
   }
 }
-
-export { AuthError, ZodError };
 
 /** Puts a repeat alert on the running incident's timeline. A closed incident refuses it (false). */
 async function join(client: Client, incidentId: string, alert: Alert): Promise<boolean> {
