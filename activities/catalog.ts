@@ -24,6 +24,8 @@ export interface CatalogEntry {
   input: z.ZodType;
   /** The action that undoes this one, when there is one. */
   undo?: string;
+  /** Stops the attacker (timelines measure time to containment by these). */
+  containment?: true;
   /** Default per-attempt timeout in seconds. */
   timeoutSeconds: number;
   /** Default attempts. */
@@ -39,6 +41,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 10,
   },
   'entra.revokeSessions': {
+    containment: true,
     description: 'Sign the user out everywhere (revoke all sessions and refresh tokens)',
     mutates: true,
     input: userArgsSchema,
@@ -46,6 +49,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 8,
   },
   'entra.disableAccount': {
+    containment: true,
     description: 'Block the account from signing in',
     mutates: true,
     input: userArgsSchema,
@@ -62,6 +66,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 8,
   },
   'entra.forcePasswordChange': {
+    containment: true,
     description: 'Make the user choose a new password at the next sign-in',
     mutates: true,
     input: userArgsSchema,
@@ -69,6 +74,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 8,
   },
   'entra.confirmCompromised': {
+    containment: true,
     description: 'Mark the user as compromised in Entra ID Protection',
     mutates: true,
     input: userArgsSchema,
@@ -91,6 +97,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 8,
   },
   'secrets.rotateAppSecret': {
+    containment: true,
     description: "Replace the application's client secret and hand the new one to the secret store",
     mutates: true,
     input: rotateArgsSchema,
@@ -98,6 +105,7 @@ export const ACTION_CATALOG = {
     maxAttempts: 6,
   },
   'secrets.removeAppSecret': {
+    containment: true,
     description: "Remove the application's old client secrets",
     mutates: true,
     input: removeArgsSchema,

@@ -32,10 +32,12 @@ else
 fi
 
 # --- Debian packages: PostgreSQL server binaries (the tests start their own throwaway cluster) and
-# Chromium (browser tests drive it with playwright-core) -------------------------------------------
+# Chromium (browser tests drive it with playwright-core), poppler-utils (PDF exports are checked with pdftoppm) -------------------------------------------
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v python3 >/dev/null 2>&1 || need+=(python3)  # runs the shipped Wazuh integration script
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${need[*]} from Debian's packages"

@@ -12,6 +12,7 @@ import { TemporalCliMissingError } from './temporal/cli';
 import { openDb } from './storage/db';
 import { AuditStore } from './storage/audit-store';
 import { join, resolve } from 'node:path';
+import { tokensCommand } from './commands/tokens';
 
 const USAGE = `Usage: reflex <command> [options]
 
@@ -35,6 +36,8 @@ Commands:
                             Recompute the audit hash chains; exits 1 naming the first broken event.
   audit export [--incident ID]
                             Write the audit trail as JSON lines, ending with a digest of the chain heads.
+  tokens new --name NAME --role board|responder|admin [--email EMAIL]
+                            Make an access token; prints it once, and the config entry holding only its hash.
 
 Options:
   --config FILE             Configuration file (default: $REFLEX_CONFIG, else ./reflex.yaml if present).
@@ -54,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
       reject: { type: 'boolean', default: false },
       'false-positive': { type: 'boolean', default: false },
       note: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      email: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? join(PROJECT_DIR, 'playbooks');
   if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
+  if (command === 'tokens') return tokensCommand(sub, values, io);
   const log = createLogger();
   const { config } = loadConfig({ file: values.config });
   switch (command) {
@@ -162,6 +169,10 @@ function announce(reflex: Reflex, mode: Mode): void {
       `  Webhooks:      POST ${reflex.url}/hooks/{source}   sources: ${reflex.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
     );
   }
+  if (reflex.url && mode !== 'worker') lines.push(`  Board:         ${reflex.url}/board`);
+  if (reflex.demoTokenFile) {
+    lines.push(`  Sign in:       ${reflex.url}/login with the admin token in ${reflex.demoTokenFile}`);
+  }
   if (reflex.mailbox && reflex.url) lines.push(`  Demo mailbox:  ${reflex.url}/mailbox`);
   lines.push(
     `  Temporal:      ${reflex.temporalAddress}${reflex.temporalUiUrl ? `   Web UI: ${reflex.temporalUiUrl}` : ''}`,
@@ -183,7 +194,7 @@ async function runDemo(reflex: Reflex, log: Logger): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   say(`Demo drill: a signed alert was accepted (HTTP 202) and opened incident ${id}.`);
   say(`  It is a DRILL: every action takes its dry-run path; nothing real is touched.`);
-  say(`  Incident:      ${reflex.url}/api/incidents/${id}`);
+  say(`  Timeline:      ${reflex.url}/board/incidents/${id}`);
   if (reflex.temporalUiUrl)
     say(`  Its workflow:  ${reflex.temporalUiUrl}/namespaces/default/workflows/${id}`);
   if (!reflex.mailbox) return;

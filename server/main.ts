@@ -2,9 +2,10 @@
 // process; `reflex worker` and `reflex server` run the parts separately for production.
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import type { Express } from 'express';
 import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import type { ReflexConfig, SourceConfig } from './config/schema';
@@ -12,6 +13,12 @@ import { ConfigError } from './config/load';
 import type { Logger } from './logger';
 import { openDb, type Db } from './storage/db';
 import { AuditStore } from './storage/audit-store';
+import { IncidentIndex } from './storage/incident-index';
+import { WebhookDeliveries } from './storage/deliveries';
+import { AccessControl } from './http/access';
+import { INTAKE_CHAIN } from './http/board';
+import { redactConfig } from './config/redact';
+import type { AccessToken } from './config/schema';
 import { ApprovalLinks } from './storage/approval-links';
 import { DemoMailbox } from './mail/demo-mailbox';
 import { demoTransport, smtpTransport } from './mail/transport';
@@ -56,8 +63,13 @@ export interface Reflex {
   client: Client;
   audit: AuditStore;
   approvalLinks: ApprovalLinks;
+  incidents: IncidentIndex;
   playbooks: readonly LoadedPlaybook[];
+  /** Where the local admin token is kept (`reflex start` without configured tokens). */
+  demoTokenFile?: string;
   sources: readonly SourceConfig[];
+  /** The HTTP app (start and server modes), e.g. for listing its routes. */
+  app?: Express;
   /** Stops in order: stop accepting HTTP, drain the worker, stop Temporal and the rest. */
   stop(): Promise<void>;
 }
@@ -109,6 +121,8 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     cleanup.push(() => db.close());
     const audit = new AuditStore(db);
     const approvalLinks = new ApprovalLinks(db);
+    const incidents = new IncidentIndex(db);
+    await incidents.rebuildMissing();
     await audit.append([configLoadedEvent(mode, playbooks)]);
 
     let mailbox: DemoMailbox | undefined;
@@ -192,6 +206,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         },
       });
     }
+    let demoTokenFile: string | undefined;
     // The public URL may depend on the port the server gets, so it is filled in after listen().
     const organisation = resolveOrganisation(config, '');
     const server = createServer();
@@ -200,6 +215,13 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       // A worker serves only /healthz and /readyz, for its orchestrator.
       app = createHealthApp(log, readiness);
     } else {
+      const deliveries = new WebhookDeliveries(db);
+      const prune = setInterval(() => {
+        deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning delivery ids failed'));
+      }, 3_600_000);
+      prune.unref();
+      cleanup.push(async () => clearInterval(prune));
+      const rejectionBudget = new Map<string, { minute: number; recorded: number; suppressed: number }>();
       const receive = createIntake({
         sources,
         playbooks: () => playbooks,
@@ -207,16 +229,76 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         organisation,
         client,
         taskQueue: config.temporal.taskQueue,
-        onRejected: (source, reason) => log.warn({ source, reason }, 'webhook refused'),
-        onUnrouted: (alert) =>
-          log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook'),
+        deliveries,
+        // Deliveries that make no incident go on the intake chain: refused ones and unrouted alerts.
+        onRejected: async (source, reason, ip) => {
+          log.warn({ source, reason }, 'webhook refused');
+          // A forged flood must not turn into a flood of audit writes: at most 60 a minute per source
+          // are recorded one by one; the next recorded one says how many were left out.
+          const budget = rejectionBudget.get(source) ?? { minute: 0, recorded: 0, suppressed: 0 };
+          const minute = Math.floor(Date.now() / 60_000);
+          if (budget.minute !== minute) Object.assign(budget, { minute, recorded: 0 });
+          rejectionBudget.set(source, budget);
+          if (budget.recorded >= 60) {
+            budget.suppressed += 1;
+            return;
+          }
+          budget.recorded += 1;
+          const suppressed = budget.suppressed;
+          budget.suppressed = 0;
+          await audit.append([
+            intakeEvent('alert.rejected', source, {
+              reason,
+              ip,
+              ...(suppressed ? { suppressedBefore: suppressed } : {}),
+            }),
+          ]);
+        },
+        onUnrouted: async (alert) => {
+          log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook');
+          await audit.append([
+            intakeEvent('alert.unrouted', alert.source, {
+              externalId: alert.externalId,
+              type: alert.type,
+              title: alert.title,
+              severity: alert.severity,
+              occurredAt: alert.occurredAt,
+              entities: alert.entities,
+            }),
+          ]);
+        },
       });
       const approvals = {
         links: approvalLinks,
         secret: config.server.secret ?? persistentSecret(join(dataDir, 'server.secret')),
         secureCookies: (config.server.publicUrl ?? '').startsWith('https://'),
       };
+      let tokens: AccessToken[] = config.access.tokens;
+      // A one-machine start without configured tokens gets an admin token kept in the data directory.
+      if (mode === 'start' && tokens.length === 0) {
+        demoTokenFile = join(dataDir, 'admin.token');
+        tokens = [
+          {
+            name: 'local-admin',
+            role: 'admin',
+            email: contacts.onCall[0],
+            token: persistentSecret(demoTokenFile),
+          },
+        ];
+      }
+      if (tokens.length === 0) {
+        log.warn('no access tokens configured (access.tokens): the board and the API refuse everyone');
+      }
       app = createApp({
+        access: new AccessControl(
+          tokens,
+          approvals.secret,
+          config.access.sessionHours * 3_600_000,
+          approvals.secureCookies,
+        ),
+        incidents,
+        locale: config.organisation.locale,
+        redactedConfig: () => redactConfig(config),
         approvals,
         startDrill: async (playbookId, body) => {
           const playbook = playbooks.find((p) => p.definition.id === playbookId);
@@ -250,8 +332,11 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       client,
       audit,
       approvalLinks,
+      incidents,
       playbooks,
       sources,
+      demoTokenFile,
+      app: mode === 'worker' ? undefined : app,
       stop: stopAll,
     };
   } catch (err) {
@@ -271,6 +356,7 @@ export function demoSource(config: ReflexConfig, dataDir = resolve(config.dataDi
     name: 'demo',
     format: 'generic',
     auth: { scheme: 'standard-webhooks', secrets: [readFileSync(file, 'utf8').trim()] },
+    ratePerMinute: 3000,
     // The demo shows an incident end to end without touching any real account.
     drill: true,
   };
@@ -289,6 +375,17 @@ function configLoadedEvent(mode: Mode, playbooks: readonly LoadedPlaybook[]) {
     at,
     kind: 'config.loaded',
     actor: 'reflex',
+    content,
+  };
+}
+
+function intakeEvent(kind: string, source: string, content: Record<string, unknown>) {
+  return {
+    eventId: `${INTAKE_CHAIN}:${randomUUID()}`,
+    chainId: INTAKE_CHAIN,
+    at: new Date().toISOString(),
+    kind,
+    actor: `source:${source}`,
     content,
   };
 }

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { EntraFake } from './fakes/entra-fake';
 
 const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned, startTestReflex, TOKENS, type TestReflex } from './helpers/reflex';
 import { step, waitForState } from './helpers/incidents';
 import { linkIn } from './helpers/approval-links';
 import { ARTIFACTS, launchBrowser } from './helpers/browser';
@@ -52,7 +52,12 @@ test('approve from a phone: the link from the e-mail, a confirmation page, Appro
     deviceScaleFactor: 2,
   });
   // Follow the link as it appears in the demo mailbox (a real click on a real <a>).
+  // The demo mailbox sits behind the sign-in: it redirects there and back.
   await page.goto(`${reflex.url}/mailbox/${mail.id}`);
+  await page.waitForURL(/\/login\?next=/);
+  await page.getByLabel('Access token').fill(TOKENS.responder);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${reflex.url}/mailbox/${mail.id}`);
   await page.getByRole('link', { name: /\/approve\// }).click();
   await page.waitForURL(/\/approve\//);
   expect(page.url()).toBe(linkIn(mail));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EntraFake } from './fakes/entra-fake';
 
 const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { step, waitForState } from './helpers/incidents';
 import { decideByLink, linkIn, openLink, post } from './helpers/approval-links';
 import type { IncidentState } from '../workflows/types';
@@ -184,25 +184,29 @@ test('two approvers racing on a one-person step: exactly one decision', async ()
 
 test('pending approvals are listed for responders, and leave the list once decided', async () => {
   const { id, links } = await incidentWaiting();
-  const listed = (await (await fetch(`${reflex.url}/api/approvals?state=pending`)).json()) as {
+  const listed = (await (
+    await fetch(`${reflex.url}/api/approvals?state=pending`, { headers: auth() })
+  ).json()) as {
     approvals: Array<{ incidentId: string; approvers: string[] }>;
   };
   expect(listed.approvals).toContainEqual(
     expect.objectContaining({ incidentId: id, stepId: 'disable-account', approvers: ON_CALL }),
   );
-  expect(await (await fetch(`${reflex.url}/approvals`)).text()).toContain(id);
+  expect(await (await fetch(`${reflex.url}/approvals`, { headers: auth() })).text()).toContain(id);
   await decideByLink(links[ON_CALL[0]!]!, 'approve');
   await waitForState(reflex.client, id, (s) => s.status === 'contained');
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const after = (await (await fetch(`${reflex.url}/api/approvals?state=pending`)).json()) as {
+    const after = (await (
+      await fetch(`${reflex.url}/api/approvals?state=pending`, { headers: auth() })
+    ).json()) as {
       approvals: Array<{ incidentId: string }>;
     };
     if (!after.approvals.some((a) => a.incidentId === id)) break;
     if (Date.now() > deadline) throw new Error('the decided step stayed on the pending list');
     await new Promise((r) => setTimeout(r, 200));
   }
-  expect((await fetch(`${reflex.url}/api/approvals?state=everything`)).status).toBe(400);
+  expect((await fetch(`${reflex.url}/api/approvals?state=everything`, { headers: auth() })).status).toBe(400);
 });
 
 test('links survive a restart of the server and worker', async () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { openDb, type Db } from '../server/storage/db';
 import { AuditStore, headsDigest } from '../server/storage/audit-store';
+import { IncidentIndex } from '../server/storage/incident-index';
 import type { AuditEventInput } from '../workflows/types';
 
 async function freshPostgresUrl(): Promise<string> {
@@ -40,6 +41,56 @@ describe.each(backends)('audit store on %s', (_name, open) => {
   });
   afterAll(async () => {
     await db?.close();
+  });
+
+  test('the incident list follows the events written, and can be rebuilt from them', async () => {
+    const chain = `inc-${randomUUID()}`;
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, s)).toISOString();
+    const e = (n: number, kind: string, content: Record<string, unknown> = {}, actor = 'reflex') => ({
+      eventId: `${chain}:r:${n}`,
+      chainId: chain,
+      at: at(n),
+      kind,
+      actor,
+      content,
+    });
+    await store.append([e(1, 'drill.started')]);
+    await store.append([
+      e(2, 'alert.received', { title: 'Risky sign-in', severity: 'high' }, 'source:siem'),
+      e(3, 'incident.started', { playbook: { id: 'compromised-account', version: 3, title: 'Compromised' } }),
+      e(4, 'step.succeeded', { step: 'notify', action: 'notify.email' }),
+      e(5, 'step.succeeded', { step: 'revoke', action: 'entra.revokeSessions' }),
+      e(6, 'step.succeeded', { step: 'block', action: 'entra.disableAccount' }),
+      e(7, 'alert.joined', { alertCount: 4 }, 'source:siem'),
+      e(8, 'incident.contained'),
+    ]);
+    const incidents = new IncidentIndex(db);
+    const expected = {
+      id: chain,
+      playbook: { id: 'compromised-account', version: 3, title: 'Compromised' },
+      drill: true,
+      status: 'contained',
+      alertTitle: 'Risky sign-in',
+      severity: 'high',
+      source: 'siem',
+      startedAt: at(3),
+      firstContainedAt: at(5),
+      containedAt: at(8),
+      alertCount: 4,
+    };
+    expect(await incidents.get(chain)).toEqual(expected);
+    await store.append([e(9, 'incident.closed', { status: 'false-positive' }, 'eva@museum.example')]);
+    expect(await incidents.get(chain)).toMatchObject({ status: 'false-positive', closedAt: at(9) });
+    expect((await incidents.list({ status: 'false-positive', drill: true })).map((i) => i.id)).toContain(
+      chain,
+    );
+    expect((await incidents.list({ status: 'false-positive', drill: false })).map((i) => i.id)).not.toContain(
+      chain,
+    );
+
+    await db.query('delete from incidents where id = $1', [chain]);
+    expect(await incidents.rebuildMissing()).toBeGreaterThanOrEqual(1);
+    expect(await incidents.get(chain)).toEqual({ ...expected, status: 'false-positive', closedAt: at(9) });
   });
 
   test('appending the same events again (an activity retry) writes them once', async () => {

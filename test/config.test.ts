@@ -18,9 +18,22 @@ test('with no file, every setting has a visible default', () => {
 test('the shipped example config is valid', () => {
   const { config } = loadConfig({
     file: join(__dirname, '../reflex.example.yaml'),
-    env: { REFLEX_GENERIC_SECRET: 'whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRoZS1leGFtcGxl', ELASTIC_TOKEN: 'x' },
+    env: {
+      REFLEX_GENERIC_SECRET: 'whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRoZS1leGFtcGxl',
+      ELASTIC_TOKEN: 'x',
+      SENTINEL_TOKEN: 'x',
+      SPLUNK_URL_SECRET: 'splunk-url-secret-0123456789abcdefghijkl',
+      GRAFANA_WEBHOOK_SECRET: 'x',
+      WAZUH_SECRET: 'whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRoZS1leGFtcGxl',
+      DEFENDER_RELAY_SECRET: 'x',
+    },
   });
-  expect(config.sources.length).toBeGreaterThan(0);
+  // Every format and every scheme appears in the example.
+  expect(new Set(config.sources.map((s) => s.format))).toEqual(
+    new Set(['generic', 'elastic', 'sentinel', 'splunk', 'grafana', 'wazuh', 'defender']),
+  );
+  expect(new Set(config.sources.map((s) => s.auth.scheme)).size).toBe(6);
+  expect(config.access.tokens.map((t) => t.role)).toEqual(['board', 'responder']);
 });
 
 test.each(Object.entries(ENV_OVERRIDES))('%s overrides %j', (name, path) => {

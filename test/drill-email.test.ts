@@ -1,7 +1,7 @@
 // In a drill, e-mail goes only to the drill recipients, even from a plain notify.email action that
 // names someone else; a real run mails whom the step names.
 import { join } from 'node:path';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { waitForState } from './helpers/incidents';
 
 let reflex: TestReflex;
@@ -23,7 +23,7 @@ afterAll(async () => {
 test('a drill mails the drill recipients only; a real incident mails the named person', async () => {
   const drill = await fetch(`${reflex.url}/api/drills`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth() },
     body: JSON.stringify({ playbook: 'drill-email' }),
   });
   const { incidentId } = (await drill.json()) as { incidentId: string };

@@ -2,7 +2,7 @@
 // ransomware-suspected (a two-person rule over several accounts), plus drills.
 import { EntraFake } from './fakes/entra-fake';
 import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
 import { startDrill, sampleAlert } from '../server/commands/incidents';
 import { configSchema } from '../server/config/schema';
@@ -198,7 +198,7 @@ test.each([
 test('drills can be started over the API, and bad requests say what was wrong', async () => {
   const started = await fetch(`${reflex.url}/api/drills`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth() },
     body: JSON.stringify({ playbook: 'mass-export' }),
   });
   expect(started.status).toBe(202);
@@ -209,13 +209,13 @@ test('drills can be started over the API, and bad requests say what was wrong', 
   expect(state.drill).toBe(true);
   const unknown = await fetch(`${reflex.url}/api/drills`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth() },
     body: '{"playbook":"nope"}',
   });
   expect(unknown.status).toBe(404);
   const bad = await fetch(`${reflex.url}/api/drills`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth() },
     body: JSON.stringify({ playbook: 'mass-export', alert: { id: 'x', severity: 'apocalyptic' } }),
   });
   expect(bad.status).toBe(400);

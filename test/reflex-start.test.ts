@@ -57,6 +57,10 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
     freePort(),
   ]);
   const configFile = join(dataDir, 'reflex.yaml');
+  // `reflex start` without configured tokens makes an admin token in the data directory.
+  const admin = () => ({
+    authorization: `Bearer ${readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()}`,
+  });
   writeFileSync(
     configFile,
     `temporal:\n  devServer:\n    port: ${temporalPort}\n    uiPort: ${uiPort}\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort}\n`,
@@ -91,10 +95,15 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   expect(approve.stdout).toContain('step disable-account is now approved');
   expect(await ready(url)).toBe(true);
   expect(first.output()).toContain(`Demo mailbox:  ${url}/mailbox`);
+  expect(first.output()).toContain(
+    `Sign in:       ${url}/login with the admin token in ${join(dataDir, 'admin.token')}`,
+  );
+  // Without a token the board and the API are closed.
+  expect((await fetch(`${url}/api/incidents/${incidentId}`)).status).toBe(401);
   expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);
 
   const incident = await waitFor('containment', async () => {
-    const body = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
+    const body = (await (await fetch(`${url}/api/incidents/${incidentId}`, { headers: admin() })).json()) as {
       workflow: { status: string };
       state: { status: string; drill: boolean };
       timeline: Array<{ kind: string }>;
@@ -110,7 +119,7 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   );
 
   // The mailbox page lists the e-mail, and its page links back to Reflex.
-  const mailbox = await (await fetch(`${url}/mailbox`)).text();
+  const mailbox = await (await fetch(`${url}/mailbox`, { headers: admin() })).text();
   expect(mailbox).toContain('[DRILL]');
   // The workflow is visible through the Temporal Web UI's own API.
   const ui = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${incidentId}`);
@@ -126,11 +135,13 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   const second = startReflex(['start', '--config', configFile], env);
   await waitFor('readiness after restart', () => ready(url));
   expect(existsSync(`/proc/${devServerPid}`)).toBe(false);
-  const again = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as typeof incident;
+  const again = (await (
+    await fetch(`${url}/api/incidents/${incidentId}`, { headers: admin() })
+  ).json()) as typeof incident;
   expect(again.workflow.status).toBe('RUNNING');
   expect(again.timeline).toEqual(incident.timeline);
   // The mailbox kept its messages too.
-  expect(await (await fetch(`${url}/mailbox`)).text()).toContain('[DRILL]');
+  expect(await (await fetch(`${url}/mailbox`, { headers: admin() })).text()).toContain('[DRILL]');
 
   // 4. SIGTERM: graceful stop, exit 0, and the dev server child is gone.
   const secondDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));

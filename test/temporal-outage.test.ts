@@ -48,8 +48,13 @@ test('503 while Temporal is down, then exactly one incident from the retries', a
   }
   expect(retry.status).toBe(202);
   expect(retry.body.deduplicated).toBe(false);
+  // Once accepted, the same delivery id is a replay: refused, naming the incident it made.
   const again = await postSigned(reflex.url, alert, { id: 'delivery-outage-1' });
-  expect(again.body).toMatchObject({ incidentId: retry.body.incidentId, deduplicated: true });
+  expect(again.status).toBe(409);
+  expect(again.body).toMatchObject({ incidentId: retry.body.incidentId });
+  // The same alert in a new delivery joins the incident.
+  const repeat = await postSigned(reflex.url, alert, { id: 'delivery-outage-2' });
+  expect(repeat.body).toMatchObject({ incidentId: retry.body.incidentId, deduplicated: true });
 
   const id = retry.body.incidentId as string;
   const executions = [];

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { incidentIdFor } from '../triggers/routing';
 import { resolveIncidentUpdate } from '../workflows/messages';
 import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
+import { auth, alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
 
 let reflex: TestReflex;
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 async function waitForIncident(id: string, status: string) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const response = await fetch(`${reflex.url}/api/incidents/${id}`);
+    const response = await fetch(`${reflex.url}/api/incidents/${id}`, { headers: auth('board') });
     const body = (await response.json()) as { state?: { status: string }; timeline: Array<{ kind: string }> };
     if (body.state?.status === status && body.timeline.some((e) => e.kind === `incident.${status}`))
       return body;
@@ -72,13 +72,19 @@ test('a signed webhook opens an incident, e-mails on-call and records the audit 
   expect(await reflex.audit.verify(id)).toMatchObject({ ok: true, events: 6 });
 });
 
-test('the same delivery twice makes one incident and says it was deduplicated', async () => {
+test('the same alert in two deliveries makes one incident; the same delivery id twice is a replay', async () => {
   const alert = alertBody();
   const first = await postSigned(reflex.url, alert, { id: 'delivery-1' });
-  const second = await postSigned(reflex.url, alert, { id: 'delivery-1' });
+  const second = await postSigned(reflex.url, alert, { id: 'delivery-2' });
   expect(first.status).toBe(202);
   expect(second.status).toBe(202);
   expect(second.body).toMatchObject({ incidentId: first.body.incidentId, deduplicated: true });
+  const replay = await postSigned(reflex.url, alert, { id: 'delivery-1' });
+  expect(replay.status).toBe(409);
+  expect(replay.body).toEqual({
+    error: 'replayed delivery: this delivery id was already received',
+    incidentId: first.body.incidentId,
+  });
 });
 
 test('the rotated (second) secret is accepted too', async () => {
@@ -159,8 +165,12 @@ describe('bad input gets a clear 4xx, starts nothing and never crashes the proce
   });
 
   test('an unknown incident gets 404, a malformed id 400', async () => {
-    expect((await fetch(`${reflex.url}/api/incidents/notify-on-call-0000`)).status).toBe(404);
-    expect((await fetch(`${reflex.url}/api/incidents/..%2Fetc`)).status).toBe(400);
+    expect(
+      (await fetch(`${reflex.url}/api/incidents/notify-on-call-0000`, { headers: auth('board') })).status,
+    ).toBe(404);
+    expect((await fetch(`${reflex.url}/api/incidents/..%2Fetc`, { headers: auth('board') })).status).toBe(
+      400,
+    );
   });
 
   afterAll(async () => {

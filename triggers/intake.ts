@@ -4,9 +4,10 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { SourceConfig } from '../server/config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
 import type { Contacts, IncidentInput, Organisation } from '../workflows/types';
-import { attachAlertUpdate } from '../workflows/messages';
+import { alertJoinedSignal } from '../workflows/messages';
 import { ADAPTERS } from './adapters';
 import { AuthError, verifyDelivery } from './auth';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { incidentIdFor, route } from './routing';
 import type { Alert } from './alert';
 
@@ -42,17 +43,19 @@ export interface IntakeDeps {
   organisation: Organisation;
   client: Client;
   taskQueue: string;
-  /** Called for deliveries refused for their credentials; must not throw. */
-  onRejected?: (source: string, reason: string) => void;
-  /** Called for authenticated alerts that match no playbook; must not throw. */
-  onUnrouted?: (alert: Alert) => void;
+  /** Records a delivery refused for its credentials (awaited before the 401 goes out). */
+  onRejected?: (source: string, reason: string, ip?: string) => Promise<void> | void;
+  /** Records an authenticated alert that matches no playbook (awaited before the 202 goes out). */
+  onUnrouted?: (alert: Alert) => Promise<void> | void;
+  /** Refuses replayed delivery ids; absent, replays are only folded by de-duplication. */
+  deliveries?: DeliveryLog;
 }
 
 export interface IncidentRef {
   incidentId: string;
   playbook: string;
   deduplicated: boolean;
-  /** For a duplicate: whether it was joined onto the running incident's timeline. */
+  /** For a duplicate: joined onto the running incident's timeline (always, when answered). */
   joined?: boolean;
 }
 
@@ -62,6 +65,8 @@ export interface IntakeResult {
   deduplicated: boolean;
   incidents: IncidentRef[];
   routed: boolean;
+  /** The sender said something that needs no incident (e.g. Grafana's "resolved"). */
+  ignored?: true;
 }
 
 export interface Delivery {
@@ -70,19 +75,82 @@ export interface Delivery {
   headers: Record<string, string | string[] | undefined>;
   receivedAt?: Date;
   drill?: boolean;
+  /** The sender's address, for the record of refused deliveries. */
+  ip?: string;
+  /** From `POST /hooks/{source}/{secret}`. */
+  urlSecret?: string;
+}
+
+/** The sender sends faster than its source allows. */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly source: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`rate limit for source "${source}" reached; retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** A delivery id that was accepted before: a replay (or a retry whose first answer was lost). */
+export class ReplayedDeliveryError extends Error {
+  constructor(readonly incidentId?: string) {
+    super('replayed delivery: this delivery id was already received');
+    this.name = 'ReplayedDeliveryError';
+  }
+}
+
+/** The replay and idempotency record of delivery ids (server/storage/deliveries.ts). */
+export interface DeliveryLog {
+  claim(source: string, deliveryId: string): Promise<{ first: true } | { first: false; incidentId?: string }>;
+  settle(source: string, deliveryId: string, incidentId: string | undefined): Promise<void>;
+  release(source: string, deliveryId: string): Promise<void>;
+}
+
+/** Limits on the parsed body beyond its size: a deeply nested or huge JSON document is refused. */
+export const JSON_LIMITS = { depth: 32, values: 20_000 };
+
+/** Throws {@link MalformedBodyError} when `value` nests deeper or holds more values than {@link JSON_LIMITS}. */
+export function checkJsonShape(value: unknown): void {
+  let values = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    values += 1;
+    if (values > JSON_LIMITS.values) throw new MalformedBodyError(`more than ${JSON_LIMITS.values} values`);
+    if (node && typeof node === 'object') {
+      if (depth > JSON_LIMITS.depth)
+        throw new MalformedBodyError(`nested deeper than ${JSON_LIMITS.depth} levels`);
+      for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    }
+  }
 }
 
 export function createIntake(deps: IntakeDeps) {
   const sources = new Map(deps.sources.map((s) => [s.name, s]));
+  const limiters = new Map(
+    deps.sources.map((s) => [s.name, new RateLimiterMemory({ points: s.ratePerMinute, duration: 60 })]),
+  );
 
   return async function receive(delivery: Delivery): Promise<IntakeResult> {
     const source = sources.get(delivery.source);
     if (!source) throw new UnknownSourceError(delivery.source);
+    let verified;
     try {
-      verifyDelivery(source.auth, delivery.rawBody, delivery.headers);
+      verified = verifyDelivery(source.auth, delivery);
     } catch (err) {
-      if (err instanceof AuthError) deps.onRejected?.(source.name, err.reason);
+      if (err instanceof AuthError) await deps.onRejected?.(source.name, err.reason, delivery.ip);
       throw err;
+    }
+    // After authentication, so forged floods cannot use up a real sender's budget.
+    try {
+      await limiters.get(source.name)!.consume(source.name);
+    } catch (res) {
+      if (res instanceof Error) throw res;
+      throw new RateLimitedError(
+        source.name,
+        Math.max(1, Math.ceil((res as RateLimiterRes).msBeforeNext / 1000)),
+      );
     }
     let body: unknown;
     try {
@@ -90,23 +158,44 @@ export function createIntake(deps: IntakeDeps) {
     } catch (err) {
       throw new MalformedBodyError((err as Error).message);
     }
-    const alert = ADAPTERS[source.format](source.name, body, delivery.receivedAt ?? new Date());
-    const matches = route(alert, deps.playbooks());
-    if (matches.length === 0) {
-      deps.onUnrouted?.(alert);
-      return { deduplicated: false, incidents: [], routed: false };
+    checkJsonShape(body);
+    const receivedAt = delivery.receivedAt ?? new Date();
+    const alert = ADAPTERS[source.format](source.name, body, receivedAt, verified.deliveryId);
+    if (!alert) return { deduplicated: false, incidents: [], routed: false, ignored: true };
+
+    const deliveryId = deps.deliveries ? verified.deliveryId : undefined;
+    if (deliveryId) {
+      const claim = await deps.deliveries!.claim(source.name, deliveryId);
+      if (!claim.first) throw new ReplayedDeliveryError(claim.incidentId);
     }
-    const incidents = await Promise.all(
-      matches.map((playbook) =>
-        startIncident(deps, playbook, alert, source.drill || (delivery.drill ?? false)),
-      ),
-    );
-    return {
-      incidentId: incidents[0]!.incidentId,
-      deduplicated: incidents.every((i) => i.deduplicated),
-      incidents,
-      routed: true,
-    };
+    try {
+      const matches = route(alert, deps.playbooks());
+      if (matches.length === 0) {
+        await deps.onUnrouted?.(alert);
+        return { deduplicated: false, incidents: [], routed: false };
+      }
+      const incidents = await Promise.all(
+        matches.map((playbook) =>
+          startIncident(deps, playbook, alert, source.drill || (delivery.drill ?? false)),
+        ),
+      );
+      if (deliveryId) {
+        // Informational (which incident the id went to); not worth holding the answer for.
+        void deps
+          .deliveries!.settle(source.name, deliveryId, incidents[0]!.incidentId)
+          .catch(() => undefined);
+      }
+      return {
+        incidentId: incidents[0]!.incidentId,
+        deduplicated: incidents.every((i) => i.deduplicated),
+        incidents,
+        routed: true,
+      };
+    } catch (err) {
+      // Not accepted: the sender's retry with the same id must get through.
+      if (deliveryId) await deps.deliveries!.release(source.name, deliveryId).catch(() => undefined);
+      throw err;
+    }
   };
 }
 
@@ -153,15 +242,18 @@ export async function startIncident(
   }
 }
 
-/** Puts a repeat alert on the running incident's timeline. A closed incident refuses it (false). */
-async function join(client: Client, incidentId: string, alert: Alert): Promise<boolean> {
+/**
+ * Puts a repeat alert on the running incident's timeline with a signal, which Temporal writes to the
+ * incident's history before it answers. Anything but acceptance (Temporal slow or down, or the
+ * incident finished a moment ago) throws, so the sender retries: a 2xx always means the alert is on record.
+ */
+async function join(client: Client, incidentId: string, alert: Alert): Promise<true> {
   try {
     await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      client.workflow.getHandle(incidentId).executeUpdate(attachAlertUpdate, { args: [alert] }),
+      client.workflow.getHandle(incidentId).signal(alertJoinedSignal, alert),
     );
     return true;
-  } catch {
-    // The start already answered for this alert; the join is best effort (issue 4 adds windows).
-    return false;
+  } catch (err) {
+    throw new TemporalUnavailableError(err);
   }
 }

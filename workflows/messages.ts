@@ -1,5 +1,5 @@
 // Queries and updates of the incident workflow, defined once and shared with the HTTP server.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Alert } from '../triggers/alert';
 import type { IncidentState } from './types';
 
@@ -25,7 +25,12 @@ export const decideApprovalUpdate = defineUpdate<DecideApprovalResult, [DecideAp
   'decideApproval',
 );
 
-/** Joins a repeat alert (from de-duplication) onto the running incident. */
+/**
+ * Joins a repeat alert (from de-duplication) onto the running incident. The intake signals: a signal
+ * is durable once Temporal accepts it and needs no workflow task, so an alert storm of a thousand
+ * joins is acknowledged at Temporal's write speed. (The Update form stays for callers that want the count.)
+ */
+export const alertJoinedSignal = defineSignal<[Alert]>('alertJoined');
 export const attachAlertUpdate = defineUpdate<{ alertCount: number }, [Alert]>('attachAlert');
 
 export interface CloseInput {

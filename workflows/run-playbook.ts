@@ -16,6 +16,7 @@ import { compensate } from './compensation';
 import { Incident, type CloseRequest } from './incident';
 import {
   abortIncidentUpdate,
+  alertJoinedSignal,
   attachAlertUpdate,
   decideApprovalUpdate,
   incidentStateQuery,
@@ -23,6 +24,7 @@ import {
 } from './messages';
 import { runSteps } from './steps';
 import type { IncidentInput, IncidentState } from './types';
+import type { Alert } from '../triggers/alert';
 
 const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -107,24 +109,23 @@ function registerHandlers(incident: Incident): void {
     validator: (input) => validateDecision(incident, input),
   });
 
-  setHandler(
-    attachAlertUpdate,
-    (alert) => {
-      incident.attach(alert);
-      incident.audit.add('alert.joined', `source:${alert.source}`, {
-        externalId: alert.externalId,
-        title: alert.title,
-        severity: alert.severity,
-        alertCount: state.alertCount,
-      });
-      return { alertCount: state.alertCount };
+  const joinAlert = (alert: Alert) => {
+    incident.attach(alert);
+    incident.audit.add('alert.joined', `source:${alert.source}`, {
+      externalId: alert.externalId,
+      title: alert.title,
+      severity: alert.severity,
+      alertCount: state.alertCount,
+    });
+    return { alertCount: state.alertCount };
+  };
+  // A signal is never refused: an alert that arrives while the incident closes is still on its record.
+  setHandler(alertJoinedSignal, (alert) => void joinAlert(alert));
+  setHandler(attachAlertUpdate, joinAlert, {
+    validator: (_alert) => {
+      if (incident.closed || incident.closeRequest) throw new Error('the incident is closed');
     },
-    {
-      validator: (_alert) => {
-        if (incident.closed || incident.closeRequest) throw new Error('the incident is closed');
-      },
-    },
-  );
+  });
 
   const requestClose = async (request: CloseRequest): Promise<IncidentState> => {
     incident.closeRequest = request;

@@ -1,31 +1,107 @@
 // The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
 import { z } from 'zod';
+import { ADAPTER_NAMES } from '../../triggers/adapters/names';
 
 const secret = z.string().min(1);
 
 /** One way a webhook sender proves who it is. Two secrets may be valid at once, for rotation. */
+const secrets = z.array(secret).min(1).max(2);
 export const sourceAuthSchema = z.discriminatedUnion('scheme', [
-  z.object({
-    scheme: z.literal('standard-webhooks'),
-    /** `whsec_…` secrets (at most two, so one can be rotated without downtime). Timestamps must be within ±5 minutes. */
-    secrets: z.array(secret).min(1).max(2),
-  }),
-  z.object({
-    scheme: z.literal('bearer'),
-    /** Accepted `Authorization: Bearer …` values (at most two, for rotation). */
-    secrets: z.array(secret).min(1).max(2),
-  }),
+  z
+    .object({
+      scheme: z.literal('standard-webhooks'),
+      /** `whsec_…` secrets (at most two, so one can be rotated without downtime). Timestamps must be within ±5 minutes; a replayed webhook-id is refused. */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('bearer'),
+      /** Accepted `Authorization: Bearer …` values (at most two, for rotation). */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('header'),
+      /** A shared secret sent in a header of your choice (e.g. Kibana's or Wazuh's custom headers). */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .transform((h) => h.toLowerCase()),
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('github'),
+      /** `X-Hub-Signature-256: sha256=<hex HMAC of the body>`; `X-GitHub-Delivery` is the delivery id. */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('grafana-hmac'),
+      secrets,
+      /** @default X-Grafana-Alerting-Signature */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .default('X-Grafana-Alerting-Signature')
+        .transform((h) => h.toLowerCase()),
+      /** When set, the HMAC covers `timestamp + ":" + body` and the timestamp must be within ±5 minutes. */
+      timestampHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .transform((h) => h.toLowerCase())
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('url-secret'),
+      /** For senders that cannot send headers (Splunk's webhook action): POST /hooks/{name}/{secret}. Use long random values. */
+      secrets: z
+        .array(z.string().regex(/^[A-Za-z0-9_-]{32,200}$/, 'at least 32 URL-safe characters'))
+        .min(1)
+        .max(2),
+    })
+    .strict(),
 ]);
 
 export const sourceSchema = z.object({
   /** Appears in the URL: `POST /hooks/{name}`. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
-  /** Which format adapter turns the body into an Alert. */
-  format: z.enum(['generic']).default('generic'),
+  /** Which format adapter turns the body into an Alert. @default generic */
+  format: z.enum(ADAPTER_NAMES).default('generic'),
   auth: sourceAuthSchema,
+  /** Deliveries accepted per minute from this source; beyond it, 429 with Retry-After. @default 3000 */
+  ratePerMinute: z.number().int().min(1).max(1_000_000).default(3000),
   /** Every alert from this source runs as a drill: dry-run actions, DRILL timelines. @default false */
   drill: z.boolean().default(false),
 });
+
+export const ROLES = ['board', 'responder', 'admin'] as const;
+
+/** Who may use the API and the board pages. Each token has one role; roles include the ones before. */
+export const accessTokenSchema = z
+  .object({
+    /** Shown in logs and on the audit trail instead of the token. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, dots and dashes'),
+    /** board: reads timelines and reports; responder: also approves, resolves, runs drills; admin: also reads configuration. */
+    role: z.enum(ROLES),
+    /** The person behind a responder token: approvals made with it are theirs. */
+    email: z.email().optional(),
+    /** The token itself (at least 24 characters; use ${ENV}). */
+    token: z.string().min(24, 'at least 24 characters').optional(),
+    /** Or only its SHA-256 in hex, so the config file holds nothing usable (`reflex tokens new`). */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, '64 hex digits')
+      .optional(),
+  })
+  .strict()
+  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 export const configSchema = z.object({
   /** Where Reflex keeps its embedded state (Temporal's SQLite file, the embedded database). */
@@ -102,6 +178,8 @@ export const configSchema = z.object({
           }
         }, 'not an IANA time zone (e.g. Europe/Amsterdam)')
         .default('Europe/Amsterdam'),
+      /** Language of the board pages and reports unless the reader asks for another. @default en */
+      locale: z.enum(['en', 'nl']).default('en'),
     })
     .prefault({}),
   contacts: z
@@ -142,6 +220,17 @@ export const configSchema = z.object({
       },
     )
     .prefault({}),
+  access: z
+    .object({
+      tokens: z.array(accessTokenSchema).default([]),
+      /** How long a browser sign-in lasts, in hours. @default 12 */
+      sessionHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(12),
+    })
+    .prefault({}),
   sources: z.array(sourceSchema).default([]),
   /** Where rotated secrets are delivered (secrets.rotateAppSecret's `store`). */
   secretStores: z
@@ -180,3 +269,5 @@ export const configSchema = z.object({
 export type ReflexConfig = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type SourceAuth = z.infer<typeof sourceAuthSchema>;
+export type AccessToken = z.infer<typeof accessTokenSchema>;
+export type Role = (typeof ROLES)[number];

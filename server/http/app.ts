@@ -1,5 +1,5 @@
 // The HTTP app, built without listen() so tests drive it in-process or on an ephemeral port.
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { HttpError, errorHandler } from './errors';
 import { mailboxRouter } from './mailbox';
@@ -8,11 +8,12 @@ import { healthRouter, type ReadinessCheck } from './health';
 import type { Logger } from '../logger';
 import type { AuditStore } from '../storage/audit-store';
 import type { DemoMailbox } from '../mail/demo-mailbox';
-import { getIncident, INCIDENT_ID } from '../incidents';
+import type { IncidentIndex } from '../storage/incident-index';
+import { loginRoutes, requireRole, type AccessControl } from './access';
+import { boardRoutes } from './board';
+import { OPENAPI } from './openapi';
+import type { ReportLocale } from '../reports/i18n';
 import type { Delivery, IntakeResult } from '../../triggers/intake';
-import { z } from 'zod';
-
-const drillRequestSchema = z.object({ playbook: z.string().min(1), alert: z.unknown().optional() }).strict();
 
 export type { ReadinessCheck } from './health';
 
@@ -29,6 +30,8 @@ export interface AppDeps {
   log: Logger;
   client: Client;
   audit: AuditStore;
+  incidents: IncidentIndex;
+  access: AccessControl;
   receive: (delivery: Delivery) => Promise<IntakeResult>;
   /** Each must resolve for /readyz to answer 200. */
   readiness: readonly ReadinessCheck[];
@@ -39,6 +42,8 @@ export interface AppDeps {
   startDrill: (playbookId: string, alert: unknown) => Promise<string | undefined>;
   organisation: { name: string };
   timeZone: string;
+  locale: ReportLocale;
+  redactedConfig: () => unknown;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -47,44 +52,59 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
 
   app.use(healthRouter(deps.readiness));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(OPENAPI);
+  });
+  app.get('/', (_req, res) => {
+    res.redirect(303, '/board');
+  });
 
   const rawBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
-  app.post('/hooks/:source', rawBody, async (req: Request<{ source: string }>, res) => {
+  const hook = async (req: Request<{ source: string; secret?: string }>, res: Response) => {
     const result = await deps.receive({
       source: req.params.source,
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
       headers: req.headers,
+      ip: req.ip,
+      urlSecret: req.params.secret,
     });
     res.status(202).json(result);
-  });
-  app.all('/hooks/:source', (_req, _res) => {
+  };
+  app.post('/hooks/:source', rawBody, hook);
+  // For senders that cannot send headers (Splunk): the secret is the last path segment.
+  app.post('/hooks/:source/:secret', rawBody, hook);
+  app.all(['/hooks/:source', '/hooks/:source/:secret'], (_req, _res) => {
     throw new HttpError(405, 'use POST', { Allow: 'POST' });
   });
 
-  app.post('/api/drills', express.json({ limit: '64kb' }), async (req, res) => {
-    const body = drillRequestSchema.parse(req.body ?? {});
-    const incidentId = await deps.startDrill(body.playbook, body.alert);
-    if (!incidentId) throw new HttpError(404, `no playbook "${body.playbook}"`);
-    res.status(202).json({ incidentId, drill: true });
-  });
-
-  app.get('/api/incidents/:id', async (req: Request<{ id: string }>, res) => {
-    if (!INCIDENT_ID.test(req.params.id)) throw new HttpError(400, 'malformed incident id');
-    const incident = await getIncident(deps.client, deps.audit, req.params.id);
-    if (!incident) throw new HttpError(404, `no incident ${req.params.id}`);
-    res.json(incident);
-  });
-
+  app.use(loginRoutes(deps.access, deps.organisation.name));
+  app.use(
+    boardRoutes({
+      access: deps.access,
+      client: deps.client,
+      audit: deps.audit,
+      incidents: deps.incidents,
+      approvalLinks: deps.approvals.links,
+      organisation: deps.organisation.name,
+      timeZone: deps.timeZone,
+      locale: deps.locale,
+      startDrill: deps.startDrill,
+      redactedConfig: deps.redactedConfig,
+    }),
+  );
   app.use(
     approvalRoutes({
       ...deps.approvals,
+      access: deps.access,
       client: deps.client,
       audit: deps.audit,
       organisation: deps.organisation.name,
       timeZone: deps.timeZone,
     }),
   );
-  if (deps.mailbox) app.use('/mailbox', mailboxRouter(deps.mailbox));
+  if (deps.mailbox) {
+    app.use(mailboxRouter(deps.mailbox, requireRole(deps.access, 'responder', 'page')));
+  }
 
   app.use((_req, _res) => {
     throw new HttpError(404, 'not found');

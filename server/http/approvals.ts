@@ -11,6 +11,7 @@ import type { AuditStore } from '../storage/audit-store';
 import { formatTime } from '../../activities/notify-send';
 import { confirmPage, messagePage, pendingPage, type PageFrame } from './approval-pages';
 import { HttpError } from './errors';
+import { requireRole, type AccessControl } from './access';
 
 export interface ApprovalRoutesOptions {
   links: ApprovalLinks;
@@ -21,6 +22,7 @@ export interface ApprovalRoutesOptions {
 }
 
 interface Deps extends ApprovalRoutesOptions {
+  access: AccessControl;
   client: Client;
   audit: AuditStore;
   organisation: string;
@@ -219,14 +221,14 @@ export function approvalRoutes(deps: Deps): Router {
     },
   );
 
-  router.get('/api/approvals', async (req, res) => {
+  router.get('/api/approvals', requireRole(deps.access, 'responder'), async (req, res) => {
     const state = req.query.state ?? 'pending';
     if (state !== 'pending')
       throw new HttpError(400, `state: only "pending" is supported, not ${JSON.stringify(state)}`);
     res.json({ approvals: await deps.links.pending() });
   });
 
-  router.get('/approvals', async (_req, res) => {
+  router.get('/approvals', requireRole(deps.access, 'responder', 'page'), async (_req, res) => {
     const items = (await deps.links.pending()).map((p) => ({
       stepId: p.stepId,
       incidentId: p.incidentId,

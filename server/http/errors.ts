@@ -2,7 +2,13 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AuthError } from '../../triggers/auth';
-import { MalformedBodyError, TemporalUnavailableError, UnknownSourceError } from '../../triggers/intake';
+import {
+  MalformedBodyError,
+  RateLimitedError,
+  ReplayedDeliveryError,
+  TemporalUnavailableError,
+  UnknownSourceError,
+} from '../../triggers/intake';
 import type { Logger } from '../logger';
 
 export class HttpError extends Error {
@@ -38,6 +44,16 @@ function map(err: unknown): Mapped | undefined {
   if (err instanceof AuthError)
     return { status: 401, body: { error: `authentication failed: ${err.reason}` } };
   if (err instanceof UnknownSourceError) return { status: 404, body: { error: err.message } };
+  if (err instanceof RateLimitedError) {
+    return {
+      status: 429,
+      body: { error: err.message },
+      headers: { 'Retry-After': String(err.retryAfterSeconds) },
+    };
+  }
+  if (err instanceof ReplayedDeliveryError) {
+    return { status: 409, body: { error: err.message, incidentId: err.incidentId } };
+  }
   if (err instanceof TemporalUnavailableError) {
     return { status: 503, body: { error: err.message }, headers: { 'Retry-After': '5' } };
   }

@@ -1,5 +1,5 @@
 // Pages of the demo mailbox: what Reflex "sent", with working links.
-import { Router } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import Mustache from 'mustache';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import { HttpError } from './errors';
@@ -41,16 +41,17 @@ function page(title: string, content: string): string {
   return Mustache.render(LAYOUT, { title, content });
 }
 
-export function mailboxRouter(mailbox: DemoMailbox): Router {
+/** The demo mailbox's pages, behind `guard` (it holds approval links). */
+export function mailboxRouter(mailbox: DemoMailbox, guard: RequestHandler): Router {
   const router = Router();
-  router.get('/', (_req, res) => {
+  router.get('/mailbox', guard, (_req, res) => {
     const messages = mailbox.list().map((m) => ({ ...m, to: m.to.join(', ') }));
     res.type('html').send(page('Mailbox', Mustache.render(LIST, { messages })));
   });
-  router.get('/api/messages', (_req, res) => {
+  router.get('/mailbox/api/messages', guard, (_req, res) => {
     res.json({ messages: mailbox.list() });
   });
-  router.get('/:id', (req, res) => {
+  router.get('/mailbox/:id', guard, (req: Request<{ id: string }>, res) => {
     const message = mailbox.get(req.params.id);
     if (!message) throw new HttpError(404, 'no such message');
     const content = Mustache.render(MESSAGE, {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Db } from './db';
+import { projectEvents } from './incident-index';
 import type { AuditEventInput } from '../../workflows/types';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -102,6 +103,7 @@ export class AuditStore {
         );
         let seq = Number(head!.seq);
         let prevHash = head!.hash;
+        const written: AuditEvent[] = [];
         for (const event of chainEvents) {
           if (existing.has(event.eventId)) continue;
           existing.add(event.eventId);
@@ -113,6 +115,7 @@ export class AuditStore {
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
             [chainId, seq, event.eventId, event.at, event.kind, event.actor, content, prevHash, hash],
           );
+          written.push({ ...event, seq, prevHash, hash });
           prevHash = hash;
         }
         await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
@@ -120,6 +123,7 @@ export class AuditStore {
           seq,
           prevHash,
         ]);
+        await projectEvents(tx, written);
       });
     }
   }
@@ -129,6 +133,15 @@ export class AuditStore {
     const rows = await this.db.query<EventRow>(
       'select * from audit_events where chain_id = $1 order by seq',
       [chainId],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** The newest `limit` events of one chain, newest first. */
+  async recent(chainId: string, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.db.query<EventRow>(
+      'select * from audit_events where chain_id = $1 order by seq desc limit $2',
+      [chainId, limit],
     );
     return rows.map(toEvent);
   }

@@ -53,4 +53,43 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index approval_links_step on approval_links (incident_id, step_id)`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // The incident list, projected from the audit events in the same transaction that writes
+      // them. Not part of any chain: it can be rebuilt from the events at any time.
+      `create table incidents (
+         id text primary key,
+         playbook_id text not null,
+         playbook_version integer not null,
+         playbook_title text not null,
+         drill boolean not null,
+         status text not null,
+         alert_title text,
+         severity text,
+         source text,
+         started_at text not null,
+         first_contained_at text,
+         contained_at text,
+         closed_at text,
+         alert_count integer not null default 1
+       )`,
+      `create index incidents_started on incidents (started_at)`,
+    ],
+  },
+  {
+    version: 4,
+    statements: [
+      // Delivery ids seen per source: a replayed id is refused, a sender's retry after a 503 is not
+      // (a failed delivery's row is removed). Pruned after a week.
+      `create table webhook_deliveries (
+         source text not null,
+         delivery_id text not null,
+         received_at timestamptz not null default now(),
+         incident_id text,
+         primary key (source, delivery_id)
+       )`,
+      `create index webhook_deliveries_received on webhook_deliveries (received_at)`,
+    ],
+  },
 ];

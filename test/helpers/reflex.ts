@@ -2,7 +2,7 @@
 // catcher and a captured log, on ephemeral ports.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import type { z } from 'zod';
@@ -15,6 +15,24 @@ import { TENANT, CLIENT_ID, CLIENT_SECRET } from '../fakes/entra-fake';
 export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0wMDE=';
 export const ROTATED_SECRET = 'whsec_cm90YXRlZC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0y';
 export const BEARER_SECRET = 'bearer-test-token-0123456789abcdef';
+
+/** Access tokens of the test installation, one per role. */
+export const TOKENS = {
+  board: 'board-token-for-tests-0123456789abcdef',
+  responder: 'responder-token-for-tests-0123456789ab',
+  admin: 'admin-token-for-tests-0123456789abcdef',
+} as const;
+export type TestRole = keyof typeof TOKENS;
+
+/** The Authorization header of a test token (default: responder). */
+export const auth = (role: TestRole = 'responder') => ({ authorization: `Bearer ${TOKENS[role]}` });
+
+export const TEST_ACCESS_TOKENS = [
+  { name: 'board-member', role: 'board', token: TOKENS.board },
+  { name: 'responder', role: 'responder', email: 'oncall@museum.example', token: TOKENS.responder },
+  // Held as a hash only, as `reflex tokens new` suggests.
+  { name: 'admin', role: 'admin', sha256: createHash('sha256').update(TOKENS.admin).digest('hex') },
+];
 
 export const TEST_SOURCES: z.input<typeof sourceSchema>[] = [
   {
@@ -80,6 +98,7 @@ export async function startTestReflex(
         }
       : {},
     sources: TEST_SOURCES,
+    access: { tokens: TEST_ACCESS_TOKENS },
     ...overrides.extra,
   });
   const reflex = await runReflex({

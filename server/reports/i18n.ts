@@ -1,0 +1,274 @@
+// Every word the board views and reports show, in English and Dutch. Written for a board member, not
+// an engineer: what happened, what Reflex did, who decided.
+export const REPORT_LOCALES = ['en', 'nl'] as const;
+export type ReportLocale = (typeof REPORT_LOCALES)[number];
+
+type Vars = Record<string, string | number | undefined>;
+type Text = (v: Vars) => string;
+
+interface Dictionary {
+  labels: Record<string, string>;
+  status: Record<string, string>;
+  outcome: Record<string, string>;
+  templates: Record<string, string>;
+  events: Record<string, Text>;
+}
+
+const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+const EN: Dictionary = {
+  labels: {
+    incidents: 'Incidents',
+    incident: 'Incident',
+    timeline: 'Timeline',
+    summary: 'Period summary',
+    period: 'Period',
+    from: 'From',
+    to: 'To',
+    status: 'Status',
+    playbook: 'Playbook',
+    kind: 'Kind',
+    all: 'All',
+    drills: 'Drills only',
+    real: 'Real incidents only',
+    filter: 'Show',
+    started: 'Started',
+    alert: 'Alert',
+    alerts: 'Alerts',
+    severity: 'Severity',
+    source: 'Source',
+    drill: 'DRILL',
+    drillNote: 'This was a drill: no account was changed and e-mails went only to the drill recipients.',
+    firstContainment: 'Time to first containment',
+    fullContainment: 'Time to full containment',
+    notYet: 'not yet',
+    noContainment: 'no containment step',
+    gdpr: 'GDPR 72-hour clock',
+    awareAt: 'Aware since',
+    deadline: 'Deadline for notifying the Dutch DPA',
+    dpoNotified: 'Data-protection officer notified',
+    dpoInTime: 'in time',
+    dpoLate: 'late',
+    dpoNotNotified: 'not notified by Reflex',
+    authorityNotified: 'NCSC / authority notified',
+    approvals: 'Who decided',
+    decisions: 'Decisions',
+    noApprovals: 'No step needed approval.',
+    when: 'When',
+    who: 'Who',
+    what: 'What happened',
+    print: 'Print',
+    pdf: 'PDF',
+    back: 'All incidents',
+    none: 'No incidents match.',
+    count: 'Incidents',
+    contained: 'Contained',
+    open: 'Open',
+    within10: 'Contained within 10 minutes',
+    distribution: 'Time to first containment, against the 10-minute attack window',
+    openActions: 'Open actions',
+    noOpenActions: 'Nothing is open.',
+    minutes: 'min',
+    generated: 'Generated',
+    record: 'From the tamper-evident audit record; chain verified',
+    recordBroken: 'WARNING: the audit record of this incident does not verify',
+    signOut: 'Sign out',
+    attackWindow: '10-minute attack window',
+    waitingApproval: 'waiting for approval',
+    stillRunning: 'still running',
+    awaitingResolution: 'contained, waiting for a responder to close it',
+  },
+  status: {
+    running: 'In progress',
+    contained: 'Contained',
+    resolved: 'Resolved',
+    'false-positive': 'False positive',
+    aborted: 'Aborted',
+  },
+  outcome: {
+    proceed: 'went ahead with it',
+    skip: 'did not do it',
+    abort: 'stopped the response and undid what it had done',
+    approved: 'approved',
+    rejected: 'rejected',
+    'timed-out': 'timed out',
+  },
+  templates: {
+    'dpo-art33': 'the data-protection officer (GDPR Art. 33)',
+    ncsc: 'the NCSC contact',
+    'on-call': 'the on-call staff',
+    owner: 'the application owner',
+    'manual-steps': 'the on-call staff (manual steps)',
+    'approval-request': 'the approvers',
+  },
+  events: {
+    'alert.received': (v) =>
+      `Alert received from ${s(v.source)}: “${s(v.title)}” (severity ${s(v.severity)})${v.users ? `, account(s) ${s(v.users)}` : ''}.`,
+    'alert.joined': (v) =>
+      `Another alert joined this incident: “${s(v.title)}” (${s(v.alertCount)} alerts in all).`,
+    'incident.started': (v) => `Reflex opened the incident and started the playbook “${s(v.title)}”.`,
+    'drill.started': () => 'Drill started: actions are only rehearsed.',
+    'drill.finished': () => 'Drill finished.',
+    'step.succeeded': (v) => `Done: ${s(v.description)}.`,
+    'step.notified': (v) => `E-mailed ${s(v.whom)} (${s(v.to)}).`,
+    'step.failed': (v) => `Failed: ${s(v.description)} (${s(v.error)}).`,
+    'step.skipped': (v) => `Skipped: ${s(v.description)}${v.reason ? ` (${s(v.reason)})` : ''}.`,
+    'step.rejected': (v) => `Not done, because it was rejected: ${s(v.description)}.`,
+    'step.compensated': (v) => `Undone: ${s(v.description)}.`,
+    'step.compensation-failed': (v) => `Could not undo: ${s(v.description)} (${s(v.error)}).`,
+    'approval.requested': (v) =>
+      `Asked ${s(v.approvers)} to approve “${s(v.description)}”, before ${s(v.deadline)}.`,
+    'approval.viewed': (v) => `${s(v.actor)} opened the approval page for “${s(v.description)}”.`,
+    'approval.decided': (v) => `${s(v.actor)} ${s(v.decision)} “${s(v.description)}”.`,
+    'approval.escalated': (v) => `No decision yet: also asked ${s(v.addresses)}.`,
+    'approval.reminded': (v) => `Reminded ${s(v.addresses)}.`,
+    'approval.timed-out': (v) => `Nobody decided in time on “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
+    'incident.contained': () => 'Every step is done: the incident is contained.',
+    'incident.closed': (v) =>
+      `${s(v.actor)} closed the incident: ${s(v.status)}${v.note ? ` (“${s(v.note)}”)` : ''}.`,
+    other: (v) => `${s(v.kind)}.`,
+  },
+};
+
+const NL: Dictionary = {
+  labels: {
+    incidents: 'Incidenten',
+    incident: 'Incident',
+    timeline: 'Tijdlijn',
+    summary: 'Overzicht over een periode',
+    period: 'Periode',
+    from: 'Van',
+    to: 'Tot',
+    status: 'Status',
+    playbook: 'Draaiboek',
+    kind: 'Soort',
+    all: 'Alle',
+    drills: 'Alleen oefeningen',
+    real: 'Alleen echte incidenten',
+    filter: 'Toon',
+    started: 'Begonnen',
+    alert: 'Melding',
+    alerts: 'Meldingen',
+    severity: 'Ernst',
+    source: 'Bron',
+    drill: 'OEFENING',
+    drillNote:
+      'Dit was een oefening: er is geen account gewijzigd en e-mails gingen alleen naar de deelnemers van de oefening.',
+    firstContainment: 'Tijd tot eerste indamming',
+    fullContainment: 'Tijd tot volledige indamming',
+    notYet: 'nog niet',
+    noContainment: 'geen indammingsstap',
+    gdpr: 'AVG-termijn van 72 uur',
+    awareAt: 'Bekend sinds',
+    deadline: 'Uiterste melddatum bij de Autoriteit Persoonsgegevens',
+    dpoNotified: 'Functionaris gegevensbescherming ingelicht',
+    dpoInTime: 'op tijd',
+    dpoLate: 'te laat',
+    dpoNotNotified: 'niet door Reflex ingelicht',
+    authorityNotified: 'NCSC / toezichthouder ingelicht',
+    approvals: 'Wie besliste',
+    decisions: 'Beslissingen',
+    noApprovals: 'Geen stap had goedkeuring nodig.',
+    when: 'Wanneer',
+    who: 'Wie',
+    what: 'Wat er gebeurde',
+    print: 'Afdrukken',
+    pdf: 'PDF',
+    back: 'Alle incidenten',
+    none: 'Geen incidenten gevonden.',
+    count: 'Incidenten',
+    contained: 'Ingedamd',
+    open: 'Open',
+    within10: 'Binnen 10 minuten ingedamd',
+    distribution: 'Tijd tot eerste indamming, afgezet tegen de aanvalsduur van 10 minuten',
+    openActions: 'Openstaande acties',
+    noOpenActions: 'Er staat niets open.',
+    minutes: 'min',
+    generated: 'Gemaakt',
+    record: 'Uit het fraudebestendige auditlogboek; keten gecontroleerd',
+    recordBroken: 'LET OP: het auditlogboek van dit incident klopt niet',
+    signOut: 'Afmelden',
+    attackWindow: 'aanvalsduur van 10 minuten',
+    waitingApproval: 'wacht op goedkeuring',
+    stillRunning: 'nog bezig',
+    awaitingResolution: 'ingedamd, wacht op afsluiting door een responder',
+  },
+  status: {
+    running: 'Bezig',
+    contained: 'Ingedamd',
+    resolved: 'Afgehandeld',
+    'false-positive': 'Loos alarm',
+    aborted: 'Afgebroken',
+  },
+  outcome: {
+    proceed: 'voerde het toch uit',
+    skip: 'voerde het niet uit',
+    abort: 'stopte de afhandeling en draaide terug wat al gedaan was',
+    approved: 'keurde goed',
+    rejected: 'wees af',
+    'timed-out': 'verlopen',
+  },
+  templates: {
+    'dpo-art33': 'de functionaris gegevensbescherming (AVG art. 33)',
+    ncsc: 'het NCSC-contact',
+    'on-call': 'de dienstdoende medewerkers',
+    owner: 'de eigenaar van de applicatie',
+    'manual-steps': 'de dienstdoende medewerkers (handmatige stappen)',
+    'approval-request': 'de beslissers',
+  },
+  events: {
+    'alert.received': (v) =>
+      `Melding ontvangen van ${s(v.source)}: “${s(v.title)}” (ernst ${s(v.severity)})${v.users ? `, account(s) ${s(v.users)}` : ''}.`,
+    'alert.joined': (v) =>
+      `Nog een melding bij dit incident: “${s(v.title)}” (${s(v.alertCount)} meldingen in totaal).`,
+    'incident.started': (v) => `Reflex opende het incident en startte het draaiboek “${s(v.title)}”.`,
+    'drill.started': () => 'Oefening gestart: acties worden alleen geoefend.',
+    'drill.finished': () => 'Oefening afgelopen.',
+    'step.succeeded': (v) => `Gedaan: ${s(v.description)}.`,
+    'step.notified': (v) => `E-mail gestuurd aan ${s(v.whom)} (${s(v.to)}).`,
+    'step.failed': (v) => `Mislukt: ${s(v.description)} (${s(v.error)}).`,
+    'step.skipped': (v) => `Overgeslagen: ${s(v.description)}${v.reason ? ` (${s(v.reason)})` : ''}.`,
+    'step.rejected': (v) => `Niet gedaan, want afgewezen: ${s(v.description)}.`,
+    'step.compensated': (v) => `Teruggedraaid: ${s(v.description)}.`,
+    'step.compensation-failed': (v) => `Kon niet terugdraaien: ${s(v.description)} (${s(v.error)}).`,
+    'approval.requested': (v) =>
+      `${s(v.approvers)} gevraagd om “${s(v.description)}” goed te keuren, vóór ${s(v.deadline)}.`,
+    'approval.viewed': (v) => `${s(v.actor)} opende de goedkeuringspagina voor “${s(v.description)}”.`,
+    'approval.decided': (v) => `${s(v.actor)} ${s(v.decision)}: “${s(v.description)}”.`,
+    'approval.escalated': (v) => `Nog geen beslissing: ook ${s(v.addresses)} gevraagd.`,
+    'approval.reminded': (v) => `Herinnering gestuurd aan ${s(v.addresses)}.`,
+    'approval.timed-out': (v) =>
+      `Niemand besliste op tijd over “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
+    'incident.contained': () => 'Alle stappen zijn klaar: het incident is ingedamd.',
+    'incident.closed': (v) =>
+      `${s(v.actor)} sloot het incident af: ${s(v.status)}${v.note ? ` (“${s(v.note)}”)` : ''}.`,
+    other: (v) => `${s(v.kind)}.`,
+  },
+};
+
+export const DICTIONARIES: Record<ReportLocale, Dictionary> = { en: EN, nl: NL };
+
+/** The locale a request asks for: `?lang=`, then Accept-Language, then the organisation's default. */
+export function pickLocale(
+  query: unknown,
+  acceptLanguage: string | undefined,
+  fallback: ReportLocale,
+): ReportLocale {
+  if (query === 'en' || query === 'nl') return query;
+  const first = acceptLanguage?.split(',')[0]?.trim().slice(0, 2).toLowerCase();
+  if (first === 'nl' || first === 'en') return first;
+  return fallback;
+}
+
+/** A duration written out for people: "4 min 12 s", "2 h 5 min". */
+export function formatDuration(ms: number | undefined, locale: ReportLocale): string {
+  if (ms === undefined) return '';
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const sec = seconds % 60;
+  const u = locale === 'nl' ? { h: 'u', m: 'min', s: 's' } : { h: 'h', m: 'min', s: 's' };
+  if (h > 0) return `${h} ${u.h} ${m} ${u.m}`;
+  if (m > 0) return `${m} ${u.m} ${sec} ${u.s}`;
+  return `${sec} ${u.s}`;
+}

@@ -1,0 +1,301 @@
+// An incident's audit events turned into the story a board reads: what happened and when, what Reflex
+// did, who decided, how fast it was contained, and whether the DPO heard in time. Pure: events in,
+// timeline out, so the page, the PDF and the JSON API tell the same story.
+import type { AuditEvent } from '../storage/audit-store';
+import { isContainment } from '../storage/incident-index';
+import { formatTime } from '../../activities/notify-send';
+import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
+
+export const GDPR_NOTIFY_MS = 72 * 3_600_000;
+/** How long the attacks Reflex is built for take from login to exfiltration. */
+export const ATTACK_WINDOW_MS = 10 * 60_000;
+
+export interface TimelineEntry {
+  at: string;
+  /** `at` written out in the organisation's time zone. */
+  time: string;
+  actor: string;
+  kind: string;
+  text: string;
+  /** The step it belongs to, if any. */
+  step?: string;
+}
+
+export interface ApprovalRecord {
+  step: string;
+  description: string;
+  requestedAt: string;
+  approvers: string[];
+  decisions: Array<{ approver: string; decision: string; at: string; time: string }>;
+  outcome?: string;
+}
+
+export interface Timeline {
+  incidentId: string;
+  locale: ReportLocale;
+  playbook: { id: string; version: number; title: string };
+  drill: boolean;
+  status: string;
+  statusText: string;
+  alert?: { title: string; severity: string; source: string; occurredAt?: string; users: string[] };
+  alertCount: number;
+  startedAt: string;
+  firstContainedAt?: string;
+  containedAt?: string;
+  closedAt?: string;
+  timeToFirstContainmentMs?: number;
+  timeToFullContainmentMs?: number;
+  timeToFirstContainmentText: string;
+  timeToFullContainmentText: string;
+  gdpr: {
+    awareAt: string;
+    deadline: string;
+    dpoNotifiedAt?: string;
+    dpoInTime?: boolean;
+    authorityNotifiedAt?: string;
+  };
+  approvals: ApprovalRecord[];
+  entries: TimelineEntry[];
+}
+
+/** Kinds that add detail for investigators but nothing a board needs. */
+const QUIET = new Set(['step.started', 'approval.closed', 'config.loaded']);
+
+export function buildTimeline(
+  incidentId: string,
+  events: readonly AuditEvent[],
+  locale: ReportLocale,
+  timeZone: string,
+): Timeline | undefined {
+  const started = events.find((e) => e.kind === 'incident.started');
+  if (!started) return undefined;
+  const d = DICTIONARIES[locale];
+  const time = (iso: string | undefined) => formatTime(iso, locale, timeZone);
+  // Entries and decisions to the second: an attack like this one is over in minutes.
+  const exact = new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    timeZone,
+  });
+  const stamp = (iso: string) => exact.format(new Date(iso));
+  const descriptions = new Map<string, string>();
+  for (const e of events) {
+    if (e.kind === 'step.started' && typeof e.content.step === 'string') {
+      descriptions.set(e.content.step, String(e.content.description ?? e.content.step));
+    }
+  }
+  const describe = (step: unknown) => descriptions.get(String(step)) ?? String(step ?? '');
+
+  const received = events.find((e) => e.kind === 'alert.received');
+  const alertContent = received?.content as
+    { title?: string; severity?: string; occurredAt?: string; entities?: { users?: string[] } } | undefined;
+  const playbook = started.content.playbook as Timeline['playbook'];
+  const drill = events.some((e) => e.kind === 'drill.started');
+
+  let status = 'running';
+  let firstContainedAt: string | undefined;
+  let containedAt: string | undefined;
+  let closedAt: string | undefined;
+  let dpoNotifiedAt: string | undefined;
+  let authorityNotifiedAt: string | undefined;
+  let alertCount = received ? 1 : 0;
+  const approvals = new Map<string, ApprovalRecord>();
+  const entries: TimelineEntry[] = [];
+
+  for (const e of events) {
+    const c = e.content;
+    const push = (text: string, step?: unknown) =>
+      entries.push({
+        at: e.at,
+        time: stamp(e.at),
+        actor: e.actor,
+        kind: e.kind,
+        text,
+        step: step === undefined ? undefined : String(step),
+      });
+    if (QUIET.has(e.kind)) continue;
+    switch (e.kind) {
+      case 'alert.received': {
+        const users = (c.entities as { users?: string[] } | undefined)?.users ?? [];
+        push(
+          d.events['alert.received']!({
+            source: e.actor.replace(/^source:/, ''),
+            title: String(c.title ?? ''),
+            severity: String(c.severity ?? ''),
+            users: users.join(', ') || undefined,
+          }),
+        );
+        break;
+      }
+      case 'alert.joined':
+        alertCount = Math.max(alertCount + 1, Number(c.alertCount) || 0);
+        push(d.events['alert.joined']!({ title: String(c.title ?? ''), alertCount }));
+        break;
+      case 'incident.started':
+        push(d.events['incident.started']!({ title: playbook.title }));
+        break;
+      case 'step.succeeded': {
+        const output = c.output as { template?: string; to?: string[] } | undefined;
+        if (output?.template) {
+          if (output.template === 'dpo-art33') dpoNotifiedAt ??= e.at;
+          if (output.template === 'ncsc') authorityNotifiedAt ??= e.at;
+          push(
+            d.events['step.notified']!({
+              whom: d.templates[output.template] ?? output.template,
+              to: (output.to ?? []).join(', '),
+            }),
+            c.step,
+          );
+        } else {
+          if (isContainment(c.action)) firstContainedAt ??= e.at;
+          push(d.events['step.succeeded']!({ description: describe(c.step) }), c.step);
+        }
+        break;
+      }
+      case 'step.failed':
+      case 'step.compensation-failed':
+        push(d.events[e.kind]!({ description: describe(c.step), error: String(c.error ?? '') }), c.step);
+        break;
+      case 'step.skipped':
+        push(
+          d.events['step.skipped']!({ description: describe(c.step), reason: c.reason as string }),
+          c.step,
+        );
+        break;
+      case 'step.rejected':
+      case 'step.compensated':
+        push(d.events[e.kind]!({ description: describe(c.step) }), c.step);
+        break;
+      case 'approval.requested': {
+        const approvers = (c.approvers as string[] | undefined) ?? [];
+        approvals.set(String(c.step), {
+          step: String(c.step),
+          description: describe(c.step),
+          requestedAt: e.at,
+          approvers,
+          decisions: [],
+        });
+        push(
+          d.events['approval.requested']!({
+            approvers: approvers.join(', '),
+            description: describe(c.step),
+            deadline: time(c.deadline as string),
+          }),
+          c.step,
+        );
+        break;
+      }
+      case 'approval.viewed':
+        push(d.events['approval.viewed']!({ actor: e.actor, description: describe(c.step) }), c.step);
+        break;
+      case 'approval.decided': {
+        const decision = c.decision === 'approve' ? 'approved' : 'rejected';
+        approvals.get(String(c.step))?.decisions.push({
+          approver: e.actor,
+          decision,
+          at: e.at,
+          time: stamp(e.at),
+        });
+        push(
+          d.events['approval.decided']!({
+            actor: e.actor,
+            decision: d.outcome[decision],
+            description: describe(c.step),
+          }),
+          c.step,
+        );
+        break;
+      }
+      case 'approval.escalated':
+      case 'approval.reminded':
+        push(d.events[e.kind]!({ addresses: ((c.addresses as string[]) ?? []).join(', ') }), c.step);
+        break;
+      case 'approval.timed-out': {
+        const record = approvals.get(String(c.step));
+        if (record) record.outcome = 'timed-out';
+        push(
+          d.events['approval.timed-out']!({
+            description: describe(c.step),
+            outcome: d.outcome[String(c.outcome)] ?? String(c.outcome),
+          }),
+          c.step,
+        );
+        break;
+      }
+      case 'incident.contained':
+        containedAt = e.at;
+        status = 'contained';
+        push(d.events['incident.contained']!({}));
+        break;
+      case 'incident.closed':
+        closedAt = e.at;
+        status = String(c.status);
+        push(
+          d.events['incident.closed']!({
+            actor: e.actor,
+            status: d.status[status] ?? status,
+            note: c.note as string | undefined,
+          }),
+        );
+        break;
+      case 'drill.started':
+      case 'drill.finished':
+        push(d.events[e.kind]!({}));
+        break;
+      default:
+        push(d.events.other!({ kind: e.kind }));
+    }
+  }
+  for (const record of approvals.values()) {
+    if (record.outcome) continue;
+    if (record.decisions.some((x) => x.decision === 'rejected')) record.outcome = 'rejected';
+    else if (record.decisions.length > 0) record.outcome = 'approved';
+  }
+
+  const awareAt = received?.at ?? started.at;
+  const since = (iso: string | undefined) =>
+    iso ? new Date(iso).getTime() - new Date(awareAt).getTime() : undefined;
+  const deadline = new Date(new Date(awareAt).getTime() + GDPR_NOTIFY_MS).toISOString();
+  const toFirst = since(firstContainedAt);
+  const toFull = since(containedAt);
+  return {
+    incidentId,
+    locale,
+    playbook,
+    drill,
+    status,
+    statusText: d.status[status] ?? status,
+    alert: alertContent
+      ? {
+          title: alertContent.title ?? '',
+          severity: alertContent.severity ?? '',
+          source: received!.actor.replace(/^source:/, ''),
+          occurredAt: alertContent.occurredAt,
+          users: alertContent.entities?.users ?? [],
+        }
+      : undefined,
+    alertCount,
+    startedAt: started.at,
+    firstContainedAt,
+    containedAt,
+    closedAt,
+    timeToFirstContainmentMs: toFirst,
+    timeToFullContainmentMs: toFull,
+    timeToFirstContainmentText:
+      toFirst !== undefined
+        ? formatDuration(toFirst, locale)
+        : status === 'running'
+          ? d.labels.notYet!
+          : d.labels.noContainment!,
+    timeToFullContainmentText: toFull !== undefined ? formatDuration(toFull, locale) : d.labels.notYet!,
+    gdpr: {
+      awareAt,
+      deadline,
+      dpoNotifiedAt,
+      dpoInTime: dpoNotifiedAt ? dpoNotifiedAt <= deadline : undefined,
+      authorityNotifiedAt,
+    },
+    approvals: [...approvals.values()],
+    entries,
+  };
+}

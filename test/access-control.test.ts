@@ -1,0 +1,240 @@
+// Who may do what: no token 401, a board token reads but gets 403 on approve, trigger and resolve, an
+// admin reads the configuration without its secrets. The OpenAPI document covers every route, and
+// deliveries that make no incident (refused, unrouted) are on the intake chain for everyone to see.
+import type { Express, Request } from 'express';
+import { AccessControl, SESSION_COOKIE } from '../server/http/access';
+import {
+  alertBody,
+  auth,
+  BEARER_SECRET,
+  postSigned,
+  startTestReflex,
+  TEST_SECRET,
+  TOKENS,
+  type TestReflex,
+} from './helpers/reflex';
+import { fastPlaybooks } from './helpers/playbooks';
+import { step, waitForState } from './helpers/incidents';
+import { type OPENAPI } from '../server/http/openapi';
+
+let reflex: TestReflex;
+
+beforeAll(async () => {
+  reflex = await startTestReflex({ playbooksDir: fastPlaybooks(['compromised-account']) });
+});
+afterAll(async () => {
+  await reflex?.stop();
+});
+
+const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+  fetch(`${reflex.url}${path}`, {
+    method,
+    redirect: 'manual',
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+test('roles: board reads, responder acts, admin reads the configuration; everyone else is refused', async () => {
+  // A real incident waiting for approval, to try every action on.
+  const id = (await postSigned(reflex.url, alertBody({ entities: { users: ['roles@museum.example'] } }))).body
+    .incidentId as string;
+  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+
+  const acts: Array<[string, string, unknown]> = [
+    ['POST', `/api/incidents/${id}/steps/disable-account/decision`, { decision: 'approve' }],
+    ['POST', '/api/drills', { playbook: 'compromised-account' }],
+    ['POST', `/api/incidents/${id}/resolve`, { as: 'contained' }],
+    ['POST', `/api/incidents/${id}/abort`, {}],
+  ];
+  const reads = [
+    '/api/incidents',
+    `/api/incidents/${id}`,
+    `/api/incidents/${id}/timeline`,
+    '/api/reports/summary',
+    '/api/audit/verify',
+    '/api/alerts/unrouted',
+  ];
+  for (const [method, path, body] of acts) {
+    expect([path, (await call(method, path, {}, body)).status]).toEqual([path, 401]);
+    expect([path, (await call(method, path, { authorization: 'Bearer not-a-token' }, body)).status]).toEqual([
+      path,
+      401,
+    ]);
+    const refused = await call(method, path, auth('board'), body);
+    expect([path, refused.status]).toEqual([path, 403]);
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      'the board role may not do this (needs responder)',
+    );
+  }
+  for (const path of reads) {
+    const none = await call('GET', path);
+    expect([path, none.status]).toEqual([path, 401]);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect([path, (await call('GET', path, auth('board'))).status]).toEqual([path, 200]);
+  }
+  // Nothing the board tried changed the incident.
+  const state = await waitForState(reflex.client, id, () => true);
+  expect(step(state, 'disable-account').approval!.decisions).toEqual([]);
+  expect(state.status).toBe('running');
+
+  // A responder may; the approval is theirs by the token's e-mail address.
+  const approved = await call('POST', acts[0]![1], auth('responder'), { decision: 'approve' });
+  expect(approved.status).toBe(200);
+  expect(await approved.json()).toMatchObject({ outcome: 'approved' });
+  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  const resolved = await call('POST', `/api/incidents/${id}/resolve`, auth('responder'), { as: 'contained' });
+  expect(await resolved.json()).toEqual({ incidentId: id, status: 'resolved' });
+  // Closed is closed: a second resolve is a conflict, an unknown incident a 404.
+  expect((await call('POST', `/api/incidents/${id}/resolve`, auth('responder'), {})).status).toBe(409);
+  expect((await call('POST', '/api/incidents/no-such-incident-9/abort', auth('responder'), {})).status).toBe(
+    404,
+  );
+  expect(
+    (await call('POST', `/api/incidents/${id}/resolve`, auth('responder'), { as: 'maybe' })).status,
+  ).toBe(400);
+
+  // Configuration: admin only, and without a single secret in it.
+  expect((await call('GET', '/api/config', auth('responder'))).status).toBe(403);
+  const config = await call('GET', '/api/config', auth('admin'));
+  expect(config.status).toBe(200);
+  const text = await config.text();
+  for (const secret of [TEST_SECRET, BEARER_SECRET, ...Object.values(TOKENS)])
+    expect(text).not.toContain(secret);
+  const parsed = JSON.parse(text) as {
+    access: { tokens: Array<{ name: string; role: string; token?: string }> };
+  };
+  expect(parsed.access.tokens.map((t) => [t.name, t.role, t.token])).toEqual([
+    ['board-member', 'board', '[redacted]'],
+    ['responder', 'responder', '[redacted]'],
+    ['admin', 'admin', undefined],
+  ]);
+});
+
+test('pages send people to the sign-in; a sign-in gives a read-only session that cannot be forged', async () => {
+  const page = await call('GET', '/board?drill=true');
+  expect(page.status).toBe(303);
+  expect(page.headers.get('location')).toBe('/login?next=%2Fboard%3Fdrill%3Dtrue');
+
+  const form = (token: string, next: string) =>
+    fetch(`${reflex.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, next }).toString(),
+    });
+  expect((await form('wrong-token-0123456789abcdefgh', '/board')).status).toBe(401);
+  // The sign-in never sends anyone off-site.
+  const offsite = await form(TOKENS.board, '//evil.example/x');
+  expect(offsite.headers.get('location')).toBe('/board');
+  const signedIn = await form(TOKENS.board, '/board?drill=true');
+  expect(signedIn.status).toBe(303);
+  expect(signedIn.headers.get('location')).toBe('/board?drill=true');
+  const cookie = signedIn.headers.get('set-cookie')!;
+  expect(cookie).toMatch(
+    /reflex-session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict/,
+  );
+  const session = { cookie: cookie.split(';')[0]! };
+
+  expect((await call('GET', '/board', session)).status).toBe(200);
+  expect((await call('GET', '/api/incidents', session)).status).toBe(200);
+  // Read-only: acting needs the token itself.
+  expect((await call('POST', '/api/drills', session, { playbook: 'compromised-account' })).status).toBe(401);
+  // A forged or altered session is no session.
+  const [payload, signature] = session.cookie.split('=')[1]!.split('.');
+  const altered = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), n: 'admin' }),
+  ).toString('base64url');
+  expect(
+    (await call('GET', '/api/config', { cookie: `reflex-session=${altered}.${signature}` })).status,
+  ).toBe(401);
+});
+
+test('/openapi.json documents every route the server has', async () => {
+  const served = (await (await fetch(`${reflex.url}/openapi.json`)).json()) as typeof OPENAPI;
+  expect(served.openapi).toBe('3.1.0');
+  const routes = listRoutes(reflex.app!);
+  expect(routes.length).toBeGreaterThan(20);
+  const missing = routes.filter(
+    ({ path, method }) =>
+      !(served.paths as Record<string, Record<string, unknown>>)[path]?.[method] &&
+      // `/board/incidents/{id}.pdf` is the same route as the page.
+      !(method === 'get' && path === '/board/incidents/{file}'),
+  );
+  expect(missing).toEqual([]);
+  expect(served.paths['/board/incidents/{id}'].get).toBeDefined();
+});
+
+test('refused deliveries and unrouted alerts are recorded on the intake chain, visible to the board', async () => {
+  const forged = await postSigned(reflex.url, alertBody(), {
+    secret: 'whsec_d3JvbmctZm9yLXRoZS1pbnRha2UtY2hhaW4',
+  });
+  expect(forged.status).toBe(401);
+  const unrouted = await postSigned(
+    reflex.url,
+    alertBody({ type: 'printer-out-of-toner', title: 'Toner low' }),
+  );
+  expect(unrouted.status).toBe(202);
+  expect(unrouted.body).toMatchObject({ routed: false, incidents: [] });
+
+  const response = await call('GET', '/api/alerts/unrouted?limit=10', auth('board'));
+  const { events } = (await response.json()) as {
+    events: Array<{ kind: string; actor: string; content: Record<string, unknown> }>;
+  };
+  expect(events[0]).toMatchObject({
+    kind: 'alert.unrouted',
+    actor: 'source:siem',
+    content: expect.objectContaining({ type: 'printer-out-of-toner', title: 'Toner low' }),
+  });
+  expect(events[1]).toMatchObject({
+    kind: 'alert.rejected',
+    actor: 'source:siem',
+    content: { reason: 'no matching signature found', ip: '127.0.0.1' },
+  });
+  expect((await call('GET', '/api/alerts/unrouted?limit=0', auth('board'))).status).toBe(400);
+  // The intake chain is a hash chain like any other.
+  expect((await reflex.audit.verify('intake')).ok).toBe(true);
+});
+
+test('a session ends when it expires or its token is taken out of the configuration', () => {
+  const token = { name: 'board-member', role: 'board' as const, token: TOKENS.board };
+  const hour = 3_600_000;
+  const request = (value: string) =>
+    ({ get: () => undefined, cookies: { [SESSION_COOKIE]: value } }) as unknown as Request;
+  const access = new AccessControl([token], 'a-server-secret-of-at-least-32-chars!', hour, false);
+  const fresh = access.sessionValue(token);
+  expect(access.authenticate(request(fresh))).toMatchObject({
+    name: 'board-member',
+    role: 'board',
+    via: 'session',
+  });
+  expect(access.authenticate(request(access.sessionValue(token, Date.now() - hour - 1)))).toBeUndefined();
+  // Same secret, token removed: the session is gone too.
+  expect(
+    new AccessControl([], 'a-server-secret-of-at-least-32-chars!', hour, false).authenticate(request(fresh)),
+  ).toBeUndefined();
+  // Another installation's secret: not a session here.
+  expect(
+    new AccessControl([token], 'another-secret-of-at-least-32-chars!!', hour, false).authenticate(
+      request(fresh),
+    ),
+  ).toBeUndefined();
+});
+
+/** Every route of an Express 5 app, as OpenAPI paths (`:id` → `{id}`). */
+function listRoutes(app: Express): Array<{ path: string; method: string }> {
+  const out: Array<{ path: string; method: string }> = [];
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        // `app.all` (the 405 answer for /hooks) registers every method; it adds no route.
+        if (Object.keys(layer.route.methods).length > 10) continue;
+        for (const method of Object.keys(layer.route.methods)) {
+          out.push({ path: layer.route.path.replace(/:(\w+)/g, '{$1}'), method });
+        }
+      } else if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return out;
+}
