@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { createLogger, type Logger } from './logger';
-import { runReflex, demoSource, PROJECT_DIR, type Mode, type Reflex } from './main';
+import { runReflex, demoSource, configuredRulePaths, PROJECT_DIR, type Mode, type Reflex } from './main';
 import { playbooksCommand } from './commands/playbooks';
 import { incidentCommand } from './commands/incidents';
 import { sendDemoAlert } from './demo';
@@ -13,6 +13,8 @@ import { openDb } from './storage/db';
 import { AuditStore } from './storage/audit-store';
 import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
+import { rulesCommand } from './commands/rules';
+import { RuleError } from '../triggers/logs/rules';
 
 const USAGE = `Usage: reflex <command> [options]
 
@@ -36,6 +38,8 @@ Commands:
                             Recompute the audit hash chains; exits 1 naming the first broken event.
   audit export [--incident ID]
                             Write the audit trail as JSON lines, ending with a digest of the chain heads.
+  rules test <logfile> [--rules FILE|DIR] [--json] [--kind KIND]
+                            Replay a JSON-lines log through the rules (shipped + configured): what would fire, and why.
   tokens new --name NAME --role board|responder|admin [--email EMAIL]
                             Make an access token; prints it once, and the config entry holding only its hash.
 
@@ -60,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       role: { type: 'string' },
       email: { type: 'string' },
+      rules: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      kind: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +82,11 @@ async function main(argv: string[]): Promise<number> {
   const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? join(PROJECT_DIR, 'playbooks');
   if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
+  if (command === 'rules') {
+    // The shipped rules and the configured ones, unless --rules names others.
+    const defaults = values.rules ? [] : configuredRulePaths(loadConfig({ file: values.config }).config);
+    return rulesCommand(positionals.slice(1), values, defaults, io);
+  }
   const log = createLogger();
   const { config } = loadConfig({ file: values.config });
   switch (command) {
@@ -229,6 +241,7 @@ main(process.argv.slice(2)).then(
     if (
       err instanceof ConfigError ||
       err instanceof PlaybookError ||
+      err instanceof RuleError ||
       err instanceof TemporalCliMissingError
     ) {
       process.stderr.write(`reflex: ${err.message}\n`);

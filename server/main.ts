@@ -27,7 +27,11 @@ import { startDevServer, type DevServer } from './temporal/dev-server';
 import { connectTemporal, installTemporalRuntime } from './temporal/connect';
 import { createReflexWorker } from './worker';
 import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
-import { createIntake } from '../triggers/intake';
+import { createIntake, deliverAlert, type IntakeDeps } from '../triggers/intake';
+import { LogTriggers } from '../triggers/logs/runner';
+import { GraphLogPoller } from '../triggers/logs/graph-source';
+import { loadRules } from '../triggers/logs/rules';
+import { DbLogState } from './storage/log-state';
 import { approverGroups, loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
 import { TemplateStore } from '../activities/notification-templates';
 import { createGraphClient } from './graph';
@@ -68,6 +72,8 @@ export interface Reflex {
   /** Where the local admin token is kept (`reflex start` without configured tokens). */
   demoTokenFile?: string;
   sources: readonly SourceConfig[];
+  /** File and syslog triggers, when configured. */
+  logTriggers?: LogTriggers;
   /** The HTTP app (start and server modes), e.g. for listing its routes. */
   app?: Express;
   /** Stops in order: stop accepting HTTP, drain the worker, stop Temporal and the rest. */
@@ -78,6 +84,7 @@ export const PROJECT_DIR = resolve(
   __dirname,
   existsSync(resolve(__dirname, '../package.json')) ? '..' : '../..',
 );
+export const SHIPPED_RULES_DIR = join(PROJECT_DIR, 'triggers', 'rules');
 
 export async function runReflex(options: RunOptions): Promise<Reflex> {
   const { mode, config, log } = options;
@@ -92,6 +99,17 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   try {
     // Everything that can be wrong with the input is checked before anything starts.
     const playbooks = loadPlaybooks(options.playbooksDir ?? join(PROJECT_DIR, 'playbooks'));
+    const graphLogs = config.logs.graph;
+    const wantsLogs =
+      config.logs.files.length > 0 ||
+      Boolean(config.logs.syslog) ||
+      Boolean(graphLogs?.signIns || graphLogs?.directoryAudits);
+    const rules = wantsLogs ? loadRules(configuredRulePaths(config)) : [];
+    if ((graphLogs?.signIns || graphLogs?.directoryAudits) && !config.entra.tenantId) {
+      throw new ConfigError([
+        'logs.graph needs Entra ID: set entra.tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)',
+      ]);
+    }
     if (mode !== 'start' && !config.temporal.address) {
       throw new ConfigError([`temporal.address (or TEMPORAL_ADDRESS) is required for 'reflex ${mode}'`]);
     }
@@ -207,6 +225,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       });
     }
     let demoTokenFile: string | undefined;
+    let logTriggers: LogTriggers | undefined;
     // The public URL may depend on the port the server gets, so it is filled in after listen().
     const organisation = resolveOrganisation(config, '');
     const server = createServer();
@@ -222,7 +241,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       prune.unref();
       cleanup.push(async () => clearInterval(prune));
       const rejectionBudget = new Map<string, { minute: number; recorded: number; suppressed: number }>();
-      const receive = createIntake({
+      const intakeDeps: IntakeDeps = {
         sources,
         playbooks: () => playbooks,
         contacts,
@@ -267,7 +286,42 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
             }),
           ]);
         },
-      });
+      };
+      const receive = createIntake(intakeDeps);
+      if (wantsLogs) {
+        const pulled = (['signIns', 'directoryAudits'] as const)
+          .filter((resource) => graphLogs?.[resource])
+          .map((resource) => ({
+            drill: graphLogs!.drill,
+            source: new GraphLogPoller(
+              {
+                name: resource === 'signIns' ? 'entra-signins' : 'entra-audit',
+                resource,
+                intervalMs: graphLogs!.intervalSeconds * 1000,
+                lookbackMs: graphLogs!.lookbackMinutes * 60_000,
+                overlapMs: graphLogs!.overlapMinutes * 60_000,
+              },
+              graph!,
+            ),
+          }));
+        logTriggers = new LogTriggers({
+          rules,
+          files: config.logs.files.map((f) => ({ ...f, path: resolve(f.path) })),
+          syslog: config.logs.syslog,
+          pulled,
+          store: new DbLogState(db),
+          pollMs: config.logs.pollMs,
+          log,
+          sink: {
+            // A firing id is claimed like a webhook delivery id: delivered once, however often re-read.
+            claim: async (id) => (await deliveries.claim('log-rules', id)).first,
+            release: (id) => deliveries.release('log-rules', id),
+            deliver: (alert, drill) => deliverAlert(intakeDeps, alert, drill),
+          },
+        });
+        await logTriggers.start();
+        cleanup.push(() => logTriggers!.stop());
+      }
       const approvals = {
         links: approvalLinks,
         secret: config.server.secret ?? persistentSecret(join(dataDir, 'server.secret')),
@@ -336,6 +390,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       playbooks,
       sources,
       demoTokenFile,
+      logTriggers,
       app: mode === 'worker' ? undefined : app,
       stop: stopAll,
     };
@@ -377,6 +432,11 @@ function configLoadedEvent(mode: Mode, playbooks: readonly LoadedPlaybook[]) {
     actor: 'reflex',
     content,
   };
+}
+
+/** The rule files and folders a configuration uses: the shipped ones (unless turned off) and its own. */
+export function configuredRulePaths(config: ReflexConfig): string[] {
+  return [...(config.logs.shippedRules ? [SHIPPED_RULES_DIR] : []), ...config.logs.rules];
 }
 
 function intakeEvent(kind: string, source: string, content: Record<string, unknown>) {

@@ -51,6 +51,11 @@ test('an alert storm on a contained incident continues as new and keeps everythi
     runId = (await reflex.client.workflow.getHandle(id).describe()).runId;
   }
   expect(runId).not.toBe(firstRun);
+  // The memo (with openedAt, where the dedup window starts) is carried into the new run.
+  expect((await reflex.client.workflow.getHandle(id).describe()).memo).toMatchObject({
+    openedAt: expect.any(String),
+    playbookId: 'notify-on-call',
+  });
 
   const closed = await reflex.client.workflow
     .getHandle(id)

@@ -5,6 +5,7 @@ import type { SourceConfig } from '../server/config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
 import type { Contacts, IncidentInput, Organisation } from '../workflows/types';
 import { alertJoinedSignal } from '../workflows/messages';
+import { toMs } from '../workflows/durations';
 import { ADAPTERS } from './adapters';
 import { AuthError, verifyDelivery } from './auth';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
@@ -169,33 +170,40 @@ export function createIntake(deps: IntakeDeps) {
       if (!claim.first) throw new ReplayedDeliveryError(claim.incidentId);
     }
     try {
-      const matches = route(alert, deps.playbooks());
-      if (matches.length === 0) {
-        await deps.onUnrouted?.(alert);
-        return { deduplicated: false, incidents: [], routed: false };
-      }
-      const incidents = await Promise.all(
-        matches.map((playbook) =>
-          startIncident(deps, playbook, alert, source.drill || (delivery.drill ?? false)),
-        ),
-      );
-      if (deliveryId) {
+      const result = await deliverAlert(deps, alert, source.drill || (delivery.drill ?? false));
+      if (deliveryId && result.incidentId) {
         // Informational (which incident the id went to); not worth holding the answer for.
-        void deps
-          .deliveries!.settle(source.name, deliveryId, incidents[0]!.incidentId)
-          .catch(() => undefined);
+        void deps.deliveries!.settle(source.name, deliveryId, result.incidentId).catch(() => undefined);
       }
-      return {
-        incidentId: incidents[0]!.incidentId,
-        deduplicated: incidents.every((i) => i.deduplicated),
-        incidents,
-        routed: true,
-      };
+      return result;
     } catch (err) {
       // Not accepted: the sender's retry with the same id must get through.
       if (deliveryId) await deps.deliveries!.release(source.name, deliveryId).catch(() => undefined);
       throw err;
     }
+  };
+}
+
+/**
+ * Routes an authenticated alert (from a webhook or a log rule) and starts or joins its incidents;
+ * an alert no playbook takes is recorded as unrouted. Resolves only once Temporal has it.
+ */
+export async function deliverAlert(
+  deps: Pick<IntakeDeps, 'client' | 'taskQueue' | 'contacts' | 'organisation' | 'playbooks' | 'onUnrouted'>,
+  alert: Alert,
+  drill: boolean,
+): Promise<IntakeResult> {
+  const matches = route(alert, deps.playbooks());
+  if (matches.length === 0) {
+    await deps.onUnrouted?.(alert);
+    return { deduplicated: false, incidents: [], routed: false };
+  }
+  const incidents = await Promise.all(matches.map((playbook) => startIncident(deps, playbook, alert, drill)));
+  return {
+    incidentId: incidents[0]!.incidentId,
+    deduplicated: incidents.every((i) => i.deduplicated),
+    incidents,
+    routed: true,
   };
 }
 
@@ -206,30 +214,48 @@ export async function startIncident(
   alert: Alert,
   drill: boolean,
 ): Promise<IncidentRef> {
-  const incidentId = incidentIdFor(alert, playbook);
-  const input: IncidentInput = {
-    incidentId,
-    playbook: playbook.resolved,
-    alert,
-    contacts: deps.contacts,
-    organisation: deps.organisation,
-    drill,
-  };
-  try {
-    // A bounded wait: a sender gets a prompt 503 rather than a hung request when Temporal is down.
-    await deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      deps.client.workflow.start('runPlaybook', {
-        workflowId: incidentId,
-        taskQueue: deps.taskQueue,
-        args: [input],
-        memo: { playbookId: playbook.resolved.id, playbookVersion: playbook.resolved.version, drill },
-        // Same process as the worker: the first workflow task comes back in the start response.
-        requestEagerStart: true,
-      }),
-    );
-    return { incidentId, playbook: playbook.resolved.id, deduplicated: false };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+  const base = incidentIdFor(alert, playbook);
+  const windowMs = toMs(playbook.resolved.dedupWindow);
+  // The first incident for a dedup key has the plain id; once its window has passed while it still
+  // runs, a repeat opens the next one (`-2`, `-3`, …), which then takes in repeats for its own window.
+  for (let n = 1; n <= MAX_INCIDENTS_PER_KEY; n++) {
+    const incidentId = n === 1 ? base : `${base}-${n}`;
+    const openedAt = new Date().toISOString();
+    const input: IncidentInput = {
+      incidentId,
+      playbook: playbook.resolved,
+      alert,
+      contacts: deps.contacts,
+      organisation: deps.organisation,
+      drill,
+    };
+    try {
+      // A bounded wait: a sender gets a prompt 503 rather than a hung request when Temporal is down.
+      await deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        deps.client.workflow.start('runPlaybook', {
+          workflowId: incidentId,
+          taskQueue: deps.taskQueue,
+          args: [input],
+          // openedAt travels through continue-as-new (memos are carried over): the window's start.
+          memo: {
+            playbookId: playbook.resolved.id,
+            playbookVersion: playbook.resolved.version,
+            drill,
+            openedAt,
+          },
+          // Same process as the worker: the first workflow task comes back in the start response.
+          requestEagerStart: true,
+        }),
+      );
+      rememberOpened(incidentId, Date.parse(openedAt));
+      return { incidentId, playbook: playbook.resolved.id, deduplicated: false };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        // Anything else means the alert is not durably recorded: the sender must retry (503), never a 2xx.
+        throw new TemporalUnavailableError(err);
+      }
+    }
+    if (Date.now() - (await openedAtOf(deps.client, incidentId)) <= windowMs) {
       return {
         incidentId,
         playbook: playbook.resolved.id,
@@ -237,9 +263,39 @@ export async function startIncident(
         joined: await join(deps.client, incidentId, alert),
       };
     }
-    // Anything else means the alert is not durably recorded: the sender must retry (503), never a 2xx.
+  }
+  throw new TemporalUnavailableError(
+    new Error(`more than ${MAX_INCIDENTS_PER_KEY} open incidents for one dedup key`),
+  );
+}
+
+/** Open incidents one dedup key may have side by side (each past the previous one's window). */
+const MAX_INCIDENTS_PER_KEY = 50;
+
+/** When running incidents were opened, learned at start or from their memo (one describe per incident). */
+const opened = new Map<string, number>();
+
+function rememberOpened(incidentId: string, at: number): void {
+  opened.set(incidentId, at);
+  if (opened.size > 10_000) opened.delete(opened.keys().next().value!);
+}
+
+async function openedAtOf(client: Client, incidentId: string): Promise<number> {
+  const known = opened.get(incidentId);
+  if (known !== undefined) return known;
+  let description;
+  try {
+    description = await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      client.workflow.getHandle(incidentId).describe(),
+    );
+  } catch (err) {
     throw new TemporalUnavailableError(err);
   }
+  // Incidents opened before the memo carried openedAt: their run's start time.
+  const memo = description.memo?.openedAt;
+  const at = typeof memo === 'string' ? Date.parse(memo) : description.startTime.getTime();
+  rememberOpened(incidentId, at);
+  return at;
 }
 
 /**

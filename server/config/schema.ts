@@ -232,6 +232,70 @@ export const configSchema = z.object({
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
+  /** Log triggers: Reflex reads logs itself and raises alerts from rules (no SIEM needed). */
+  logs: z
+    .object({
+      /** Use the rules shipped in triggers/rules. @default true */
+      shippedRules: z.boolean().default(true),
+      /** More rule files or folders. */
+      rules: z.array(z.string().min(1)).default([]),
+      /** How often files are read, in milliseconds. @default 1000 */
+      pollMs: z.number().int().min(50).max(60_000).default(1000),
+      files: z
+        .array(
+          z
+            .object({
+              name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+              path: z.string().min(1),
+              /** jsonl: one JSON object per line; regex: `pattern` with named groups. */
+              format: z.enum(['jsonl', 'regex']).default('jsonl'),
+              pattern: z.string().optional(),
+              /** What the records are, for rules' `kinds` (entra-signin, entra-audit, m365-audit, …). */
+              kind: z.string().min(1),
+              drill: z.boolean().default(false),
+            })
+            .strict()
+            .refine((f) => f.format !== 'regex' || Boolean(f.pattern), 'format regex needs a pattern')
+            .refine((f) => {
+              try {
+                if (f.pattern) new RegExp(f.pattern);
+                return true;
+              } catch {
+                return false;
+              }
+            }, 'pattern is not a valid regular expression'),
+        )
+        .default([]),
+      syslog: z
+        .object({
+          name: z.string().default('syslog'),
+          host: z.string().default('127.0.0.1'),
+          udpPort: z.number().int().min(0).max(65535).optional(),
+          tcpPort: z.number().int().min(0).max(65535).optional(),
+          kind: z.string().default('syslog'),
+          drill: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+      /** Entra ID's own logs through Microsoft Graph (needs the entra settings and AuditLog.Read.All). */
+      graph: z
+        .object({
+          /** Sign-in logs, as records of kind entra-signin. */
+          signIns: z.boolean().default(false),
+          /** Directory audit logs, as records of kind entra-audit. */
+          directoryAudits: z.boolean().default(false),
+          /** Seconds between polls. @default 60 */
+          intervalSeconds: z.number().int().min(1).max(3600).default(60),
+          /** How far back the very first poll reaches, in minutes. @default 60 */
+          lookbackMinutes: z.number().int().min(1).max(10_080).default(60),
+          /** Graph logs arrive late: each poll looks this many minutes before its cursor again. @default 10 */
+          overlapMinutes: z.number().int().min(0).max(1440).default(10),
+          drill: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+    })
+    .prefault({}),
   /** Where rotated secrets are delivered (secrets.rotateAppSecret's `store`). */
   secretStores: z
     .array(

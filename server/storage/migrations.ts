@@ -92,4 +92,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index webhook_deliveries_received on webhook_deliveries (received_at)`,
     ],
   },
+  {
+    version: 5,
+    statements: [
+      // Log triggers' durable state: file checkpoints and rule state, saved together after each
+      // delivered batch.
+      `create table log_state (
+         key text primary key,
+         value text not null,
+         updated_at timestamptz not null default now()
+       )`,
+    ],
+  },
 ];

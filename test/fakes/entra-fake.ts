@@ -55,6 +55,13 @@ export interface FakeCredential {
 
 export class EntraFake {
   readonly users = new Map<string, FakeUser>();
+  /** Entra sign-in and directory audit log records the fake serves under /auditLogs. */
+  readonly signIns: Array<Record<string, unknown>> = [];
+  readonly directoryAudits: Array<Record<string, unknown>> = [];
+  /** Records per page of /auditLogs answers (small in tests, to exercise paging). */
+  logPageSize = 1000;
+  /** The query strings of /auditLogs requests. */
+  readonly logQueries: string[] = [];
   readonly applications = new Map<
     string,
     { id: string; displayName: string; passwordCredentials: FakeCredential[] }
@@ -252,6 +259,30 @@ export class EntraFake {
           user.forceChangePasswordNextSignIn = patch.passwordProfile.forceChangePasswordNextSignIn;
         return send(204);
       }
+    }
+    if ((m = path.match(/^\/auditLogs\/(signIns|directoryAudits)$/)) && method === 'GET') {
+      // As Graph: newest first, `$filter=<time> ge <ISO>`, pages of `$top` with an absolute nextLink.
+      const resource = m[1] as 'signIns' | 'directoryAudits';
+      const field = resource === 'signIns' ? 'createdDateTime' : 'activityDateTime';
+      this.logQueries.push(url.search);
+      const filter = url.searchParams.get('$filter') ?? '';
+      const since = new RegExp(`^${field} ge (\\S+)$`).exec(filter)?.[1];
+      if (filter && !since) return graphError(400, 'BadRequest', `unsupported filter ${filter}`);
+      const top = Math.min(Number(url.searchParams.get('$top') ?? 1000), this.logPageSize);
+      const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+      const all = this[resource]
+        .filter((r) => !since || String(r[field]) >= since)
+        .sort((a, b) => (String(a[field]) < String(b[field]) ? 1 : -1));
+      const value = all.slice(skip, skip + top);
+      const next = new URL(url.href);
+      next.searchParams.set('$skiptoken', String(skip + top));
+      return send(200, {
+        '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#auditLogs/${resource}`,
+        value,
+        ...(skip + top < all.length
+          ? { '@odata.nextLink': `${this.url}${next.pathname}${next.search}` }
+          : {}),
+      });
     }
     if (path === '/identityProtection/riskyUsers/confirmCompromised' && method === 'POST') {
       for (const id of (body as { userIds: string[] }).userIds) {

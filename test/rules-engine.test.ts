@@ -1,0 +1,201 @@
+// The rule engine on its own: thresholds with distinct counts and a following success, plain counts,
+// new values, CIDR and regex matches, state that survives an export and import, and rule files that
+// fail with file, line and field. Plus `reflex rules test` on a password-spray log.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RuleEngine, recordTime, type LogRecord } from '../triggers/logs/engine';
+import { loadRules, RuleError } from '../triggers/logs/rules';
+
+const SHIPPED = join(__dirname, '../triggers/rules');
+const CLI = join(__dirname, '../dist/server/cli.js');
+const SPRAY = join(__dirname, 'fixtures/logs/password-spray.jsonl');
+
+const signIns = (): LogRecord[] =>
+  readFileSync(SPRAY, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const fields = JSON.parse(line) as Record<string, unknown>;
+      return { source: 'entra', kind: 'entra-signin', at: recordTime(fields), fields };
+    });
+
+test('the shipped rules load', () => {
+  expect(
+    loadRules([SHIPPED])
+      .map((r) => r.rule.id)
+      .sort(),
+  ).toEqual([
+    'mass-download',
+    'new-country-sign-in',
+    'oauth-consent',
+    'password-spray',
+    'suspicious-inbox-rule',
+  ]);
+});
+
+test('a password spray fires once: five accounts failing from one IP, then a success', () => {
+  const engine = new RuleEngine(loadRules([SHIPPED]));
+  const firings = signIns().flatMap((r) => engine.process(r));
+  expect(firings.map((f) => f.ruleId)).toEqual(['password-spray']);
+  expect(firings[0]).toMatchObject({
+    group: '203.0.113.66',
+    count: 6,
+    at: '2026-03-02T09:02:00.000Z',
+    why: '6 different userPrincipalName for ipAddress 203.0.113.66 within 20m, then a matching record',
+    alert: {
+      type: 'password-spray-success',
+      title: 'Password spray from 203.0.113.66 succeeded for eva@museum.example',
+      severity: 'high',
+      entities: { users: ['eva@museum.example'], ips: ['203.0.113.66'], hosts: [], apps: [], files: [] },
+    },
+  });
+});
+
+test('threshold state survives an export and import (a restart mid-file)', () => {
+  const rules = loadRules([SHIPPED]);
+  const records = signIns();
+  const first = new RuleEngine(rules);
+  const before = records.slice(0, 8).flatMap((r) => first.process(r));
+  const saved = JSON.parse(JSON.stringify(first.exportState())) as ReturnType<RuleEngine['exportState']>;
+  const second = new RuleEngine(rules);
+  second.importState(saved);
+  const after = records.slice(8).flatMap((r) => second.process(r));
+  const whole = new RuleEngine(rules);
+  const uninterrupted = records.flatMap((r) => whole.process(r));
+  expect([...before, ...after].map((f) => f.firingId)).toEqual(uninterrupted.map((f) => f.firingId));
+  expect(before).toHaveLength(0);
+  expect(after).toHaveLength(1);
+});
+
+test('a thousand downloads by one user within 15 minutes fire; 999 do not', () => {
+  const engine = new RuleEngine(loadRules([SHIPPED]));
+  const t0 = Date.parse('2026-03-02T10:00:00Z');
+  const download = (i: number, user = 'kees@museum.example'): LogRecord => ({
+    source: 'm365',
+    kind: 'm365-audit',
+    at: t0 + i * 500,
+    fields: { Operation: 'FileDownloaded', UserId: user, ClientIP: '192.0.2.44', Workload: 'SharePoint' },
+  });
+  const firings = Array.from({ length: 999 }, (_, i) => engine.process(download(i))).flat();
+  expect(firings).toEqual([]);
+  const fired = engine.process(download(999));
+  expect(fired.map((f) => [f.ruleId, f.count, f.alert.title])).toEqual([
+    ['mass-download', 1000, 'kees@museum.example downloaded 1000 files within 15 minutes'],
+  ]);
+  expect(engine.process(download(1000))).toEqual([]); // once per window
+});
+
+test('new values, CIDR and regex conditions', () => {
+  const engine = new RuleEngine(loadRules([SHIPPED]));
+  const signIn = (minute: number, country: string): LogRecord => ({
+    source: 'entra',
+    kind: 'entra-signin',
+    at: Date.parse('2026-03-02T10:00:00Z') + minute * 60_000,
+    fields: {
+      userPrincipalName: 'anna@museum.example',
+      ipAddress: '192.0.2.1',
+      status: { errorCode: 0 },
+      location: { countryOrRegion: country },
+    },
+  });
+  expect(engine.process(signIn(0, 'NL'))).toEqual([]); // the baseline
+  expect(engine.process(signIn(1, 'NL'))).toEqual([]);
+  expect(engine.process(signIn(2, 'BR')).map((f) => f.why)).toEqual([
+    'location.countryOrRegion BR is new for userPrincipalName anna@museum.example (seen before: NL)',
+  ]);
+  expect(engine.process(signIn(3, 'BR'))).toEqual([]);
+
+  const inbox = engine.process({
+    source: 'm365',
+    kind: 'm365-audit',
+    at: Date.now(),
+    fields: {
+      Operation: 'New-InboxRule',
+      UserId: 'lisa@museum.example',
+      ClientIP: '203.0.113.9',
+      Parameters: [
+        { Name: 'SubjectContainsWords', Value: 'Phishing;hacked' },
+        { Name: 'DeleteMessage', Value: 'True' },
+      ],
+    },
+  });
+  expect(inbox.map((f) => f.ruleId)).toEqual(['suspicious-inbox-rule']);
+
+  const [cidrRule] = loadRules([join(__dirname, 'fixtures/rules-syslog')]);
+  const cidr = new RuleEngine([
+    {
+      file: 'inline',
+      rule: {
+        ...cidrRule!.rule,
+        id: 'office-net',
+        where: { ip: { cidr: ['10.0.0.0/8', '2001:db8::/32'] } },
+      } as never,
+    },
+  ]);
+  const at = (ip: string) =>
+    cidr.process({ source: 's', kind: 'syslog', at: Date.now(), fields: { ip, host: 'h' } }).length;
+  expect([
+    at('10.1.2.3'),
+    at('::ffff:10.1.2.3'),
+    at('2001:db8::1'),
+    at('192.0.2.1'),
+    at('not-an-ip'),
+  ]).toEqual([1, 1, 1, 0, 0]);
+});
+
+test('a bad rule file fails with file, line and field, and loads nothing', () => {
+  expect(() => loadRules([join(__dirname, 'fixtures/rules-invalid')])).toThrow(RuleError);
+  try {
+    loadRules([join(__dirname, 'fixtures/rules-invalid')]);
+  } catch (err) {
+    const message = (err as Error).message;
+    const file = join(__dirname, 'fixtures/rules-invalid/bad.yaml');
+    expect(message).toContain(`${file}:1: id: lowercase letters, digits and dashes`);
+    expect(message).toContain(`${file}:7: window: a duration like 90s, 20m or 1h`);
+    expect(message).toContain(`${file}:8: atLeast:`);
+    expect(message).toContain(`${file}:10: where.status.errorCode`);
+    expect(message).toContain(`${file}:14: alert.severity:`);
+  }
+});
+
+test('reflex rules test prints what fires and why; --json gives one object per firing', () => {
+  const text = spawnSync(process.execPath, [CLI, 'rules', 'test', SPRAY], {
+    encoding: 'utf8',
+    env: { ...process.env, REFLEX_CONFIG: '' },
+  });
+  expect(text.status).toBe(0);
+  expect(text.stdout).toContain('2026-03-02T09:02:00.000Z  password-spray  [203.0.113.66]');
+  expect(text.stdout).toContain(
+    'why:   6 different userPrincipalName for ipAddress 203.0.113.66 within 20m, then a matching record',
+  );
+  expect(text.stdout).toContain('13 records, 5 rules, 1 firings.');
+
+  const json = spawnSync(process.execPath, [CLI, 'rules', 'test', SPRAY, '--json', '--rules', SHIPPED], {
+    encoding: 'utf8',
+  });
+  const lines = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({
+    rule: 'password-spray',
+    time: '2026-03-02T09:02:00.000Z',
+    group: '203.0.113.66',
+    alert: { type: 'password-spray-success', source: 'rules-test' },
+  });
+
+  const bad = spawnSync(
+    process.execPath,
+    [CLI, 'rules', 'test', SPRAY, '--rules', join(__dirname, 'fixtures/rules-invalid')],
+    { encoding: 'utf8' },
+  );
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toContain('bad.yaml:7: window');
+  const missing = spawnSync(process.execPath, [CLI, 'rules', 'test', '/nonexistent.log'], {
+    encoding: 'utf8',
+  });
+  expect(missing.status).toBe(2);
+  expect(missing.stderr).toContain('/nonexistent.log: cannot read (ENOENT)');
+});

@@ -1,0 +1,240 @@
+// The rule engine: feeds log records through the rules, keeps threshold and new-value state (which
+// can be exported and restored, so it survives a restart), and says what fires and why.
+import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { lookup, render } from '../../workflows/template';
+import { toMs } from '../../workflows/durations';
+import type { Alert } from '../alert';
+import { EntityList } from '../adapters/common';
+import type { FieldTest, LoadedRule, Rule, RuleCondition } from './rules';
+
+/** A log record as a source hands it over: its fields, its kind, and when it happened. */
+export interface LogRecord {
+  /** The log source's name (becomes the Alert's source). */
+  source: string;
+  /** e.g. entra-signin, entra-audit, m365-audit, syslog, or whatever a file source declares. */
+  kind: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+  fields: Record<string, unknown>;
+}
+
+export interface Firing {
+  ruleId: string;
+  /** ISO time of the record that made it fire. */
+  at: string;
+  /** The group (e.g. the IP address) for threshold and new-value rules. */
+  group?: string;
+  /** Matching records in the window (threshold rules). */
+  count?: number;
+  /** Plain words: why it fired. */
+  why: string;
+  /** The same firing always has the same id, so a replay after a restart is recognised. */
+  firingId: string;
+  alert: Alert;
+}
+
+interface ThresholdGroup {
+  /** [time, distinct value] of matching records inside the window. */
+  events: Array<[number, string]>;
+  firedAt?: number;
+}
+
+export interface EngineState {
+  threshold: Record<string, Record<string, ThresholdGroup>>;
+  seen: Record<string, Record<string, string[]>>;
+}
+
+/** Fields that commonly hold a record's time, in order of preference. */
+export const TIME_FIELDS = [
+  'createdDateTime',
+  'activityDateTime',
+  'CreationTime',
+  '@timestamp',
+  'timestamp',
+  'time',
+];
+
+export function recordTime(fields: Record<string, unknown>, fallback = Date.now()): number {
+  for (const name of TIME_FIELDS) {
+    const value = fields[name];
+    if (typeof value === 'string' || typeof value === 'number') {
+      const ms =
+        typeof value === 'number'
+          ? value > 1e12
+            ? value
+            : value * 1000
+          : Date.parse(/Z|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+      if (!Number.isNaN(ms)) return ms;
+    }
+  }
+  return fallback;
+}
+
+function inCidr(value: unknown, networks: string | string[]): boolean {
+  if (typeof value !== 'string' || !ipaddr.isValid(value)) return false;
+  let address = ipaddr.parse(value);
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    address = (address as ipaddr.IPv6).toIPv4Address();
+  }
+  return (Array.isArray(networks) ? networks : [networks]).some((network) => {
+    try {
+      const range = ipaddr.parseCIDR(network);
+      return address.kind() === range[0].kind() && address.match(range);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A value as text for `matches`: objects and lists (e.g. inbox-rule Parameters) as JSON. */
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** `(?i)` at the start makes a pattern case-insensitive (JavaScript has no inline flags). */
+function regex(pattern: string): RegExp {
+  return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), 'i') : new RegExp(pattern);
+}
+
+function holds(test: FieldTest, value: unknown): boolean {
+  const empty = value === undefined || value === null || value === '';
+  if (test.exists !== undefined && test.exists === empty) return false;
+  if (test.equals !== undefined && value !== test.equals && String(value) !== String(test.equals))
+    return false;
+  if (test.in !== undefined && !test.in.some((x) => x === value || String(x) === String(value))) return false;
+  if (test.matches !== undefined && !regex(test.matches).test(asText(value))) return false;
+  if (test.cidr !== undefined && !inCidr(value, test.cidr)) return false;
+  return true;
+}
+
+export function matches(condition: RuleCondition | undefined, fields: Record<string, unknown>): boolean {
+  if (!condition) return true;
+  for (const [key, test] of Object.entries(condition)) {
+    if (key === 'any') {
+      if (!(test as RuleCondition[]).some((c) => matches(c, fields))) return false;
+    } else if (key === 'not') {
+      if (matches(test as RuleCondition, fields)) return false;
+    } else if (!holds(test as FieldTest, lookup(fields, key))) return false;
+  }
+  return true;
+}
+
+const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+export class RuleEngine {
+  private state: EngineState = { threshold: {}, seen: {} };
+
+  constructor(private readonly rules: readonly LoadedRule[]) {}
+
+  exportState(): EngineState {
+    return this.state;
+  }
+
+  importState(state: EngineState | undefined): void {
+    this.state = state ? structuredClone(state) : { threshold: {}, seen: {} };
+  }
+
+  /** Feeds one record through every rule; returns what fired. */
+  process(record: LogRecord): Firing[] {
+    const firings: Firing[] = [];
+    for (const { rule } of this.rules) {
+      if (rule.kinds && !rule.kinds.includes(record.kind)) continue;
+      const firing = this.apply(rule, record);
+      if (firing) firings.push(firing);
+    }
+    return firings;
+  }
+
+  private apply(rule: Rule, record: LogRecord): Firing | undefined {
+    const f = record.fields;
+    switch (rule.kind) {
+      case 'match': {
+        if (!matches(rule.where, f)) return undefined;
+        const digest = createHash('sha256').update(JSON.stringify(f)).digest('hex').slice(0, 16);
+        return this.fire(rule, record, `${rule.id}:${record.at}:${digest}`, 'the record matches', {});
+      }
+      case 'threshold': {
+        const group = text(lookup(f, rule.groupBy));
+        if (!group) return undefined;
+        const window = toMs(rule.window);
+        const groups = (this.state.threshold[rule.id] ??= {});
+        const g = (groups[group] ??= { events: [] });
+        const inWhere = matches(rule.where, f);
+        const inThen = rule.then !== undefined && !inWhere && matches(rule.then, f);
+        if (!inWhere && !inThen) return undefined;
+        if (inWhere) g.events.push([record.at, rule.distinct ? text(lookup(f, rule.distinct)) : '']);
+        g.events = g.events.filter(([t]) => t > record.at - window && t <= record.at);
+        const count = rule.distinct
+          ? new Set(g.events.map(([, v]) => v).filter(Boolean)).size
+          : g.events.length;
+        if (count < rule.atLeast) return undefined;
+        if (rule.then && !inThen) return undefined; // reached: waits for the record that completes it
+        if (g.firedAt !== undefined && record.at - g.firedAt < window) return undefined; // once per window
+        g.firedAt = record.at;
+        const what = rule.distinct ? `${count} different ${rule.distinct}` : `${count} records`;
+        const why = `${what} for ${rule.groupBy} ${group} within ${rule.window}${rule.then ? ', then a matching record' : ''}`;
+        return this.fire(rule, record, `${rule.id}:${group}:${record.at}`, why, { group, count });
+      }
+      case 'new-value': {
+        if (!matches(rule.where, f)) return undefined;
+        const group = text(lookup(f, rule.groupBy));
+        const value = text(lookup(f, rule.field));
+        if (!group || !value) return undefined;
+        const groups = (this.state.seen[rule.id] ??= {});
+        const seen = (groups[group] ??= []);
+        if (seen.includes(value)) return undefined;
+        const first = seen.length === 0;
+        seen.push(value);
+        if (seen.length > rule.remember) seen.shift();
+        if (first) return undefined; // the first value is the baseline, not news
+        return this.fire(
+          rule,
+          record,
+          `${rule.id}:${group}:${value}`,
+          `${rule.field} ${value} is new for ${rule.groupBy} ${group} (seen before: ${seen.slice(0, -1).join(', ')})`,
+          { group },
+        );
+      }
+    }
+  }
+
+  private fire(
+    rule: Rule,
+    record: LogRecord,
+    firingId: string,
+    why: string,
+    extra: { group?: string; count?: number },
+  ): Firing {
+    const context = { ...record.fields, group: extra.group, count: extra.count, rule: { id: rule.id } };
+    const r = (template: string) => text(render(template, context));
+    const entities = new EntityList();
+    for (const kind of ['users', 'ips', 'hosts', 'apps', 'files'] as const) {
+      for (const template of rule.alert.entities[kind]) {
+        const value = render(template, context);
+        entities.add(kind, ...(Array.isArray(value) ? value.map(text) : [text(value)]));
+      }
+    }
+    const at = new Date(record.at).toISOString();
+    return {
+      ruleId: rule.id,
+      at,
+      group: extra.group,
+      count: extra.count,
+      why,
+      firingId,
+      alert: {
+        source: record.source,
+        externalId: firingId,
+        type: rule.alert.type,
+        title: r(rule.alert.title),
+        severity: rule.alert.severity,
+        occurredAt: at,
+        receivedAt: new Date().toISOString(),
+        entities: entities.toEntities(),
+        raw: { rule: { id: rule.id, version: rule.version }, why, record: record.fields },
+      },
+    };
+  }
+}
