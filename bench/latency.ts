@@ -95,7 +95,13 @@ async function main() {
     mail: { demoMailbox: { smtpPort: 0 } },
     entra,
     sources: [
-      { name: 'siem', format: 'generic', auth: { scheme: 'standard-webhooks', secrets: [TEST_SECRET] } },
+      {
+        name: 'siem',
+        format: 'generic',
+        auth: { scheme: 'standard-webhooks', secrets: [TEST_SECRET] },
+        // The burst measures Temporal's acceptance, not the per-source limit.
+        ratePerMinute: 1_000_000,
+      },
     ],
   });
   // BENCH_PLAYBOOK=revoke-only measures the intake path alone: a playbook whose only step is the call.

@@ -245,7 +245,7 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
       activityDisplayName: 'Consent to application',
       category: 'ApplicationManagement',
       result: 'success',
-      initiatedBy: { user: { userPrincipalName: 'joost@museum.example', ipAddress: '198.51.100.77' } },
+      initiatedBy: { user: { userPrincipalName: 'joost@graph.example', ipAddress: '198.51.100.77' } },
       targetResources: [{ displayName: 'PDF Converter Pro', type: 'ServicePrincipal' }],
     });
     const spray = await until('the spray incident', async () => {
@@ -260,7 +260,7 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
       const [found] = await reflex.incidents.list({ playbook: 'oauth-consent-or-inbox-rule' });
       return found;
     });
-    expect(consent.alertTitle).toBe('joost@museum.example consented to PDF Converter Pro');
+    expect(consent.alertTitle).toBe('joost@graph.example consented to PDF Converter Pro');
     // More polls change nothing: every record was read once.
     const polls = fake.logQueries.length;
     await until('more polls', async () => (fake.logQueries.length >= polls + 4 ? true : undefined));

@@ -78,6 +78,8 @@ afterAll(async () => {
   await reflex?.stop();
 });
 
+// Unique per run: incidents are keyed by account, and other test files share this Temporal server.
+const KIBANA_USER = `joost-${randomUUID().slice(0, 8)}@museum.example`;
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures/adapters', `${name}.json`), 'utf8');
 const hmac = (secret: string, text: string) => createHmac('sha256', secret).update(text).digest('hex');
 
@@ -153,7 +155,7 @@ test('each sender’s body and scheme reaches its playbook', async () => {
         reason: 'Consent to application "PDF Converter"',
         alerts: [
           {
-            user: { name: 'joost@museum.example' },
+            user: { name: KIBANA_USER },
             source: { ip: '198.51.100.77' },
             host: {},
             o365: {},
@@ -171,7 +173,7 @@ test('each sender’s body and scheme reaches its playbook', async () => {
     incidents: [expect.objectContaining({ playbook: 'oauth-consent-or-inbox-rule' })],
   });
   const state = await waitForState(reflex.client, kibana.body.incidentId as string, () => true);
-  expect(state.alerts[0]!.entities.users).toEqual(['joost@museum.example']);
+  expect(state.alerts[0]!.entities.users).toEqual([KIBANA_USER]);
 });
 
 test('a GitHub-style delivery id is idempotent: the same delivery again is refused as a replay', async () => {
