@@ -26,6 +26,7 @@ import { ensureTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { connectTemporal, installTemporalRuntime } from './temporal/connect';
 import { createReflexWorker } from './worker';
+import { retryAuditInterceptor } from './retry-audit';
 import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
 import { createIntake, deliverAlert, type IntakeDeps } from '../triggers/intake';
 import { LogTriggers } from '../triggers/logs/runner';
@@ -194,6 +195,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         taskQueue: config.temporal.taskQueue,
         workflowBundle: options.workflowBundle,
         tuning: { maxCachedWorkflows: config.temporal.maxCachedWorkflows },
+        interceptors: { activity: [retryAuditInterceptor((events) => audit.append(events), log)] },
         deps: {
           audit,
           email: { mailer, from: config.mail.from },

@@ -9,6 +9,8 @@ export interface ReflexWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Records step retries on the audit trail (server/retry-audit.ts). */
+  interceptors?: WorkerOptions['interceptors'];
   /** Extra worker options (tuning, benchmarks). */
   tuning?: Partial<
     Pick<
@@ -27,6 +29,7 @@ export async function createReflexWorker(options: ReflexWorkerOptions): Promise<
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options.deps),
+    interceptors: options.interceptors,
     // Let in-flight activities finish on shutdown (e-mails half-sent are worse than a slower stop).
     shutdownGraceTime: '20 seconds',
     ...options.tuning,

@@ -198,3 +198,13 @@ describe.each(backends)('audit store on %s', (_name, open) => {
     expect(all.broken.map((b) => b.chainId)).not.toContain(untouched);
   });
 });
+
+test('processes starting together against a fresh PostgreSQL database migrate it once, without failing', async () => {
+  const url = await freshPostgresUrl();
+  const dbs = await Promise.all(Array.from({ length: 4 }, () => openDb({ url })));
+  const [versions] = await Promise.all([
+    dbs[0]!.query<{ version: number }>('select version from schema_migrations order by version'),
+  ]);
+  expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
+  await Promise.all(dbs.map((db) => db.close()));
+});

@@ -1,6 +1,7 @@
 // compromised-account, end to end on the real dev server: Graph calls land on the HTTPS fake through the
 // real client libraries, e-mails go over real SMTP; approve, reject and time out are each driven.
 import { EntraFake } from './fakes/entra-fake';
+import { buildTimeline } from '../server/reports/timeline';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
@@ -218,4 +219,13 @@ test("a throttled Graph call is retried by Temporal after the server's Retry-Aft
     .filter((c) => c.path.endsWith('eva%40museum.example/revokeSignInSessions'));
   expect(revokes.map((c) => c.status)).toEqual([429, 200]);
   expect(user.sessionsRevokedAt).toBeDefined();
+  // The retry is on the audit trail, and on the board's timeline in plain words.
+  const retried = (await reflex.audit.events(id)).filter((e) => e.kind === 'step.retried');
+  expect(retried.map((e) => e.content)).toEqual([
+    { step: 'revoke-sessions', action: 'entra.revokeSessions', attempt: 2 },
+  ]);
+  const timeline = buildTimeline(id, await reflex.audit.events(id), 'en', 'Europe/Amsterdam')!;
+  expect(timeline.entries.map((e) => e.text)).toContain(
+    'Trying again: Sign the account out everywhere, so stolen sessions stop working (attempt 2).',
+  );
 });

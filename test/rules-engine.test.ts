@@ -26,6 +26,7 @@ test('the shipped rules load', () => {
       .map((r) => r.rule.id)
       .sort(),
   ).toEqual([
+    'impossible-travel',
     'mass-download',
     'new-country-sign-in',
     'oauth-consent',
@@ -144,6 +145,54 @@ test('new values, CIDR and regex conditions', () => {
   ]).toEqual([1, 1, 1, 0, 0]);
 });
 
+test('impossible travel: Amsterdam, then Lagos 40 minutes later; a rare application consent', () => {
+  const engine = new RuleEngine(loadRules([SHIPPED]));
+  const signIn = (minute: number, city: string, latitude: number, longitude: number): LogRecord => ({
+    source: 'entra',
+    kind: 'entra-signin',
+    at: Date.parse('2026-03-02T10:00:00Z') + minute * 60_000,
+    fields: {
+      userPrincipalName: 'pieter@museum.example',
+      ipAddress: '198.51.100.23',
+      status: { errorCode: 0 },
+      location: {
+        city,
+        countryOrRegion: city === 'Lagos' ? 'NG' : 'NL',
+        geoCoordinates: { latitude, longitude },
+      },
+    },
+  });
+  expect(engine.process(signIn(0, 'Amsterdam', 52.37, 4.9))).toEqual([]);
+  expect(engine.process(signIn(30, 'Utrecht', 52.09, 5.12))).toEqual([]); // near: not travel
+  const fired = engine
+    .process(signIn(70, 'Lagos', 6.45, 3.39))
+    .filter((f) => f.ruleId === 'impossible-travel');
+  expect(fired.map((f) => f.alert.title)).toEqual([
+    'Impossible travel for pieter@museum.example: 5077 km from Utrecht to Lagos in 40 min (7616 km/h)',
+  ]);
+  expect(fired[0]!.alert.type).toBe('impossible-travel');
+  // A day later the same trip is possible.
+  expect(
+    engine
+      .process(signIn(70 + 24 * 60, 'Amsterdam', 52.37, 4.9))
+      .filter((f) => f.ruleId === 'impossible-travel'),
+  ).toEqual([]);
+
+  const consent = (app: string): LogRecord => ({
+    source: 'entra',
+    kind: 'entra-audit',
+    at: Date.now(),
+    fields: {
+      activityDisplayName: 'Consent to application',
+      initiatedBy: { user: { userPrincipalName: 'joost@museum.example' } },
+      targetResources: [{ displayName: app }],
+    },
+  });
+  expect(engine.process(consent('PDF Converter Pro')).map((f) => f.ruleId)).toEqual(['oauth-consent']);
+  expect(engine.process(consent('PDF Converter Pro'))).toEqual([]); // seen before: not rare
+  expect(engine.process(consent('Mail Sync Helper')).map((f) => f.ruleId)).toEqual(['oauth-consent']);
+});
+
 test('a bad rule file fails with file, line and field, and loads nothing', () => {
   expect(() => loadRules([join(__dirname, 'fixtures/rules-invalid')])).toThrow(RuleError);
   try {
@@ -169,7 +218,7 @@ test('reflex rules test prints what fires and why; --json gives one object per f
   expect(text.stdout).toContain(
     'why:   6 different userPrincipalName for ipAddress 203.0.113.66 within 20m, then a matching record',
   );
-  expect(text.stdout).toContain('13 records, 5 rules, 1 firings.');
+  expect(text.stdout).toContain('13 records, 6 rules, 1 firings.');
 
   const json = spawnSync(process.execPath, [CLI, 'rules', 'test', SPRAY, '--json', '--rules', SHIPPED], {
     encoding: 'utf8',

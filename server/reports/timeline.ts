@@ -156,6 +156,12 @@ export function buildTimeline(
       case 'step.compensation-failed':
         push(d.events[e.kind]!({ description: describe(c.step), error: String(c.error ?? '') }), c.step);
         break;
+      case 'step.retried':
+        push(
+          d.events['step.retried']!({ description: describe(c.step), attempt: Number(c.attempt) }),
+          c.step,
+        );
+        break;
       case 'step.skipped':
         push(
           d.events['step.skipped']!({ description: describe(c.step), reason: c.reason as string }),

@@ -87,20 +87,26 @@ async function openEmbedded(dir: string | undefined): Promise<Db> {
   };
 }
 
+/** Any constant: the advisory lock that serialises migrations across processes. */
+const MIGRATION_LOCK = 7_301_944;
+
+/**
+ * Applies the pending migrations in one transaction, under an advisory lock: a server and a worker
+ * starting at the same moment against a fresh database must not both create the same tables.
+ */
 async function migrate(db: Db): Promise<void> {
-  await db.query(
-    'create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now())',
-  );
-  const done = new Set(
-    (await db.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
-  );
-  for (const migration of MIGRATIONS) {
-    if (done.has(migration.version)) continue;
-    await db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(
+      'create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now())',
+    );
+    const done = new Set(
+      (await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version),
+    );
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
       for (const statement of migration.statements) await tx.query(statement);
-      await tx.query('insert into schema_migrations (version) values ($1) on conflict do nothing', [
-        migration.version,
-      ]);
-    });
-  }
+      await tx.query('insert into schema_migrations (version) values ($1)', [migration.version]);
+    }
+  });
 }

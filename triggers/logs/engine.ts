@@ -43,6 +43,17 @@ interface ThresholdGroup {
 export interface EngineState {
   threshold: Record<string, Record<string, ThresholdGroup>>;
   seen: Record<string, Record<string, string[]>>;
+  /** Travel rules: each group's last place [time, latitude, longitude, place name]. */
+  last?: Record<string, Record<string, [number, number, number, string]>>;
+}
+
+/** Great-circle distance in km (haversine). */
+export function distanceKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const a =
+    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 /** Fields that commonly hold a record's time, in order of preference. */
@@ -188,12 +199,38 @@ export class RuleEngine {
         const first = seen.length === 0;
         seen.push(value);
         if (seen.length > rule.remember) seen.shift();
-        if (first) return undefined; // the first value is the baseline, not news
+        if (first && rule.firstIsBaseline) return undefined; // the first value is the baseline, not news
         return this.fire(
           rule,
           record,
           `${rule.id}:${group}:${value}`,
-          `${rule.field} ${value} is new for ${rule.groupBy} ${group} (seen before: ${seen.slice(0, -1).join(', ')})`,
+          first
+            ? `${rule.field} ${value} is the first for ${rule.groupBy} ${group}`
+            : `${rule.field} ${value} is new for ${rule.groupBy} ${group} (seen before: ${seen.slice(0, -1).join(', ')})`,
+          { group },
+        );
+      }
+      case 'travel': {
+        if (!matches(rule.where, f)) return undefined;
+        const group = text(lookup(f, rule.groupBy));
+        const lat = Number(lookup(f, rule.latitude));
+        const lon = Number(lookup(f, rule.longitude));
+        if (!group || !Number.isFinite(lat) || !Number.isFinite(lon) || (lat === 0 && lon === 0))
+          return undefined;
+        const place = rule.place ? text(lookup(f, rule.place)) : `${lat.toFixed(2)},${lon.toFixed(2)}`;
+        const groups = ((this.state.last ??= {})[rule.id] ??= {});
+        const previous = groups[group];
+        groups[group] = [record.at, lat, lon, place];
+        if (!previous || record.at <= previous[0]) return undefined;
+        const km = distanceKm(previous[1], previous[2], lat, lon);
+        const hours = (record.at - previous[0]) / 3_600_000;
+        if (km < rule.minKm || km / hours <= rule.maxKmh) return undefined;
+        const minutes = Math.round(hours * 60);
+        return this.fire(
+          rule,
+          record,
+          `${rule.id}:${group}:${record.at}`,
+          `${Math.round(km)} km from ${previous[3]} to ${place} in ${minutes} min (${Math.round(km / hours)} km/h)`,
           { group },
         );
       }
@@ -207,7 +244,7 @@ export class RuleEngine {
     why: string,
     extra: { group?: string; count?: number },
   ): Firing {
-    const context = { ...record.fields, group: extra.group, count: extra.count, rule: { id: rule.id } };
+    const context = { ...record.fields, group: extra.group, count: extra.count, why, rule: { id: rule.id } };
     const r = (template: string) => text(render(template, context));
     const entities = new EntityList();
     for (const kind of ['users', 'ips', 'hosts', 'apps', 'files'] as const) {

@@ -132,6 +132,27 @@ export const ruleSchema = z.discriminatedUnion('kind', [
       field: z.string().min(1),
       /** How many values to remember per group. @default 50 */
       remember: z.number().int().min(1).max(1000).default(50),
+      /** The first value of a group is the baseline and does not fire; false: it fires too. @default true */
+      firstIsBaseline: z.boolean().default(true),
+    })
+    .strict(),
+  /**
+   * Impossible travel: two records of the same `groupBy` value (a user) from places further apart than
+   * anyone can travel in the time between them (faster than `maxKmh`, over at least `minKm`).
+   */
+  z
+    .object({
+      ...common,
+      kind: z.literal('travel'),
+      groupBy: z.string().min(1),
+      latitude: z.string().min(1),
+      longitude: z.string().min(1),
+      /** A field naming the place, for the alert (e.g. location.city). */
+      place: z.string().optional(),
+      /** @default 900 (an airliner) */
+      maxKmh: z.number().positive().default(900),
+      /** Distances below this are ignored (IP geolocation is coarse). @default 500 */
+      minKm: z.number().min(0).default(500),
     })
     .strict(),
 ]);
