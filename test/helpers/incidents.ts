@@ -14,9 +14,9 @@ export async function waitForState(
   const deadline = Date.now() + ms;
   let last: IncidentState | undefined;
   for (;;) {
-    last = await client.workflow
-      .getHandle(id)
-      .query(incidentStateQuery)
+    // A bounded query: an incident whose worker is gone (another test file's) must not hang the test.
+    last = await client
+      .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(id).query(incidentStateQuery))
       .catch(() => last);
     if (last && predicate(last)) return last;
     if (Date.now() > deadline)
