@@ -27,6 +27,7 @@ import { startDevServer, type DevServer } from './temporal/dev-server';
 import { connectTemporal, installTemporalRuntime } from './temporal/connect';
 import { createReflexWorker } from './worker';
 import { retryAuditInterceptor } from './retry-audit';
+import { Metrics } from './metrics';
 import { createApp, createHealthApp, type ReadinessCheck } from './http/app';
 import { createIntake, deliverAlert, type IntakeDeps } from '../triggers/intake';
 import { LogTriggers } from '../triggers/logs/runner';
@@ -228,6 +229,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     }
     let demoTokenFile: string | undefined;
     let logTriggers: LogTriggers | undefined;
+    const metrics = new Metrics();
     // The public URL may depend on the port the server gets, so it is filled in after listen().
     const organisation = resolveOrganisation(config, '');
     const server = createServer();
@@ -320,6 +322,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
             release: (id) => deliveries.release('log-rules', id),
             deliver: (alert, drill) => deliverAlert(intakeDeps, alert, drill),
           },
+          onFiring: (firing) => metrics.ruleFirings.inc({ rule: firing.ruleId }),
         });
         await logTriggers.start();
         cleanup.push(() => logTriggers!.stop());
@@ -355,6 +358,8 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         incidents,
         locale: config.organisation.locale,
         redactedConfig: () => redactConfig(config),
+        metrics,
+        sourceNames: new Set(sources.map((s) => s.name)),
         approvals,
         startDrill: async (playbookId, body) => {
           const playbook = playbooks.find((p) => p.definition.id === playbookId);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import Mustache from 'mustache';
 import {
   alertBody,
+  auth,
   postSigned,
   startTestReflex,
   TEST_SOURCES,
@@ -276,4 +277,26 @@ test('the shipped Wazuh integration script signs and delivers a Wazuh alert', as
   await expect(
     promisify(execFile)(script, [alertFile, TEST_SECRET, `${reflex.url}/hooks/wazuh`]),
   ).rejects.toMatchObject({ code: 1 });
+});
+
+test('/metrics counts every delivery by source and outcome, for a board token only', async () => {
+  expect((await fetch(`${reflex.url}/metrics`)).status).toBe(401);
+  const response = await fetch(`${reflex.url}/metrics`, { headers: auth('board') });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  const count = (source: string, outcome: string) =>
+    Number(
+      new RegExp(
+        `^reflex_webhook_deliveries_total\\{source="${source}",outcome="${outcome}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1] ?? 0,
+    );
+  // From the tests above, in this file's order.
+  expect(count('limited', 'rate_limited')).toBe(2);
+  expect(count('grafana', 'replayed')).toBe(1);
+  expect(count('grafana', 'ignored')).toBe(1);
+  expect(count('splunk', 'rejected')).toBe(2);
+  expect(count('siem', 'deduplicated')).toBeGreaterThanOrEqual(999);
+  expect(count('siem', 'invalid')).toBe(1);
+  expect(text).toMatch(/^reflex_webhook_intake_seconds_bucket\{le="0.25",outcome="accepted"\} \d+$/m);
 });

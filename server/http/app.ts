@@ -13,6 +13,16 @@ import { loginRoutes, requireRole, type AccessControl } from './access';
 import { boardRoutes } from './board';
 import { OPENAPI } from './openapi';
 import type { ReportLocale } from '../reports/i18n';
+import type { DeliveryOutcome, Metrics } from '../metrics';
+import { ZodError } from 'zod';
+import { AuthError } from '../../triggers/auth';
+import {
+  MalformedBodyError,
+  RateLimitedError,
+  ReplayedDeliveryError,
+  TemporalUnavailableError,
+  UnknownSourceError,
+} from '../../triggers/intake';
 import type { Delivery, IntakeResult } from '../../triggers/intake';
 
 export type { ReadinessCheck } from './health';
@@ -44,6 +54,20 @@ export interface AppDeps {
   timeZone: string;
   locale: ReportLocale;
   redactedConfig: () => unknown;
+  metrics: Metrics;
+  /** The configured source names (metric labels). */
+  sourceNames: ReadonlySet<string>;
+}
+
+function outcomeOf(err: unknown): DeliveryOutcome {
+  if (err instanceof AuthError) return 'rejected';
+  if (err instanceof ReplayedDeliveryError) return 'replayed';
+  if (err instanceof RateLimitedError) return 'rate_limited';
+  if (err instanceof UnknownSourceError) return 'unknown_source';
+  if (err instanceof TemporalUnavailableError) return 'unavailable';
+  if (err instanceof MalformedBodyError || err instanceof ZodError) return 'invalid';
+  const type = (err as { type?: string } | undefined)?.type;
+  return type === 'entity.too.large' ? 'invalid' : 'error';
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -61,14 +85,33 @@ export function createApp(deps: AppDeps): Express {
 
   const rawBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
   const hook = async (req: Request<{ source: string; secret?: string }>, res: Response) => {
-    const result = await deps.receive({
-      source: req.params.source,
-      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      headers: req.headers,
-      ip: req.ip,
-      urlSecret: req.params.secret,
-    });
-    res.status(202).json(result);
+    const timer = deps.metrics.intakeSeconds.startTimer();
+    // Only configured source names become label values (an attacker cannot grow the label set).
+    const source = deps.sourceNames.has(req.params.source) ? req.params.source : '(unknown)';
+    let outcome: DeliveryOutcome = 'error';
+    try {
+      const result = await deps.receive({
+        source: req.params.source,
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        headers: req.headers,
+        ip: req.ip,
+        urlSecret: req.params.secret,
+      });
+      outcome = result.ignored
+        ? 'ignored'
+        : !result.routed
+          ? 'unrouted'
+          : result.deduplicated
+            ? 'deduplicated'
+            : 'accepted';
+      res.status(202).json(result);
+    } catch (err) {
+      outcome = outcomeOf(err);
+      throw err;
+    } finally {
+      deps.metrics.deliveries.inc({ source, outcome });
+      timer({ outcome });
+    }
   };
   app.post('/hooks/:source', rawBody, hook);
   // For senders that cannot send headers (Splunk): the secret is the last path segment.
@@ -77,6 +120,9 @@ export function createApp(deps: AppDeps): Express {
     throw new HttpError(405, 'use POST', { Allow: 'POST' });
   });
 
+  app.get('/metrics', requireRole(deps.access, 'board'), async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   app.use(loginRoutes(deps.access, deps.organisation.name));
   app.use(
     boardRoutes({

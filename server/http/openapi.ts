@@ -152,6 +152,13 @@ export const OPENAPI = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics: deliveries by source and outcome, intake latency, rule firings',
+        security: board,
+        responses: { 200: { description: 'Prometheus text format' }, ...AUTH },
+      },
+    },
     '/openapi.json': {
       get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
     },

@@ -1,0 +1,44 @@
+// Prometheus metrics (prom-client): what the intake received and how it answered, how long it took,
+// and what the log rules fired. Served at /metrics to a token with at least the board role.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** How a webhook delivery ended, by the error that ended it or the answer it got. */
+export type DeliveryOutcome =
+  | 'accepted'
+  | 'deduplicated'
+  | 'unrouted'
+  | 'ignored'
+  | 'rejected'
+  | 'replayed'
+  | 'rate_limited'
+  | 'invalid'
+  | 'unavailable'
+  | 'unknown_source'
+  | 'error';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly deliveries = new Counter({
+    name: 'reflex_webhook_deliveries_total',
+    help: 'Webhook deliveries by source and outcome',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly intakeSeconds = new Histogram({
+    name: 'reflex_webhook_intake_seconds',
+    help: 'Time from receiving a webhook to answering it (Temporal has the alert when the answer is 202)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly ruleFirings = new Counter({
+    name: 'reflex_rule_firings_total',
+    help: 'Log rule firings delivered, by rule',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
+  }
+}
