@@ -7,7 +7,8 @@ import type { Condition } from '../workflows/conditions';
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
 
 /** `30s`, `5m`, `2h`: small durations, so every timeout can be seconds in tests. */
-export const durationSchema = z.string().regex(/^\d+(\.\d+)?(s|m|h)$/, 'a duration like 30s, 5m or 2h');
+export const DURATION_PATTERN = /^\d+(\.\d+)?(s|m|h)$/;
+export const durationSchema = z.string().regex(DURATION_PATTERN, 'a duration like 30s, 5m or 2h');
 
 const testSchema = z
   .object({

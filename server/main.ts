@@ -2,7 +2,7 @@
 // process; `reflex worker` and `reflex server` run the parts separately for production.
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
@@ -16,7 +16,7 @@ import { AuditStore } from './storage/audit-store';
 import { IncidentIndex } from './storage/incident-index';
 import { WebhookDeliveries } from './storage/deliveries';
 import { AccessControl } from './http/access';
-import { INTAKE_CHAIN } from './http/board';
+import { intakeRecorder } from './intake-chain';
 import { redactConfig } from './config/redact';
 import type { AccessToken } from './config/schema';
 import { ApprovalLinks } from './storage/approval-links';
@@ -142,7 +142,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     const audit = new AuditStore(db);
     const approvalLinks = new ApprovalLinks(db);
     const incidents = new IncidentIndex(db);
-    await incidents.rebuildMissing();
+    await incidents.rebuildMissing(audit);
     await audit.append([configLoadedEvent(mode, playbooks)]);
 
     let mailbox: DemoMailbox | undefined;
@@ -244,7 +244,6 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       }, 3_600_000);
       prune.unref();
       cleanup.push(async () => clearInterval(prune));
-      const rejectionBudget = new Map<string, { minute: number; recorded: number; suppressed: number }>();
       const intakeDeps: IntakeDeps = {
         sources,
         playbooks: () => playbooks,
@@ -254,42 +253,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         taskQueue: config.temporal.taskQueue,
         deliveries,
         // Deliveries that make no incident go on the intake chain: refused ones and unrouted alerts.
-        onRejected: async (source, reason, ip) => {
-          log.warn({ source, reason }, 'webhook refused');
-          // A forged flood must not turn into a flood of audit writes: at most 60 a minute per source
-          // are recorded one by one; the next recorded one says how many were left out.
-          const budget = rejectionBudget.get(source) ?? { minute: 0, recorded: 0, suppressed: 0 };
-          const minute = Math.floor(Date.now() / 60_000);
-          if (budget.minute !== minute) Object.assign(budget, { minute, recorded: 0 });
-          rejectionBudget.set(source, budget);
-          if (budget.recorded >= 60) {
-            budget.suppressed += 1;
-            return;
-          }
-          budget.recorded += 1;
-          const suppressed = budget.suppressed;
-          budget.suppressed = 0;
-          await audit.append([
-            intakeEvent('alert.rejected', source, {
-              reason,
-              ip,
-              ...(suppressed ? { suppressedBefore: suppressed } : {}),
-            }),
-          ]);
-        },
-        onUnrouted: async (alert) => {
-          log.info({ source: alert.source, type: alert.type }, 'alert matched no playbook');
-          await audit.append([
-            intakeEvent('alert.unrouted', alert.source, {
-              externalId: alert.externalId,
-              type: alert.type,
-              title: alert.title,
-              severity: alert.severity,
-              occurredAt: alert.occurredAt,
-              entities: alert.entities,
-            }),
-          ]);
-        },
+        ...intakeRecorder(audit, log),
       };
       const receive = createIntake(intakeDeps);
       if (wantsLogs) {
@@ -444,17 +408,6 @@ function configLoadedEvent(mode: Mode, playbooks: readonly LoadedPlaybook[]) {
 /** The rule files and folders a configuration uses: the shipped ones (unless turned off) and its own. */
 export function configuredRulePaths(config: ReflexConfig): string[] {
   return [...(config.logs.shippedRules ? [SHIPPED_RULES_DIR] : []), ...config.logs.rules];
-}
-
-function intakeEvent(kind: string, source: string, content: Record<string, unknown>) {
-  return {
-    eventId: `${INTAKE_CHAIN}:${randomUUID()}`,
-    chainId: INTAKE_CHAIN,
-    at: new Date().toISOString(),
-    kind,
-    actor: `source:${source}`,
-    content,
-  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -6,6 +6,7 @@ import { EntraFake } from './fakes/entra-fake';
 const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
 import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { step, waitForState } from './helpers/incidents';
+import { freshDatabaseUrl } from './helpers/postgres';
 import { decideByLink, linkIn, openLink, post } from './helpers/approval-links';
 import type { IncidentState } from '../workflows/types';
 
@@ -211,7 +212,7 @@ test('pending approvals are listed for responders, and leave the list once decid
 
 test('links survive a restart of the server and worker', async () => {
   // A second Reflex on the same database and task queue stands in for the restarted one.
-  const dbUrl = await freshPostgres();
+  const dbUrl = await freshDatabaseUrl('links');
   const first = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
@@ -243,16 +244,6 @@ test('links survive a restart of the server and worker', async () => {
     await second.stop();
   }
 });
-
-async function freshPostgres(): Promise<string> {
-  const { Client } = await import('pg');
-  const admin = new Client({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `links_${Date.now()}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
-}
 
 test('quorum 2 of 3: one approval does not proceed, two do', async () => {
   const upn = 'quorum@museum.example';

@@ -1,24 +1,15 @@
 // The audit store on both back ends: idempotent appends, and verify names the first event that a
 // modification, deletion, insertion or reordering broke.
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { freshDatabaseUrl } from './helpers/postgres';
 import { openDb, type Db } from '../server/storage/db';
 import { AuditStore, headsDigest } from '../server/storage/audit-store';
 import { IncidentIndex } from '../server/storage/incident-index';
 import type { AuditEventInput } from '../workflows/types';
 
-async function freshPostgresUrl(): Promise<string> {
-  const admin = new Client({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `audit_${randomUUID().replace(/-/g, '')}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
-}
-
 const backends: Array<[string, () => Promise<Db>]> = [
   ['embedded (PGlite)', () => openDb({})],
-  ['PostgreSQL', async () => openDb({ url: await freshPostgresUrl() })],
+  ['PostgreSQL', async () => openDb({ url: await freshDatabaseUrl('audit') })],
 ];
 
 function events(chainId: string, n: number, runId = 'run1'): AuditEventInput[] {
@@ -89,7 +80,7 @@ describe.each(backends)('audit store on %s', (_name, open) => {
     );
 
     await db.query('delete from incidents where id = $1', [chain]);
-    expect(await incidents.rebuildMissing()).toBeGreaterThanOrEqual(1);
+    expect(await incidents.rebuildMissing(store)).toBeGreaterThanOrEqual(1);
     expect(await incidents.get(chain)).toEqual({ ...expected, status: 'false-positive', closedAt: at(9) });
   });
 
@@ -200,7 +191,7 @@ describe.each(backends)('audit store on %s', (_name, open) => {
 });
 
 test('processes starting together against a fresh PostgreSQL database migrate it once, without failing', async () => {
-  const url = await freshPostgresUrl();
+  const url = await freshDatabaseUrl('audit');
   const dbs = await Promise.all(Array.from({ length: 4 }, () => openDb({ url })));
   const [versions] = await Promise.all([
     dbs[0]!.query<{ version: number }>('select version from schema_migrations order by version'),

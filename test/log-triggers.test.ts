@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Client as PgClient } from 'pg';
+import { freshDatabaseUrl } from './helpers/postgres';
 import { startTestReflex, type TestReflex } from './helpers/reflex';
 import { fastPlaybooks } from './helpers/playbooks';
 import { openDb } from '../server/storage/db';
@@ -33,15 +33,6 @@ const SPRAY = readFileSync(join(__dirname, 'fixtures/logs/password-spray.jsonl')
   .map((line) => line.replaceAll('@museum.example', '@files.example'));
 const SHIPPED_RULES = join(__dirname, '../triggers/rules');
 
-async function freshPostgresUrl(): Promise<string> {
-  const admin = new PgClient({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `logs_${randomUUID().replace(/-/g, '')}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
-}
-
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -55,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 test('a password spray fires once and opens one incident, across a restart mid-file and a rotation', async () => {
   const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'logs-'));
   const file = join(dir, 'signins.jsonl');
-  const databaseUrl = await freshPostgresUrl();
+  const databaseUrl = await freshDatabaseUrl('logs');
   const taskQueue = `test-${randomUUID()}`;
   const options = {
     databaseUrl,
@@ -210,7 +201,7 @@ test('syslog over UDP (RFC 3164) and TCP (RFC 5424, octet-counted) reaches the r
 test('Entra sign-in and audit logs polled through Graph (paged, late records included) fire the rules once', async () => {
   const fake = await new EntraFake().start();
   fake.logPageSize = 4; // several pages per poll
-  const databaseUrl = await freshPostgresUrl();
+  const databaseUrl = await freshDatabaseUrl('logs');
   const db = await openDb({ url: databaseUrl });
   // The spray, shifted to the last half hour (the first poll looks back an hour).
   const t0 = Date.now() - 30 * 60_000;

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { freshDatabaseUrl } from './helpers/postgres';
 import { DemoMailbox } from '../server/mail/demo-mailbox';
 import { freePort } from './helpers/ports';
 import { alertBody, postSigned, TEST_SECRET } from './helpers/reflex';
@@ -49,11 +49,7 @@ async function ready(url: string, ms = 60_000) {
 
 test('a webhook to `reflex server` is run by a separate `reflex worker`; both stop on SIGTERM', async () => {
   relay = await DemoMailbox.start();
-  const admin = new Client({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
-  await admin.connect();
-  const dbName = `split_${randomUUID().replace(/-/g, '')}`;
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
+  const databaseUrl = await freshDatabaseUrl('split');
   const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'split-'));
   const configFile = join(dir, 'reflex.yaml');
   writeFileSync(
@@ -67,7 +63,7 @@ test('a webhook to `reflex server` is run by a separate `reflex worker`; both st
     SIEM_SECRET: TEST_SECRET,
     TEMPORAL_ADDRESS: process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: `split-${randomUUID()}`,
-    DATABASE_URL: process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${dbName}`),
+    DATABASE_URL: databaseUrl,
     SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
     REFLEX_DATA_DIR: dir,
     REFLEX_PLAYBOOKS_DIR: join(__dirname, 'fixtures/playbooks-split'),

@@ -144,7 +144,8 @@ export interface StepRecord {
   reason?: string;
 }
 
-export type IncidentStatus = 'running' | 'contained' | 'resolved' | 'false-positive' | 'aborted';
+export const INCIDENT_STATUSES = ['running', 'contained', 'resolved', 'false-positive', 'aborted'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** What the `incidentState` query returns. */
 export interface IncidentState {

@@ -117,7 +117,7 @@ export async function incidentCommand(
       }
       const id = await withClient(config, (client) => startDrill(client, config, playbook, alert, publicUrl));
       io.out(`Drill started: incident ${id} (DRILL: actions take their dry-run path).`);
-      io.out(`  ${publicUrl}/api/incidents/${id}`);
+      io.out(`  ${publicUrl}/board/incidents/${id}`);
       return 0;
     }
     case 'approve': {

@@ -1,6 +1,7 @@
 // The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
 import { z } from 'zod';
 import { ADAPTER_NAMES } from '../../triggers/adapters/names';
+import { LOCALES } from '../../activities/notification-templates';
 
 const secret = z.string().min(1);
 
@@ -179,7 +180,7 @@ export const configSchema = z.object({
         }, 'not an IANA time zone (e.g. Europe/Amsterdam)')
         .default('Europe/Amsterdam'),
       /** Language of the board pages and reports unless the reader asks for another. @default en */
-      locale: z.enum(['en', 'nl']).default('en'),
+      locale: z.enum(LOCALES).default('en'),
     })
     .prefault({}),
   contacts: z

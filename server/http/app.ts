@@ -1,7 +1,7 @@
 // The HTTP app, built without listen() so tests drive it in-process or on an ephemeral port.
 import express, { type Express, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import { HttpError, errorHandler } from './errors';
+import { HttpError, errorHandler, statusOf } from './errors';
 import { mailboxRouter } from './mailbox';
 import { approvalRoutes, type ApprovalRoutesOptions } from './approvals';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -14,15 +14,6 @@ import { boardRoutes } from './board';
 import { OPENAPI } from './openapi';
 import type { ReportLocale } from '../reports/i18n';
 import type { DeliveryOutcome, Metrics } from '../metrics';
-import { ZodError } from 'zod';
-import { AuthError } from '../../triggers/auth';
-import {
-  MalformedBodyError,
-  RateLimitedError,
-  ReplayedDeliveryError,
-  TemporalUnavailableError,
-  UnknownSourceError,
-} from '../../triggers/intake';
 import type { Delivery, IntakeResult } from '../../triggers/intake';
 
 export type { ReadinessCheck } from './health';
@@ -59,16 +50,16 @@ export interface AppDeps {
   sourceNames: ReadonlySet<string>;
 }
 
-function outcomeOf(err: unknown): DeliveryOutcome {
-  if (err instanceof AuthError) return 'rejected';
-  if (err instanceof ReplayedDeliveryError) return 'replayed';
-  if (err instanceof RateLimitedError) return 'rate_limited';
-  if (err instanceof UnknownSourceError) return 'unknown_source';
-  if (err instanceof TemporalUnavailableError) return 'unavailable';
-  if (err instanceof MalformedBodyError || err instanceof ZodError) return 'invalid';
-  const type = (err as { type?: string } | undefined)?.type;
-  return type === 'entity.too.large' ? 'invalid' : 'error';
-}
+/** A refused delivery's outcome, read off the status the error handler answers it with. */
+const OUTCOME_BY_STATUS: Record<number, DeliveryOutcome> = {
+  400: 'invalid',
+  401: 'rejected',
+  404: 'unknown_source',
+  409: 'replayed',
+  413: 'invalid',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -106,7 +97,7 @@ export function createApp(deps: AppDeps): Express {
             : 'accepted';
       res.status(202).json(result);
     } catch (err) {
-      outcome = outcomeOf(err);
+      outcome = OUTCOME_BY_STATUS[statusOf(err)] ?? 'error';
       throw err;
     } finally {
       deps.metrics.deliveries.inc({ source, outcome });

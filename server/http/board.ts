@@ -10,14 +10,12 @@ import { getIncident, INCIDENT_ID } from '../incidents';
 import { abortIncidentUpdate, decideApprovalUpdate, resolveIncidentUpdate } from '../../workflows/messages';
 import { requireRole, type AccessControl } from './access';
 import { HttpError } from './errors';
+import { INTAKE_CHAIN } from '../intake-chain';
 import { buildTimeline } from '../reports/timeline';
 import { buildSummary } from '../reports/summary';
 import { incidentListPage, summaryPage, timelinePage, type FrameInput } from '../reports/html';
 import { incidentPdf, summaryPdf } from '../reports/pdf';
 import { pickLocale, type ReportLocale } from '../reports/i18n';
-
-/** The hash chain for deliveries that made no incident: refused ones and unrouted alerts. */
-export const INTAKE_CHAIN = 'intake';
 
 export interface BoardDeps {
   access: AccessControl;

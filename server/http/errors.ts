@@ -68,6 +68,11 @@ function map(err: unknown): Mapped | undefined {
   return undefined;
 }
 
+/** The HTTP status an error is answered with (500 for anything unexpected). */
+export function statusOf(err: unknown): number {
+  return map(err)?.status ?? 500;
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const mapped = map(err);

@@ -1,7 +1,9 @@
 // Every word the board views and reports show, in English and Dutch. Written for a board member, not
 // an engineer: what happened, what Reflex did, who decided.
-export const REPORT_LOCALES = ['en', 'nl'] as const;
-export type ReportLocale = (typeof REPORT_LOCALES)[number];
+import type { Locale } from '../../activities/notification-templates';
+
+/** The board speaks the languages the notifications do. */
+export type ReportLocale = Locale;
 
 type Vars = Record<string, string | number | undefined>;
 type Text = (v: Vars) => string;

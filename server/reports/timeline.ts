@@ -59,7 +59,7 @@ export interface Timeline {
 }
 
 /** Kinds that add detail for investigators but nothing a board needs. */
-const QUIET = new Set(['step.started', 'approval.closed', 'config.loaded']);
+const QUIET = new Set(['step.started', 'approval.closed']);
 
 export function buildTimeline(
   incidentId: string,

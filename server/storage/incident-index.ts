@@ -3,10 +3,10 @@
 // rebuilt from them (`rebuild`), which is also how an older database gains the list.
 import { ACTION_CATALOG } from '../../activities/catalog';
 import type { Db, Queryable } from './db';
-import type { AuditEvent } from './audit-store';
+import type { AuditEvent, AuditStore } from './audit-store';
+import type { IncidentStatus } from '../../workflows/types';
 
-export const INCIDENT_STATUSES = ['running', 'contained', 'resolved', 'false-positive', 'aborted'] as const;
-export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export { INCIDENT_STATUSES } from '../../workflows/types';
 
 export interface IncidentSummary {
   id: string;
@@ -155,37 +155,14 @@ export class IncidentIndex {
   }
 
   /** Rebuilds the rows of incidents whose events are stored but who have no row yet. */
-  async rebuildMissing(): Promise<number> {
+  async rebuildMissing(audit: Pick<AuditStore, 'events'>): Promise<number> {
     const chains = await this.db.query<{ chain_id: string }>(
       `select distinct chain_id from audit_events e where kind = 'incident.started'
        and not exists (select 1 from incidents i where i.id = e.chain_id)`,
     );
     for (const { chain_id } of chains) {
-      await this.db.transaction(async (tx) => {
-        const rows = await tx.query<{
-          chain_id: string;
-          seq: number;
-          event_id: string;
-          at: string;
-          kind: string;
-          actor: string;
-          content: string;
-        }>('select * from audit_events where chain_id = $1 order by seq', [chain_id]);
-        await projectEvents(
-          tx,
-          rows.map((r) => ({
-            chainId: r.chain_id,
-            seq: Number(r.seq),
-            eventId: r.event_id,
-            at: r.at,
-            kind: r.kind,
-            actor: r.actor,
-            content: JSON.parse(r.content) as Record<string, unknown>,
-            prevHash: '',
-            hash: '',
-          })),
-        );
-      });
+      const events = await audit.events(chain_id);
+      await this.db.transaction((tx) => projectEvents(tx, events));
     }
     return chains.length;
   }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { freePort } from './ports';
 
 function binDir(): string {
@@ -56,4 +57,18 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/** A new, empty database on the run's PostgreSQL (REFLEX_TEST_DATABASE_URL); returns its URL. */
+export async function freshDatabaseUrl(prefix: string): Promise<string> {
+  const { Client } = await import('pg');
+  const admin = new Client({ connectionString: process.env.REFLEX_TEST_DATABASE_URL });
+  await admin.connect();
+  const name = `${prefix}_${randomUUID().replace(/-/g, '')}`;
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return process.env.REFLEX_TEST_DATABASE_URL!.replace(/\/postgres$/, `/${name}`);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { severitySchema } from '../alert';
 import { formatPath, lineOf, parseYaml, YamlError } from '../../server/util/yaml-source';
-import { toMs } from '../../workflows/durations';
+import { DURATION_PATTERN } from '../../playbooks/schema';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -65,14 +65,7 @@ export const ruleConditionSchema: z.ZodType<RuleCondition> = z.lazy(() =>
   }),
 ) as z.ZodType<RuleCondition>;
 
-const duration = z.string().refine((d) => {
-  try {
-    toMs(d);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'a duration like 90s, 20m or 1h');
+const duration = z.string().regex(DURATION_PATTERN, 'a duration like 90s, 20m or 1h');
 
 /** What a firing raises: fields are Mustache templates over the record that made it fire (and `group`, `count`). */
 const alertTemplateSchema = z
