@@ -16,4 +16,4 @@ COPY --from=build /app/playbooks ./playbooks
 COPY --from=build /app/bin ./bin
 USER node
 EXPOSE 8080
-CMD ["node", "dist/server/cli.js", "server"]
+CMD ["node", "dist/cli/main.js", "server"]

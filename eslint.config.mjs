@@ -24,6 +24,22 @@ const ioLibraries = [
   '@temporalio/activity',
 ];
 
+// Every top-level folder of Node-side code: workflows import them only as types.
+const OUTSIDE_THE_SANDBOX = [
+  'activities',
+  'triggers',
+  'playbooks',
+  'common',
+  'temporal',
+  'storage',
+  'mail',
+  'server',
+  'worker',
+  'config',
+  'startup',
+  'cli',
+];
+
 export default tseslint.config(
   {
     ignores: ['node_modules/', 'dist/', '.bench-build/', '.tools/', 'data/', 'coverage/', 'test-artifacts/'],
@@ -55,9 +71,11 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['activities', 'server', 'triggers', 'playbooks'].flatMap((d) => [
+              group: OUTSIDE_THE_SANDBOX.flatMap((d) => [
                 `../${d}`,
                 `../${d}/*`,
+                `../../${d}`,
+                `../../${d}/*`,
               ]),
               allowTypeImports: true,
               message: 'Workflows import other layers only as types.',

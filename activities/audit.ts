@@ -1,5 +1,5 @@
 // audit.record: writes workflow audit events to the store, idempotently by event id.
-import type { AuditEventInput } from '../workflows/types';
+import type { AuditEventInput } from '../workflows/model/incident';
 
 export interface AuditWriter {
   append(events: readonly AuditEventInput[]): Promise<void>;

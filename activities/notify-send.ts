@@ -6,7 +6,7 @@ import type { Transporter } from 'nodemailer';
 import { LOCALES, type Locale, type TemplateStore } from './notification-templates';
 import { messageIdFor } from './notify-email';
 import type { ActionInput } from './types';
-import type { IncidentState } from '../workflows/types';
+import type { IncidentState } from '../workflows/model/incident';
 
 export const sendArgsSchema = z.object({
   template: z.string().min(1),

@@ -6,17 +6,17 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createLogger } from '../server/logger';
-import { DemoMailbox } from '../server/mail/demo-mailbox';
-import { ensureTemporalCli } from '../server/temporal/cli';
-import { startDevServer } from '../server/temporal/dev-server';
+import { createLogger } from '../common/logger';
+import { DemoMailbox } from '../mail/demo-mailbox';
+import { ensureTemporalCli } from '../temporal/cli-binary';
+import { startDevServer } from '../temporal/dev-server';
 import { loadPlaybooks } from '../playbooks/load';
-import { resolveContacts } from '../server/contacts';
-import { configSchema } from '../server/config/schema';
+import { resolveContacts } from '../config/contacts';
+import { configSchema } from '../config/schema';
 import { fromGeneric } from '../triggers/adapters/generic';
 import { freePort } from '../test/helpers/ports';
 import { startPostgres } from '../test/helpers/postgres';
-import type { IncidentInput } from '../workflows/types';
+import type { IncidentInput } from '../workflows/model/incident';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const log = createLogger({ level: 'warn' });
@@ -61,7 +61,7 @@ async function main() {
     `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\n`,
   );
   const workerPort = await freePort();
-  const worker = spawn(process.execPath, [join(__dirname, '../server/cli.js'), 'worker'], {
+  const worker = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'worker'], {
     env: {
       ...process.env,
       REFLEX_CONFIG: configFile,

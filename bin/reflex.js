@@ -8,4 +8,4 @@ if (major < 22) {
   );
   process.exit(1);
 }
-require('../dist/server/cli.js');
+require('../dist/cli/main.js');

@@ -15,9 +15,9 @@ import {
 import { checkTemplates, whyMissing, type KnownStep } from './references';
 import { ACTION_CATALOG, isActionName } from '../activities/catalog';
 import { NOTIFICATION_TEMPLATES } from '../activities/notification-templates';
-import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../server/util/yaml-source';
-import type { ResolvedPlaybook, Step } from '../workflows/types';
-import { pathsOf, testsOf } from '../workflows/conditions';
+import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../common/yaml-source';
+import type { ResolvedPlaybook, Step } from '../workflows/model/incident';
+import { pathsOf, testsOf } from '../workflows/model/conditions';
 
 export interface LoadedPlaybook {
   file: string;

@@ -1,6 +1,6 @@
 // Load-time checks of `{{path}}` references: every template and condition must point at a field that
 // will exist when the step runs.
-import { templatePaths } from '../workflows/template';
+import { templatePaths } from '../workflows/model/template';
 
 export interface KnownStep {
   id: string;

@@ -2,7 +2,7 @@
 // board approves; the interpreter workflow (workflows/run-playbook.ts) runs it.
 import { z } from 'zod';
 import { SEVERITIES } from '../triggers/alert';
-import type { Condition } from '../workflows/conditions';
+import type { Condition } from '../workflows/model/conditions';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
 

@@ -2,7 +2,7 @@
 // admin reads the configuration without its secrets. The OpenAPI document covers every route, and
 // deliveries that make no incident (refused, unrouted) are on the intake chain for everyone to see.
 import type { Express, Request } from 'express';
-import { AccessControl, SESSION_COOKIE } from '../server/http/access';
+import { AccessControl, SESSION_COOKIE } from '../server/access';
 import {
   alertBody,
   auth,
@@ -15,7 +15,7 @@ import {
 } from './helpers/reflex';
 import { fastPlaybooks } from './helpers/playbooks';
 import { step, waitForState } from './helpers/incidents';
-import { type OPENAPI } from '../server/http/openapi';
+import { type OPENAPI } from '../server/openapi';
 
 let reflex: TestReflex;
 

@@ -8,7 +8,7 @@ import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from '.
 import { step, waitForState } from './helpers/incidents';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { decideByLink, linkIn, openLink, post } from './helpers/approval-links';
-import type { IncidentState } from '../workflows/types';
+import type { IncidentState } from '../workflows/model/incident';
 
 let fake: EntraFake;
 let reflex: TestReflex;

@@ -2,10 +2,10 @@
 // modification, deletion, insertion or reordering broke.
 import { randomUUID } from 'node:crypto';
 import { freshDatabaseUrl } from './helpers/postgres';
-import { openDb, type Db } from '../server/storage/db';
-import { AuditStore, headsDigest } from '../server/storage/audit-store';
-import { IncidentIndex } from '../server/storage/incident-index';
-import type { AuditEventInput } from '../workflows/types';
+import { openDb, type Db } from '../storage/db';
+import { AuditStore, headsDigest } from '../storage/audit-store';
+import { IncidentIndex } from '../storage/incident-index';
+import type { AuditEventInput } from '../workflows/model/incident';
 
 const backends: Array<[string, () => Promise<Db>]> = [
   ['embedded (PGlite)', () => openDb({})],

@@ -10,7 +10,7 @@ import { fastPlaybooks } from './helpers/playbooks';
 import { step, waitForState } from './helpers/incidents';
 import { ARTIFACTS, launchBrowser } from './helpers/browser';
 import type { Timeline } from '../server/reports/timeline';
-import type { IncidentSummary } from '../server/storage/incident-index';
+import type { IncidentSummary } from '../storage/incident-index';
 
 let reflex: TestReflex;
 let browser: Browser;

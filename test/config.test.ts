@@ -2,7 +2,7 @@
 // file, line and key (and never the secret).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ConfigError, ENV_OVERRIDES, loadConfig } from '../server/config/load';
+import { ConfigError, ENV_OVERRIDES, loadConfig } from '../config/load';
 
 const fixture = (name: string) => join(__dirname, 'fixtures/config', name);
 
@@ -101,7 +101,7 @@ test('a bad PORT from the environment names the variable', () => {
 test('`reflex start` with a bad config exits non-zero before starting anything, naming the key', () => {
   const result = spawnSync(
     process.execPath,
-    [join(__dirname, '../dist/server/cli.js'), 'start', '--config', fixture('bad-port.yaml')],
+    [join(__dirname, '../dist/cli/main.js'), 'start', '--config', fixture('bad-port.yaml')],
     {
       encoding: 'utf8',
       timeout: 30_000,

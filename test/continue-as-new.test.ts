@@ -1,7 +1,7 @@
 // A long-lived incident (an alert storm joining a contained incident) stays under Temporal's history
 // limits by continuing as new, and carries its state, its compensations and its audit numbering.
-import { startDevServer, type DevServer } from '../server/temporal/dev-server';
-import { createLogger } from '../server/logger';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createLogger } from '../common/logger';
 import { freePort } from './helpers/ports';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ENV_OVERRIDES } from '../server/config/load';
+import { ENV_OVERRIDES } from '../config/load';
 
 interface Service {
   image?: string;
@@ -37,8 +37,8 @@ test('the current official Temporal layout on PostgreSQL, with no deprecated aut
 test('Reflex worker and server are separate services on the same image', () => {
   const worker = services['reflex-worker']!;
   const server = services['reflex-server']!;
-  expect(worker.command).toEqual(['node', 'dist/server/cli.js', 'worker']);
-  expect(server.command).toEqual(['node', 'dist/server/cli.js', 'server']);
+  expect(worker.command).toEqual(['node', 'dist/cli/main.js', 'worker']);
+  expect(server.command).toEqual(['node', 'dist/cli/main.js', 'server']);
   expect(worker.image).toBe(server.image);
   expect(worker.ports).toBeUndefined(); // workers scale out: no fixed host port
   expect(server.ports).toContain('8080:8080');
@@ -71,7 +71,7 @@ test('the files it mounts and builds from exist', () => {
   expect(existsSync(join(root, 'deploy/temporal/create-namespace.sh'))).toBe(true);
   expect(existsSync(join(root, 'deploy/temporal/dynamicconfig/production.yaml'))).toBe(true);
   expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
-  expect(existsSync(join(root, 'dist/server/cli.js'))).toBe(true);
+  expect(existsSync(join(root, 'dist/cli/main.js'))).toBe(true);
   expect(readFileSync(join(root, 'deploy/temporal/setup-postgres.sh'), 'utf8')).toContain(
     '--db reflex create',
   );

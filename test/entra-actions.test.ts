@@ -1,7 +1,7 @@
 // Entra ID actions through the real @azure/identity and Graph client libraries, against a local HTTPS
 // fake of the token authority and Graph, including every fault class.
 import { ApplicationFailure } from '@temporalio/common';
-import { createGraphClient } from '../server/graph';
+import { createGraphClient } from '../startup/graph-client';
 import { createEntraActivities } from '../activities/entra';
 import { retryAfterSeconds } from '../activities/graph-errors';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ensureTemporalCli } from '../server/temporal/cli';
-import { startDevServer, type DevServer } from '../server/temporal/dev-server';
-import { createLogger } from '../server/logger';
+import { ensureTemporalCli } from '../temporal/cli-binary';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createLogger } from '../common/logger';
 import { freePort } from './helpers/ports';
 import { startPostgres, type TestPostgres } from './helpers/postgres';
 

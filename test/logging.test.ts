@@ -1,6 +1,6 @@
 // Logs are JSON, and secrets never reach them.
 import { Writable } from 'node:stream';
-import { createLogger } from '../server/logger';
+import { createLogger } from '../common/logger';
 
 test('secret-bearing fields are redacted', () => {
   const lines: string[] = [];

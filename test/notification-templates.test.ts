@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { TemplateStore } from '../activities/notification-templates';
 import { buildView } from '../activities/notify-send';
-import type { IncidentState } from '../workflows/types';
+import type { IncidentState } from '../workflows/model/incident';
 
 const store = new TemplateStore(join(__dirname, '../playbooks/templates'));
 

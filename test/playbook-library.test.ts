@@ -4,8 +4,8 @@ import { EntraFake } from './fakes/entra-fake';
 import { fastPlaybooks } from './helpers/playbooks';
 import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
-import { startDrill, sampleAlert } from '../server/commands/incidents';
-import { configSchema } from '../server/config/schema';
+import { startDrill, sampleAlert } from '../cli/commands/incidents';
+import { configSchema } from '../config/schema';
 import { recordHistory } from './helpers/histories';
 import { abortIncidentUpdate } from '../workflows/messages';
 

@@ -9,7 +9,7 @@ import { TemplateStore } from '../activities/notification-templates';
 import { SHIPPED_DIR } from './helpers/playbooks';
 
 const INVALID = join(__dirname, 'fixtures/playbooks-invalid');
-const CLI = join(__dirname, '../dist/server/cli.js');
+const CLI = join(__dirname, '../dist/cli/main.js');
 
 test.each(playbookFiles(SHIPPED_DIR).map((f) => [f.split('/').pop()!, f]))(
   'shipped %s validates',

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { freshDatabaseUrl } from './helpers/postgres';
-import { DemoMailbox } from '../server/mail/demo-mailbox';
+import { DemoMailbox } from '../mail/demo-mailbox';
 import { freePort } from './helpers/ports';
 import { alertBody, postSigned, TEST_SECRET } from './helpers/reflex';
 
-const CLI = join(__dirname, '../dist/server/cli.js');
+const CLI = join(__dirname, '../dist/cli/main.js');
 const children: ChildProcess[] = [];
 let relay: DemoMailbox;
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './helpers/ports';
 
-const CLI = join(__dirname, '../dist/server/cli.js');
+const CLI = join(__dirname, '../dist/cli/main.js');
 
 interface Running {
   child: ChildProcess;

@@ -8,7 +8,7 @@ import { RuleEngine, recordTime, type LogRecord } from '../triggers/logs/engine'
 import { loadRules, RuleError } from '../triggers/logs/rules';
 
 const SHIPPED = join(__dirname, '../triggers/rules');
-const CLI = join(__dirname, '../dist/server/cli.js');
+const CLI = join(__dirname, '../dist/cli/main.js');
 const SPRAY = join(__dirname, 'fixtures/logs/password-spray.jsonl');
 
 const signIns = (): LogRecord[] =>

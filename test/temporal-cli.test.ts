@@ -2,8 +2,8 @@
 // when it is missing and Go is not there to build it.
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findTemporalCli, buildTemporalCli, TemporalCliMissingError } from '../server/temporal/cli';
-import { createLogger } from '../server/logger';
+import { findTemporalCli, buildTemporalCli, TemporalCliMissingError } from '../temporal/cli-binary';
+import { createLogger } from '../common/logger';
 
 function executable(dir: string): string {
   mkdirSync(dir, { recursive: true });

@@ -2,8 +2,8 @@
 // acknowledged; once it is back, the sender's retry creates the incident exactly once.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDevServer, type DevServer } from '../server/temporal/dev-server';
-import { createLogger } from '../server/logger';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createLogger } from '../common/logger';
 import { freePort } from './helpers/ports';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 

@@ -1,7 +1,7 @@
 // The board's story from the audit events alone: time to containment, the GDPR 72-hour clock (a late
 // DPO notification says so), escalations and time-outs in plain words, in English and Dutch.
 import { buildTimeline } from '../server/reports/timeline';
-import type { AuditEvent } from '../server/storage/audit-store';
+import type { AuditEvent } from '../storage/audit-store';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 let seq = 0;

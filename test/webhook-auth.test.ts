@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { verifyDelivery, AuthError, constantTimeEqual } from '../triggers/auth';
 import { signedHeaders, TEST_SECRET, ROTATED_SECRET } from './helpers/reflex';
-import type { SourceAuth } from '../server/config/schema';
-import { sourceAuthSchema } from '../server/config/schema';
+import type { SourceAuth } from '../config/schema';
+import { sourceAuthSchema } from '../config/schema';
 
 const raw = '{"id":"a1"}';
 const body = Buffer.from(raw);

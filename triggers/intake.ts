@@ -1,11 +1,11 @@
 // Webhook intake: authenticate, normalise, route, and hand the alert to Temporal. The answer is
 // given only after Temporal has durably accepted the start; nothing else sits on this path.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SourceConfig } from '../server/config/schema';
+import type { SourceConfig } from '../config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
-import type { Contacts, IncidentInput, Organisation } from '../workflows/types';
+import type { Contacts, IncidentInput, Organisation } from '../workflows/model/incident';
 import { alertJoinedSignal } from '../workflows/messages';
-import { toMs } from '../workflows/durations';
+import { toMs } from '../workflows/model/durations';
 import { ADAPTERS } from './adapters';
 import { AuthError, verifyDelivery } from './auth';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';

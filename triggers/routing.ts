@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Alert } from './alert';
 import { severityRank } from './alert';
 import type { LoadedPlaybook } from '../playbooks/load';
-import { render } from '../workflows/template';
-import { evaluate } from '../workflows/conditions';
+import { render } from '../workflows/model/template';
+import { evaluate } from '../workflows/model/conditions';
 
 /** Whether one of the playbook's triggers admits the alert. */
 export function admits(playbook: LoadedPlaybook, alert: Alert): boolean {

@@ -2,11 +2,11 @@
 // the playbook's outcome when nobody answers in time. Decisions arrive as the decideApproval Update.
 import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
-import { evaluate } from './conditions';
-import { toMs } from './durations';
+import { evaluate } from './model/conditions';
+import { toMs } from './model/durations';
 import type { Incident } from './incident';
 import type { DecideApprovalInput, DecideApprovalResult } from './messages';
-import type { ActionStep, ApprovalPolicy, Outcome, StepRecord } from './types';
+import type { ActionStep, ApprovalPolicy, Outcome, StepRecord } from './model/incident';
 
 const { 'approval.request': send, 'approval.close': closeLinks } = proxyActivities<ReflexActivities>({
   startToCloseTimeout: '30 seconds',

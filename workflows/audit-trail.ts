@@ -1,6 +1,6 @@
 // Queues audit events in workflow order and writes them through one activity at a time, so the
 // hash chain follows the incident's order and audit writes never hold up a containment step.
-import type { AuditEventInput } from './types';
+import type { AuditEventInput } from './model/incident';
 
 export type RecordEvents = (events: AuditEventInput[]) => Promise<void>;
 

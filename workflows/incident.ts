@@ -3,7 +3,7 @@
 import { workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import { AuditTrail, type RecordEvents } from './audit-trail';
 import type { Alert } from '../triggers/alert';
-import type { CarriedState, IncidentInput, IncidentState, StepRecord, Step } from './types';
+import type { CarriedState, IncidentInput, IncidentState, StepRecord, Step } from './model/incident';
 
 /** Alerts kept in the state; the count goes on. Bounds the state (and history) of an alert storm. */
 export const MAX_KEPT_ALERTS = 50;

@@ -23,7 +23,7 @@ import {
   resolveIncidentUpdate,
 } from './messages';
 import { runSteps } from './steps';
-import type { IncidentInput, IncidentState } from './types';
+import type { IncidentInput, IncidentState } from './model/incident';
 import type { Alert } from '../triggers/alert';
 
 const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({

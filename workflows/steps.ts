@@ -8,11 +8,11 @@ import {
 } from '@temporalio/workflow';
 import type { ActionInput, ReflexActivities } from '../activities';
 import { awaitApproval } from './approval';
-import { evaluate } from './conditions';
-import { toMs } from './durations';
+import { evaluate } from './model/conditions';
+import { toMs } from './model/durations';
 import type { Incident } from './incident';
-import { render } from './template';
-import type { ActionStep, NotifyStep, Step, StepRecord } from './types';
+import { render } from './model/template';
+import type { ActionStep, NotifyStep, Step, StepRecord } from './model/incident';
 
 /** `abort` ends the playbook (the incident is aborted and compensated); `next` goes on. */
 export type StepResult = 'next' | 'abort';

@@ -1,6 +1,6 @@
 // A period at a glance: how many incidents, how fast they were contained against the 10-minute window
 // an attack like Odido's needs, and what is still open.
-import type { IncidentSummary } from '../storage/incident-index';
+import type { IncidentSummary } from '../../storage/incident-index';
 import { ATTACK_WINDOW_MS } from './timeline';
 
 export interface Bucket {

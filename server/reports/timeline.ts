@@ -1,8 +1,8 @@
 // An incident's audit events turned into the story a board reads: what happened and when, what Reflex
 // did, who decided, how fast it was contained, and whether the DPO heard in time. Pure: events in,
 // timeline out, so the page, the PDF and the JSON API tell the same story.
-import type { AuditEvent } from '../storage/audit-store';
-import { isContainment } from '../storage/incident-index';
+import type { AuditEvent } from '../../storage/audit-store';
+import { isContainment } from '../../storage/incident-index';
 import { formatTime } from '../../activities/notify-send';
 import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
 

@@ -1,5 +1,5 @@
 // Following approval links as a person (or a scanner) would: plain HTTP with a cookie jar.
-import type { CaughtMessage } from '../../server/mail/demo-mailbox';
+import type { CaughtMessage } from '../../mail/demo-mailbox';
 
 export function linkIn(mail: CaughtMessage): string {
   const match = mail.text.match(/https?:\/\/\S+\/approve\/[A-Za-z0-9_-]+/);

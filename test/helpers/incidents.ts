@@ -1,7 +1,7 @@
 // Reading and driving incidents in tests, through the real Temporal client.
 import type { Client } from '@temporalio/client';
 import { decideApprovalUpdate, incidentStateQuery } from '../../workflows/messages';
-import type { IncidentState } from '../../workflows/types';
+import type { IncidentState } from '../../workflows/model/incident';
 
 /** Polls the incident's state until `predicate` holds. */
 export async function waitForState(

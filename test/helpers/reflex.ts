@@ -6,9 +6,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import type { z } from 'zod';
-import { configSchema, type sourceSchema } from '../../server/config/schema';
-import { createLogger } from '../../server/logger';
-import { runReflex, type Reflex } from '../../server/main';
+import { configSchema, type sourceSchema } from '../../config/schema';
+import { createLogger } from '../../common/logger';
+import { runReflex, type Reflex } from '../../startup/run';
 import { TENANT, CLIENT_ID, CLIENT_SECRET } from '../fakes/entra-fake';
 
 /** Test-only secrets (never used outside test/). */

@@ -2,8 +2,8 @@
 // can be exported and restored, so it survives a restart), and says what fires and why.
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { lookup, render } from '../../workflows/template';
-import { toMs } from '../../workflows/durations';
+import { lookup, render } from '../../workflows/model/template';
+import { toMs } from '../../workflows/model/durations';
 import type { Alert } from '../alert';
 import { EntityList } from '../adapters/common';
 import type { FieldTest, LoadedRule, Rule, RuleCondition } from './rules';

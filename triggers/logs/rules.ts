@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { severitySchema } from '../alert';
-import { formatPath, lineOf, parseYaml, YamlError } from '../../server/util/yaml-source';
+import { formatPath, lineOf, parseYaml, YamlError } from '../../common/yaml-source';
 import { DURATION_PATTERN } from '../../playbooks/schema';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);

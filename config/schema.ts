@@ -1,0 +1,338 @@
+// The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
+import { z } from 'zod';
+import { ADAPTER_NAMES } from '../triggers/adapters/names';
+import { LOCALES } from '../activities/notification-templates';
+
+const secret = z.string().min(1);
+
+/** One way a webhook sender proves who it is. Two secrets may be valid at once, for rotation. */
+const secrets = z.array(secret).min(1).max(2);
+export const sourceAuthSchema = z.discriminatedUnion('scheme', [
+  z
+    .object({
+      scheme: z.literal('standard-webhooks'),
+      /** `whsec_…` secrets (at most two, so one can be rotated without downtime). Timestamps must be within ±5 minutes; a replayed webhook-id is refused. */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('bearer'),
+      /** Accepted `Authorization: Bearer …` values (at most two, for rotation). */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('header'),
+      /** A shared secret sent in a header of your choice (e.g. Kibana's or Wazuh's custom headers). */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .transform((h) => h.toLowerCase()),
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('github'),
+      /** `X-Hub-Signature-256: sha256=<hex HMAC of the body>`; `X-GitHub-Delivery` is the delivery id. */
+      secrets,
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('grafana-hmac'),
+      secrets,
+      /** @default X-Grafana-Alerting-Signature */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .default('X-Grafana-Alerting-Signature')
+        .transform((h) => h.toLowerCase()),
+      /** When set, the HMAC covers `timestamp + ":" + body` and the timestamp must be within ±5 minutes. */
+      timestampHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .transform((h) => h.toLowerCase())
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      scheme: z.literal('url-secret'),
+      /** For senders that cannot send headers (Splunk's webhook action): POST /hooks/{name}/{secret}. Use long random values. */
+      secrets: z
+        .array(z.string().regex(/^[A-Za-z0-9_-]{32,200}$/, 'at least 32 URL-safe characters'))
+        .min(1)
+        .max(2),
+    })
+    .strict(),
+]);
+
+export const sourceSchema = z.object({
+  /** Appears in the URL: `POST /hooks/{name}`. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+  /** Which format adapter turns the body into an Alert. @default generic */
+  format: z.enum(ADAPTER_NAMES).default('generic'),
+  auth: sourceAuthSchema,
+  /** Deliveries accepted per minute from this source; beyond it, 429 with Retry-After. @default 3000 */
+  ratePerMinute: z.number().int().min(1).max(1_000_000).default(3000),
+  /** Every alert from this source runs as a drill: dry-run actions, DRILL timelines. @default false */
+  drill: z.boolean().default(false),
+});
+
+export const ROLES = ['board', 'responder', 'admin'] as const;
+
+/** Who may use the API and the board pages. Each token has one role; roles include the ones before. */
+export const accessTokenSchema = z
+  .object({
+    /** Shown in logs and on the audit trail instead of the token. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, dots and dashes'),
+    /** board: reads timelines and reports; responder: also approves, resolves, runs drills; admin: also reads configuration. */
+    role: z.enum(ROLES),
+    /** The person behind a responder token: approvals made with it are theirs. */
+    email: z.email().optional(),
+    /** The token itself (at least 24 characters; use ${ENV}). */
+    token: z.string().min(24, 'at least 24 characters').optional(),
+    /** Or only its SHA-256 in hex, so the config file holds nothing usable (`reflex tokens new`). */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, '64 hex digits')
+      .optional(),
+  })
+  .strict()
+  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+
+export const configSchema = z.object({
+  /** Where Reflex keeps its embedded state (Temporal's SQLite file, the embedded database). */
+  dataDir: z.string().min(1).default('./data'),
+  server: z
+    .object({
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      host: z.string().default('127.0.0.1'),
+      /** The address people reach Reflex at; used in e-mailed links. */
+      publicUrl: z.url().optional(),
+      /**
+       * Signs the approval pages' CSRF tokens. Every server process of one installation needs the
+       * same value. Empty: one is made once and kept in dataDir (fine for a single server).
+       */
+      secret: z.string().min(32, 'at least 32 characters').optional(),
+      /** Largest webhook body accepted, in bytes. @default 262144 */
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      /** host:port of a Temporal cluster. Empty: Reflex runs an embedded dev server. */
+      address: z.string().optional(),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('reflex'),
+      tls: z.boolean().default(false),
+      apiKey: secret.optional(),
+      /**
+       * Workflows a worker keeps in memory. Beyond it, waiting incidents are evicted and replayed from
+       * history when they get work, so worker memory is bounded by this, not by the incident count.
+       * @default 500
+       */
+      maxCachedWorkflows: z.number().int().min(0).max(100_000).default(500),
+      /** Embedded dev server ports (only when `address` is empty). */
+      devServer: z
+        .object({
+          port: z.number().int().min(0).max(65535).default(7233),
+          uiPort: z.number().int().min(0).max(65535).default(8233),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      /** postgres://… Empty: an embedded PostgreSQL (PGlite) in dataDir. */
+      url: z.string().optional(),
+    })
+    .prefault({}),
+  mail: z
+    .object({
+      /** smtp://user:pass@host:587 or smtps://… Empty: the built-in demo mailbox. */
+      smtpUrl: z.string().optional(),
+      from: z.string().min(3).default('Reflex <reflex@localhost>'),
+      demoMailbox: z.object({ smtpPort: z.number().int().min(0).max(65535).default(2525) }).prefault({}),
+    })
+    .prefault({}),
+  organisation: z
+    .object({
+      /** Shown in every message and report. */
+      name: z.string().min(1).default('Your organisation'),
+      /** IANA time zone for times in messages. @default Europe/Amsterdam */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not an IANA time zone (e.g. Europe/Amsterdam)')
+        .default('Europe/Amsterdam'),
+      /** Language of the board pages and reports unless the reader asks for another. @default en */
+      locale: z.enum(LOCALES).default('en'),
+    })
+    .prefault({}),
+  contacts: z
+    .object({
+      onCall: z.array(z.email()).min(1).default(['oncall@example.org']),
+      dpo: z.email().default('dpo@example.org'),
+      /** The NCSC contact (or your sector CERT) that receives incident reports. */
+      ncsc: z.email().optional(),
+      /** Owner of applications and secrets, told when a secret is rotated. */
+      owner: z.email().optional(),
+      /** Approver groups by name; `on-call` and `dpo` always exist. */
+      groups: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), z.array(z.email()).min(1)).default({}),
+      /** Who gets notifications and approval requests during drills. @default onCall */
+      drillRecipients: z.array(z.email()).min(1).optional(),
+    })
+    .prefault({}),
+  notifications: z
+    .object({
+      /** Folder of notification templates (<name>.<en|nl>.txt and .html). @default the shipped ones */
+      templatesDir: z.string().optional(),
+    })
+    .prefault({}),
+  entra: z
+    .object({
+      tenantId: z.string().optional(),
+      clientId: z.string().optional(),
+      clientSecret: secret.optional(),
+      authorityHost: z.url().optional(),
+      graphBaseUrl: z.url().optional(),
+    })
+    .refine(
+      (e) =>
+        [e.tenantId, e.clientId, e.clientSecret].every(Boolean) ||
+        ![e.tenantId, e.clientId, e.clientSecret].some(Boolean),
+      {
+        message:
+          'Entra ID needs all of tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET), or none of them',
+      },
+    )
+    .prefault({}),
+  access: z
+    .object({
+      tokens: z.array(accessTokenSchema).default([]),
+      /** How long a browser sign-in lasts, in hours. @default 12 */
+      sessionHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(12),
+    })
+    .prefault({}),
+  sources: z.array(sourceSchema).default([]),
+  /** Log triggers: Reflex reads logs itself and raises alerts from rules (no SIEM needed). */
+  logs: z
+    .object({
+      /** Use the rules shipped in triggers/rules. @default true */
+      shippedRules: z.boolean().default(true),
+      /** More rule files or folders. */
+      rules: z.array(z.string().min(1)).default([]),
+      /** How often files are read, in milliseconds. @default 1000 */
+      pollMs: z.number().int().min(50).max(60_000).default(1000),
+      files: z
+        .array(
+          z
+            .object({
+              name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+              path: z.string().min(1),
+              /** jsonl: one JSON object per line; regex: `pattern` with named groups. */
+              format: z.enum(['jsonl', 'regex']).default('jsonl'),
+              pattern: z.string().optional(),
+              /** What the records are, for rules' `kinds` (entra-signin, entra-audit, m365-audit, …). */
+              kind: z.string().min(1),
+              drill: z.boolean().default(false),
+            })
+            .strict()
+            .refine((f) => f.format !== 'regex' || Boolean(f.pattern), 'format regex needs a pattern')
+            .refine((f) => {
+              try {
+                if (f.pattern) new RegExp(f.pattern);
+                return true;
+              } catch {
+                return false;
+              }
+            }, 'pattern is not a valid regular expression'),
+        )
+        .default([]),
+      syslog: z
+        .object({
+          name: z.string().default('syslog'),
+          host: z.string().default('127.0.0.1'),
+          udpPort: z.number().int().min(0).max(65535).optional(),
+          tcpPort: z.number().int().min(0).max(65535).optional(),
+          kind: z.string().default('syslog'),
+          drill: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+      /** Entra ID's own logs through Microsoft Graph (needs the entra settings and AuditLog.Read.All). */
+      graph: z
+        .object({
+          /** Sign-in logs, as records of kind entra-signin. */
+          signIns: z.boolean().default(false),
+          /** Directory audit logs, as records of kind entra-audit. */
+          directoryAudits: z.boolean().default(false),
+          /** Seconds between polls. @default 60 */
+          intervalSeconds: z.number().int().min(1).max(3600).default(60),
+          /** How far back the very first poll reaches, in minutes. @default 60 */
+          lookbackMinutes: z.number().int().min(1).max(10_080).default(60),
+          /** Graph logs arrive late: each poll looks this many minutes before its cursor again. @default 10 */
+          overlapMinutes: z.number().int().min(0).max(1440).default(10),
+          drill: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+    })
+    .prefault({}),
+  /** Where rotated secrets are delivered (secrets.rotateAppSecret's `store`). */
+  secretStores: z
+    .array(
+      z.discriminatedUnion('type', [
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+            type: z.literal('webhook'),
+            /** HTTPS endpoint in front of the organisation's secret manager. */
+            url: z
+              .url()
+              .refine(
+                (u) => u.startsWith('https://') || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(u),
+                'must be https://',
+              ),
+            /** Bearer token the endpoint expects. */
+            token: secret,
+          })
+          .strict(),
+      ]),
+    )
+    .default([]),
+  actions: z
+    .object({
+      http: z
+        .object({
+          /** Named secrets http.request steps may put in headers: { secret: name }. */
+          secrets: z.record(z.string(), secret).default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export type ReflexConfig = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SourceAuth = z.infer<typeof sourceAuthSchema>;
+export type AccessToken = z.infer<typeof accessTokenSchema>;
+export type Role = (typeof ROLES)[number];

@@ -1,0 +1,91 @@
+// The one place errors become HTTP responses. Handlers throw; this maps; nothing secret leaks.
+import type { ErrorRequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { AuthError } from '../triggers/auth';
+import {
+  MalformedBodyError,
+  RateLimitedError,
+  ReplayedDeliveryError,
+  TemporalUnavailableError,
+  UnknownSourceError,
+} from '../triggers/intake';
+import type { Logger } from '../common/logger';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+interface Mapped {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+function map(err: unknown): Mapped | undefined {
+  if (err instanceof HttpError)
+    return { status: err.status, body: { error: err.message }, headers: err.headers };
+  if (err instanceof ZodError) {
+    return {
+      status: 400,
+      body: {
+        error: 'the body does not match the expected schema',
+        issues: err.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
+      },
+    };
+  }
+  if (err instanceof MalformedBodyError) return { status: 400, body: { error: err.message } };
+  if (err instanceof AuthError)
+    return { status: 401, body: { error: `authentication failed: ${err.reason}` } };
+  if (err instanceof UnknownSourceError) return { status: 404, body: { error: err.message } };
+  if (err instanceof RateLimitedError) {
+    return {
+      status: 429,
+      body: { error: err.message },
+      headers: { 'Retry-After': String(err.retryAfterSeconds) },
+    };
+  }
+  if (err instanceof ReplayedDeliveryError) {
+    return { status: 409, body: { error: err.message, incidentId: err.incidentId } };
+  }
+  if (err instanceof TemporalUnavailableError) {
+    return { status: 503, body: { error: err.message }, headers: { 'Retry-After': '5' } };
+  }
+  // body-parser's errors carry a status and a type.
+  const e = err as { status?: number; type?: string; message?: string };
+  if (e?.type === 'entity.too.large') return { status: 413, body: { error: 'body too large' } };
+  if (e?.type === 'entity.parse.failed')
+    return { status: 400, body: { error: `malformed JSON: ${e.message}` } };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, body: { error: e.message ?? 'bad request' } };
+  }
+  return undefined;
+}
+
+/** The HTTP status an error is answered with (500 for anything unexpected). */
+export function statusOf(err: unknown): number {
+  return map(err)?.status ?? 500;
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const mapped = map(err);
+    if (mapped) {
+      if (mapped.status >= 500)
+        log.warn({ err: (err as { cause?: unknown }).cause ?? err, path: req.path }, 'request failed');
+      res
+        .status(mapped.status)
+        .set(mapped.headers ?? {})
+        .json(mapped.body);
+      return;
+    }
+    log.error({ err, path: req.path }, 'unexpected error');
+    res.status(500).json({ error: 'internal error' });
+  };
+}

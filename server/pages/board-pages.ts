@@ -1,0 +1,235 @@
+// The board's pages: server-rendered HTML, no script, printable. Mustache escapes every value.
+import Mustache from 'mustache';
+import { formatTime } from '../../activities/notify-send';
+import type { IncidentFilter, IncidentSummary } from '../../storage/incident-index';
+import { INCIDENT_STATUSES } from '../../storage/incident-index';
+import { DICTIONARIES, formatDuration, type ReportLocale } from '../reports/i18n';
+import type { PeriodSummary } from '../reports/summary';
+import type { Timeline } from '../reports/timeline';
+
+const LAYOUT = `<!doctype html>
+<html lang="{{locale}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{title}} · Reflex</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:1rem;line-height:1.45;color:#1b1b1b;background:#f6f7f9}
+main{max-width:58rem;margin:0 auto;background:#fff;border-radius:10px;padding:1.25rem 1.5rem;box-shadow:0 1px 3px #0002}
+header{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;flex-wrap:wrap}
+h1{font-size:1.4rem;margin:.2rem 0 .6rem}h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
+table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e5e8;vertical-align:top}
+th{color:#555;font-weight:600}td.time{white-space:nowrap;color:#444}
+.drill{background:#fff3cd;border:1px solid #e0c060;border-radius:6px;padding:.15rem .45rem;font-weight:700;font-size:.8rem}
+.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.6rem;margin:.8rem 0}
+.fact{border:1px solid #e3e5e8;border-radius:8px;padding:.5rem .7rem}.fact b{display:block;font-size:1.15rem}
+.fact span{color:#555;font-size:.85rem}.ok{color:#1a7f37}.late{color:#b42318}
+nav a,.actions a{margin-right:1rem}form.filter{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.5rem 0 1rem}
+form.filter label{display:flex;flex-direction:column;font-size:.8rem;color:#555}
+.muted{color:#666;font-size:.85rem;margin-top:1.2rem}.bar{background:#2f6fdf;height:.8rem;display:inline-block}
+.bar.out{background:#b42318}
+@media print{body{background:#fff;padding:0}main{box-shadow:none;max-width:none}nav,.actions,form.filter{display:none}a{color:inherit;text-decoration:none}}
+</style></head><body><main>
+<header><nav><a href="/board?lang={{locale}}">{{labels.back}}</a><a href="/board/summary?lang={{locale}}">{{labels.summary}}</a>
+<a href="?{{otherLangQuery}}">{{otherLang}}</a></nav>
+<form method="post" action="/logout" class="actions"><button type="submit">{{labels.signOut}}</button></form></header>
+{{{body}}}
+<p class="muted">Reflex · {{organisation}} · {{labels.generated}} {{generated}}</p>
+</main></body></html>`;
+
+const LIST = `<h1>{{labels.incidents}}</h1>
+<form class="filter" method="get" action="/board">
+<input type="hidden" name="lang" value="{{locale}}">
+<label>{{labels.from}}<input type="date" name="from" value="{{filter.fromDate}}"></label>
+<label>{{labels.to}}<input type="date" name="to" value="{{filter.toDate}}"></label>
+<label>{{labels.status}}<select name="status"><option value="">{{labels.all}}</option>{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/statuses}}</select></label>
+<label>{{labels.playbook}}<input name="playbook" value="{{filter.playbook}}" size="18"></label>
+<label>{{labels.kind}}<select name="drill"><option value="">{{labels.all}}</option>
+<option value="false"{{#realSelected}} selected{{/realSelected}}>{{labels.real}}</option>
+<option value="true"{{#drillSelected}} selected{{/drillSelected}}>{{labels.drills}}</option></select></label>
+<button type="submit">{{labels.filter}}</button></form>
+{{^rows}}<p>{{labels.none}}</p>{{/rows}}
+{{#rows.length}}<table><thead><tr><th>{{labels.started}}</th><th>{{labels.incident}}</th><th>{{labels.status}}</th><th>{{labels.firstContainment}}</th><th>{{labels.alerts}}</th></tr></thead><tbody>
+{{#rows}}<tr><td class="time">{{started}}</td><td><a href="/board/incidents/{{id}}?lang={{locale}}">{{title}}</a>{{#drill}} <span class="drill">{{labels.drill}}</span>{{/drill}}<br><small>{{alertTitle}} · {{id}}</small></td><td>{{status}}</td><td>{{toContain}}</td><td>{{alertCount}}</td></tr>{{/rows}}
+</tbody></table>{{/rows.length}}`;
+
+const TIMELINE = `<h1>{{t.playbook.title}}{{#t.drill}} <span class="drill">{{labels.drill}}</span>{{/t.drill}}</h1>
+<p>{{labels.incident}} <code>{{t.incidentId}}</code> · {{labels.status}}: <b id="status">{{t.statusText}}</b>{{#t.alert}} · {{labels.alert}}: {{title}} ({{severity}}, {{source}}){{/t.alert}}</p>
+{{#t.drill}}<p class="drill">{{labels.drillNote}}</p>{{/t.drill}}
+{{^verified}}<p class="late"><b>{{labels.recordBroken}}</b></p>{{/verified}}
+<div class="facts">
+<div class="fact" id="first-containment"><span>{{labels.firstContainment}}</span><b>{{t.timeToFirstContainmentText}}</b>{{#firstContainedAt}}<span>{{firstContainedAt}}</span>{{/firstContainedAt}}</div>
+<div class="fact" id="full-containment"><span>{{labels.fullContainment}}</span><b>{{t.timeToFullContainmentText}}</b>{{#containedAt}}<span>{{containedAt}}</span>{{/containedAt}}</div>
+<div class="fact" id="gdpr"><span>{{labels.gdpr}}</span><b>{{deadline}}</b><span>{{labels.awareAt}} {{awareAt}}</span></div>
+<div class="fact" id="dpo"><span>{{labels.dpoNotified}}</span>{{#dpoNotifiedAt}}<b class="{{dpoClass}}">{{dpoNotifiedAt}}</b><span class="{{dpoClass}}">{{dpoVerdict}}</span>{{/dpoNotifiedAt}}{{^dpoNotifiedAt}}<b>{{labels.dpoNotNotified}}</b>{{/dpoNotifiedAt}}</div>
+{{#authorityNotifiedAt}}<div class="fact"><span>{{labels.authorityNotified}}</span><b>{{authorityNotifiedAt}}</b></div>{{/authorityNotifiedAt}}
+</div>
+<p class="actions"><a href="/board/incidents/{{t.incidentId}}.pdf?lang={{locale}}">{{labels.pdf}}</a></p>
+<h2>{{labels.approvals}}</h2>
+{{^t.approvals.length}}<p>{{labels.noApprovals}}</p>{{/t.approvals.length}}
+{{#t.approvals.length}}<table id="approvals"><thead><tr><th>{{labels.what}}</th><th>{{labels.who}}</th><th>{{labels.when}}</th></tr></thead><tbody>
+{{#approvalRows}}<tr><td>{{description}}</td><td>{{who}}</td><td class="time">{{when}}</td></tr>{{/approvalRows}}
+</tbody></table>{{/t.approvals.length}}
+<h2>{{labels.timeline}}</h2>
+<table id="timeline"><thead><tr><th>{{labels.when}} ({{timeZone}})</th><th>{{labels.what}}</th></tr></thead><tbody>
+{{#t.entries}}<tr data-kind="{{kind}}"><td class="time">{{time}}</td><td>{{text}}</td></tr>{{/t.entries}}
+</tbody></table>
+<p class="muted">{{labels.record}}: {{verifiedText}}</p>`;
+
+const SUMMARY = `<h1>{{labels.summary}}</h1>
+<form class="filter" method="get" action="/board/summary">
+<input type="hidden" name="lang" value="{{locale}}">
+<label>{{labels.from}}<input type="date" name="from" value="{{fromDate}}"></label>
+<label>{{labels.to}}<input type="date" name="to" value="{{toDate}}"></label>
+<button type="submit">{{labels.filter}}</button></form>
+<p class="actions"><a href="/board/summary.pdf?{{query}}">{{labels.pdf}}</a></p>
+<div class="facts">
+<div class="fact"><span>{{labels.count}}</span><b>{{s.real}}</b><span>+ {{s.drills}} {{labels.drills}}</span></div>
+<div class="fact"><span>{{labels.within10}}</span><b>{{s.containedWithinWindow}} / {{s.withContainment}}</b></div>
+{{#statuses}}<div class="fact"><span>{{text}}</span><b>{{count}}</b></div>{{/statuses}}
+</div>
+<h2>{{labels.distribution}}</h2>
+<table id="distribution">{{#buckets}}<tr><td class="time">{{label}} {{labels.minutes}}</td><td><span class="bar{{^withinWindow}} out{{/withinWindow}}" style="width:{{width}}rem"></span> {{count}}</td></tr>{{/buckets}}</table>
+<h2>{{labels.openActions}}</h2>
+{{^open.length}}<p>{{labels.noOpenActions}}</p>{{/open.length}}
+<ul>{{#open}}<li><a href="/board/incidents/{{id}}?lang={{locale}}">{{title}}</a> · {{status}} · {{started}}</li>{{/open}}
+{{#pending}}<li>{{labels.waitingApproval}}: {{stepId}} ({{incidentId}})</li>{{/pending}}</ul>`;
+
+const LOGIN = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
+<title>Sign in · Reflex</title><style>body{font-family:system-ui,sans-serif;background:#f6f7f9;padding:1rem}
+main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:10px;padding:1.25rem;box-shadow:0 1px 3px #0002}
+input{width:100%;font-size:1rem;padding:.5rem;box-sizing:border-box}button{margin-top:.8rem;font-size:1rem;padding:.5rem 1rem}
+.error{color:#b42318}</style></head><body><main><h1>Reflex · {{organisation}}</h1>
+{{#error}}<p class="error">{{error}}</p>{{/error}}
+<form method="post" action="/login"><input type="hidden" name="next" value="{{next}}">
+<label>Access token<br><input type="password" name="token" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button></form></main></body></html>`;
+
+export interface FrameInput {
+  title: string;
+  locale: ReportLocale;
+  organisation: string;
+  timeZone: string;
+  /** The current query string without `lang`, for the language switch. */
+  query: string;
+}
+
+function frame(input: FrameInput, body: string): string {
+  const other = input.locale === 'en' ? 'nl' : 'en';
+  return Mustache.render(LAYOUT, {
+    ...input,
+    labels: DICTIONARIES[input.locale].labels,
+    body,
+    otherLang: other === 'nl' ? 'Nederlands' : 'English',
+    otherLangQuery: [input.query, `lang=${other}`].filter(Boolean).join('&'),
+    generated: formatTime(new Date().toISOString(), input.locale, input.timeZone),
+  });
+}
+
+const dateOnly = (iso: string | undefined) => iso?.slice(0, 10) ?? '';
+
+export function incidentListPage(
+  input: FrameInput,
+  incidents: readonly IncidentSummary[],
+  filter: IncidentFilter,
+): string {
+  const d = DICTIONARIES[input.locale];
+  const rows = incidents.map((i) => ({
+    id: i.id,
+    title: i.playbook.title,
+    alertTitle: i.alertTitle,
+    drill: i.drill,
+    status: d.status[i.status] ?? i.status,
+    started: formatTime(i.startedAt, input.locale, input.timeZone),
+    toContain: i.firstContainedAt
+      ? formatDuration(Date.parse(i.firstContainedAt) - Date.parse(i.startedAt), input.locale)
+      : '–',
+    alertCount: i.alertCount,
+  }));
+  const body = Mustache.render(LIST, {
+    locale: input.locale,
+    labels: d.labels,
+    rows,
+    filter: { ...filter, fromDate: dateOnly(filter.from), toDate: dateOnly(filter.to) },
+    statuses: INCIDENT_STATUSES.map((value) => ({
+      value,
+      text: d.status[value],
+      selected: filter.status === value,
+    })),
+    realSelected: filter.drill === false,
+    drillSelected: filter.drill === true,
+  });
+  return frame(input, body);
+}
+
+export function timelinePage(input: FrameInput, t: Timeline, verified: boolean): string {
+  const d = DICTIONARIES[input.locale];
+  const time = (iso: string | undefined) => (iso ? formatTime(iso, input.locale, input.timeZone) : '');
+  const approvalRows = t.approvals.flatMap((a) =>
+    a.decisions.length
+      ? a.decisions.map((x) => ({
+          description: a.description,
+          who: `${x.approver}: ${d.outcome[x.decision] ?? x.decision}`,
+          when: x.time,
+        }))
+      : [
+          {
+            description: a.description,
+            who: d.outcome[a.outcome ?? ''] ?? d.labels.waitingApproval,
+            when: '',
+          },
+        ],
+  );
+  const body = Mustache.render(TIMELINE, {
+    t,
+    locale: input.locale,
+    labels: d.labels,
+    timeZone: input.timeZone,
+    verified,
+    verifiedText: verified ? '✓' : '✗',
+    firstContainedAt: time(t.firstContainedAt),
+    containedAt: time(t.containedAt),
+    deadline: time(t.gdpr.deadline),
+    awareAt: time(t.gdpr.awareAt),
+    dpoNotifiedAt: time(t.gdpr.dpoNotifiedAt),
+    dpoClass: t.gdpr.dpoInTime ? 'ok' : 'late',
+    dpoVerdict: t.gdpr.dpoInTime ? d.labels.dpoInTime : d.labels.dpoLate,
+    authorityNotifiedAt: time(t.gdpr.authorityNotifiedAt),
+    approvalRows,
+  });
+  return frame(input, body);
+}
+
+export function summaryPage(
+  input: FrameInput,
+  s: PeriodSummary,
+  pending: ReadonlyArray<{ incidentId: string; stepId: string }>,
+): string {
+  const d = DICTIONARIES[input.locale];
+  const max = Math.max(1, ...s.distribution.map((b) => b.count));
+  const body = Mustache.render(SUMMARY, {
+    s,
+    locale: input.locale,
+    labels: d.labels,
+    fromDate: dateOnly(s.from),
+    toDate: dateOnly(s.to),
+    query: input.query ? `${input.query}&lang=${input.locale}` : `lang=${input.locale}`,
+    statuses: Object.entries(s.byStatus).map(([status, count]) => ({
+      text: d.status[status] ?? status,
+      count,
+    })),
+    buckets: s.distribution.map((b) => ({ ...b, width: ((b.count / max) * 20).toFixed(1) })),
+    open: s.open.map((i) => ({
+      id: i.id,
+      title: i.playbook.title,
+      status: i.status === 'running' ? d.labels.stillRunning : d.labels.awaitingResolution,
+      started: formatTime(i.startedAt, input.locale, input.timeZone),
+    })),
+    pending,
+  });
+  return frame(input, body);
+}
+
+export function loginPage(organisation: string, next: string, error?: string): string {
+  return Mustache.render(LOGIN, { organisation, next, error });
+}

@@ -1,0 +1,151 @@
+// Runs `temporal server start-dev` as a child process, with its state in a SQLite file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Logger } from '../common/logger';
+
+export interface DevServerOptions {
+  /** Path of the `temporal` binary. */
+  cliPath: string;
+  /** SQLite file; the server's state survives restarts. In-memory when absent. */
+  dbFile?: string;
+  /** @default '127.0.0.1' */
+  ip?: string;
+  port: number;
+  uiPort: number;
+  /**
+   * Records the child's pid. A dev server left running by a killed Reflex (SIGKILL gives the parent
+   * no chance to stop it) is found through this file and stopped before a new one starts.
+   */
+  pidFile?: string;
+  /** Extra dynamic configuration, e.g. lower history limits in tests. */
+  dynamicConfig?: Record<string, unknown>;
+  /** Namespaces besides `default` to create. */
+  namespaces?: string[];
+  /** How long to wait for the server to answer, in ms. @default 60000 */
+  startTimeoutMs?: number;
+  log: Logger;
+}
+
+export interface DevServer {
+  readonly address: string;
+  readonly uiUrl: string;
+  /** Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+export class DevServerStartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(`${message}${output ? `\n--- temporal server output ---\n${output}` : ''}`);
+    this.name = 'DevServerStartError';
+  }
+}
+
+/** Starts the dev server and resolves once it answers gRPC calls. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--log-level',
+    'warn',
+    '--log-format',
+    'json',
+    // Let Reflex's own process start workflows eagerly on its local worker (fewer round trips).
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
+  ];
+  for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (options.pidFile) await stopOrphan(options.pidFile, options.log);
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
+  const pidFile = options.pidFile;
+  const stop = async () => {
+    await stopChild(child, exited);
+    if (pidFile) rmSync(pidFile, { force: true });
+  };
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  child.once('error', (err) => keep(Buffer.from(String(err))));
+
+  const address = `${ip}:${options.port}`;
+  const uiUrl = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.uiPort}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    if (gone) throw new DevServerStartError(`temporal server start-dev exited early`, output);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new DevServerStartError(`temporal server start-dev did not answer on ${address} in time`, output);
+    }
+    if (await answers(address)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  options.log.info({ address, ui: uiUrl, dbFile: options.dbFile }, 'Temporal dev server is up');
+  return { address, uiUrl, stop };
+}
+
+async function answers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stops a dev server that an earlier, killed Reflex left behind (only if it is one). */
+async function stopOrphan(pidFile: string, log: Logger): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // gone already
+  }
+  if (!cmdline.includes('start-dev')) return; // the pid was reused by something else
+  log.warn({ pid }, 'stopping a Temporal dev server left running by an earlier Reflex');
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
+  while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 50));
+}

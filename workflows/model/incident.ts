@@ -1,0 +1,183 @@
+// Types shared by the interpreter workflow and the code that starts and reads it. Pure data only.
+import type { Alert } from '../../triggers/alert';
+import type { Condition } from './conditions';
+
+export type Outcome = 'proceed' | 'skip' | 'abort';
+
+export interface ApprovalPolicy {
+  approvers: string[];
+  quorum: number;
+  timeout: string;
+  escalation: Array<{ after: string; approvers: string[] }>;
+  remindEvery?: string;
+  onTimeout: Outcome | { when: Condition; then: Outcome; otherwise: Outcome };
+}
+
+interface StepCommon {
+  id: string;
+  description: string;
+  when?: Condition;
+}
+
+export interface ActionStep extends StepCommon {
+  kind: 'action';
+  /** A name from the action catalog, e.g. `entra.disableAccount`. */
+  action: string;
+  /** The catalog's plain-language line for the action. */
+  actionDescription: string;
+  /** Whether the action changes anything (drills take its dry-run path). */
+  mutates: boolean;
+  with: Record<string, unknown>;
+  /** Runs the action once per item of this rendered list; `item` is the current one. */
+  forEach?: string;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  approval: 'none' | ApprovalPolicy;
+  compensate?: { action: string; with: Record<string, unknown> };
+  onFailure: 'continue' | 'abort';
+}
+
+export interface NotifyStep extends StepCommon {
+  kind: 'notify';
+  /** Template name, e.g. `dpo-art33`. */
+  notify: string;
+  to: string | string[];
+  locale: 'en' | 'nl';
+  with: Record<string, unknown>;
+}
+
+export interface WaitStep extends StepCommon {
+  kind: 'wait';
+  wait: string;
+}
+
+export interface ParallelStep extends StepCommon {
+  kind: 'parallel';
+  parallel: Step[];
+}
+
+export type Step = ActionStep | NotifyStep | WaitStep | ParallelStep;
+
+/** The playbook an incident runs, pinned at start: later edits never change a running incident. */
+export interface ResolvedPlaybook {
+  id: string;
+  version: number;
+  title: string;
+  description: string;
+  /** How long after opening the incident takes in repeat alerts. */
+  dedupWindow: string;
+  steps: Step[];
+}
+
+export interface Contacts {
+  onCall: string[];
+  dpo: string;
+  ncsc?: string;
+  owner?: string;
+  /** Approver groups by name, expanded to addresses; always has `on-call` and `dpo`. */
+  groups: Record<string, string[]>;
+  /** Who receives notifications and approval requests during a drill. */
+  drillRecipients: string[];
+}
+
+export interface Organisation {
+  name: string;
+  /** Where people reach Reflex, for links in e-mails. */
+  publicUrl: string;
+}
+
+export interface IncidentInput {
+  incidentId: string;
+  playbook: ResolvedPlaybook;
+  alert: Alert;
+  contacts: Contacts;
+  organisation: Organisation;
+  /** A drill: actions take their dry-run path and the timeline is marked DRILL. */
+  drill: boolean;
+  /** Set by continue-as-new: the state carried over from the previous run. */
+  carried?: CarriedState;
+}
+
+export type StepStatus =
+  | 'pending'
+  | 'awaiting-approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'rejected'
+  | 'compensated';
+
+export interface Decision {
+  approver: string;
+  decision: 'approve' | 'reject';
+  at: string;
+  ip?: string;
+  userAgent?: string;
+  comment?: string;
+}
+
+export interface ApprovalState {
+  /** Addresses that may decide now (grows with escalation). */
+  allowed: string[];
+  quorum: number;
+  deadline: string;
+  decisions: Decision[];
+  escalations: number;
+  /** What happens if nobody answers by the deadline. */
+  onTimeout?: Outcome;
+  outcome?: 'approved' | 'rejected' | 'timed-out';
+}
+
+export interface StepRecord {
+  id: string;
+  kind: Step['kind'];
+  description: string;
+  action?: string;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  output?: unknown;
+  error?: string;
+  approval?: ApprovalState;
+  /** Why a step was skipped. */
+  reason?: string;
+}
+
+export const INCIDENT_STATUSES = ['running', 'contained', 'resolved', 'false-positive', 'aborted'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** What the `incidentState` query returns. */
+export interface IncidentState {
+  incidentId: string;
+  status: IncidentStatus;
+  drill: boolean;
+  playbook: { id: string; version: number; title: string };
+  startedAt: string;
+  /** When every step had finished (time to full containment). */
+  containedAt?: string;
+  closedAt?: string;
+  /** The first alert and the most recent joined ones (at most 50 kept). */
+  alerts: Alert[];
+  alertCount: number;
+  steps: StepRecord[];
+  resolution?: { by: string; at: string; as: 'contained' | 'false-positive' | 'aborted'; note?: string };
+}
+
+/** What continue-as-new carries into the next run. */
+export interface CarriedState {
+  state: IncidentState;
+  compensations: Array<{ stepId: string; action: string; args: Record<string, unknown> }>;
+  auditSeq: number;
+}
+
+/** An audit event as the workflow hands it to the audit store. */
+export interface AuditEventInput {
+  /** Idempotency key: the same id is written once, however often an activity retries. */
+  eventId: string;
+  chainId: string;
+  at: string;
+  kind: string;
+  actor: string;
+  content: Record<string, unknown>;
+}
