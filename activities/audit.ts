@@ -1,5 +1,5 @@
 // audit.record: writes workflow audit events to the store, idempotently by event id.
-import type { AuditEventInput } from '../workflows/model/incident';
+import type { AuditEventInput } from '../workflows/model/audit-events';
 
 export interface AuditWriter {
   append(events: readonly AuditEventInput[]): Promise<void>;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mustache from 'mustache';
+import { LOCALES, type Locale } from '../workflows/model/locale';
 
 /** The templates a notify step may name, with what each is for. */
 export const NOTIFICATION_TEMPLATES = {
@@ -15,8 +16,6 @@ export const NOTIFICATION_TEMPLATES = {
 } as const;
 
 export type TemplateName = keyof typeof NOTIFICATION_TEMPLATES;
-export const LOCALES = ['en', 'nl'] as const;
-export type Locale = (typeof LOCALES)[number];
 
 export interface RenderedMessage {
   subject: string;

@@ -3,7 +3,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
-import { LOCALES, type Locale, type TemplateStore } from './notification-templates';
+import type { TemplateStore } from './notification-templates';
+import { LOCALES, type Locale } from '../workflows/model/locale';
 import { messageIdFor } from './notify-email';
 import type { ActionInput } from './types';
 import type { IncidentState } from '../workflows/model/incident';

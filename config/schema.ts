@@ -1,7 +1,7 @@
 // The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
 import { z } from 'zod';
 import { ADAPTER_NAMES } from '../triggers/adapters/names';
-import { LOCALES } from '../activities/notification-templates';
+import { LOCALES } from '../workflows/model/locale';
 
 const secret = z.string().min(1);
 

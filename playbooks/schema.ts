@@ -1,13 +1,12 @@
 // The playbook language: one zod schema for every YAML file in playbooks/. A playbook is data the
 // board approves; the interpreter workflow (workflows/run-playbook.ts) runs it.
 import { z } from 'zod';
-import { SEVERITIES } from '../triggers/alert';
+import { SEVERITIES } from '../workflows/model/alert';
 import type { Condition } from '../workflows/model/conditions';
+import { DURATION_PATTERN } from '../workflows/model/durations';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
 
-/** `30s`, `5m`, `2h`: small durations, so every timeout can be seconds in tests. */
-export const DURATION_PATTERN = /^\d+(\.\d+)?(s|m|h)$/;
 export const durationSchema = z.string().regex(DURATION_PATTERN, 'a duration like 30s, 5m or 2h');
 
 const testSchema = z

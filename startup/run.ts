@@ -41,6 +41,7 @@ import { WebhookSecretStore } from '../activities/secret-stores';
 import { resolveContacts, resolveOrganisation } from '../config/contacts';
 import { sampleAlert, startDrill } from '../cli/commands/incidents';
 import { fromGeneric } from '../triggers/adapters/generic';
+import { auditEvent } from '../workflows/model/audit-events';
 
 export type Mode = 'start' | 'worker' | 'server';
 
@@ -395,14 +396,13 @@ function configLoadedEvent(mode: Mode, playbooks: readonly LoadedPlaybook[]) {
     playbooks: playbooks.map((p) => ({ id: p.definition.id, version: p.definition.version })),
   };
   const digest = createHash('sha256').update(JSON.stringify(content)).update(at).digest('hex').slice(0, 16);
-  return {
+  return auditEvent('config.loaded', {
     eventId: `system:config:${digest}`,
     chainId: 'system',
     at,
-    kind: 'config.loaded',
     actor: 'reflex',
     content,
-  };
+  });
 }
 
 /** The rule files and folders a configuration uses: the shipped ones (unless turned off) and its own. */

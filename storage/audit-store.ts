@@ -2,46 +2,16 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Db } from './db';
-import { projectEvents } from './incident-index';
-import type { AuditEventInput } from '../workflows/model/incident';
-
-export const GENESIS_HASH = '0'.repeat(64);
-
-export interface AuditEvent extends AuditEventInput {
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
-
-interface EventRow {
-  chain_id: string;
-  seq: string | number;
-  event_id: string;
-  at: string;
-  kind: string;
-  actor: string;
-  content: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** The canonical text an event's hash covers, and the hash itself. */
-export function hashEvent(
-  prevHash: string,
-  event: Omit<AuditEvent, 'prevHash' | 'hash' | 'content'>,
-  content: string,
-) {
-  const canonical = stringify({
-    chainId: event.chainId,
-    seq: event.seq,
-    eventId: event.eventId,
-    at: event.at,
-    kind: event.kind,
-    actor: event.actor,
-    content,
-  });
-  return createHash('sha256').update(prevHash).update('\n').update(canonical!).digest('hex');
-}
+import { projectEvents } from './incident-projection';
+import {
+  GENESIS_HASH,
+  hashEvent,
+  toEvent,
+  type AuditEvent,
+  type EventHistory,
+  type EventRow,
+} from './audit-event';
+import type { AuditEventInput } from '../workflows/model/audit-events';
 
 export interface ChainHead {
   chainId: string;
@@ -73,7 +43,7 @@ export interface VerifyResult {
   broken: BrokenEvent[];
 }
 
-export class AuditStore {
+export class AuditStore implements EventHistory {
   constructor(private readonly db: Db) {}
 
   /**
@@ -115,7 +85,7 @@ export class AuditStore {
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
             [chainId, seq, event.eventId, event.at, event.kind, event.actor, content, prevHash, hash],
           );
-          written.push({ ...event, seq, prevHash, hash });
+          written.push({ ...event, seq, prevHash, hash } as AuditEvent);
           prevHash = hash;
         }
         await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
@@ -220,18 +190,4 @@ function verifyChain(
     };
   }
   return { verified: count };
-}
-
-function toEvent(row: EventRow): AuditEvent {
-  return {
-    chainId: row.chain_id,
-    seq: Number(row.seq),
-    eventId: row.event_id,
-    at: row.at,
-    kind: row.kind,
-    actor: row.actor,
-    content: JSON.parse(row.content) as Record<string, unknown>,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
 }

@@ -1,9 +1,9 @@
 // The incident list: one row per incident, projected from its audit events in the transaction that
-// writes them, so the list never disagrees with the record. The events stay the truth; the rows can be
-// rebuilt from them (`rebuild`), which is also how an older database gains the list.
-import { ACTION_CATALOG } from '../activities/catalog';
-import type { Db, Queryable } from './db';
-import type { AuditEvent, AuditStore } from './audit-store';
+// writes them (incident-projection.ts), so the list never disagrees with the record. The events stay the
+// truth; the rows can be rebuilt from them, which is also how an older database gains the list.
+import type { Db } from './db';
+import type { EventHistory } from './audit-event';
+import { projectEvents } from './incident-projection';
 import type { IncidentStatus } from '../workflows/model/incident';
 
 export { INCIDENT_STATUSES } from '../workflows/model/incident';
@@ -36,12 +36,6 @@ export interface IncidentFilter {
   limit?: number;
 }
 
-/** Whether a succeeded step of this action stopped the attacker. */
-export function isContainment(action: unknown): boolean {
-  const entry = ACTION_CATALOG[action as keyof typeof ACTION_CATALOG] as { containment?: true } | undefined;
-  return entry?.containment === true;
-}
-
 interface Row {
   id: string;
   playbook_id: string;
@@ -57,72 +51,6 @@ interface Row {
   contained_at: string | null;
   closed_at: string | null;
   alert_count: number;
-}
-
-/** Applies newly written events of one chain to its row. Runs inside the audit write's transaction. */
-export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
-  for (const event of events) {
-    const c = event.content;
-    switch (event.kind) {
-      case 'incident.started': {
-        const playbook = c.playbook as { id?: string; version?: number; title?: string } | undefined;
-        if (!playbook?.id) break; // not written by a playbook run: nothing to list
-        const [alert] = await tx.query<{ content: string; actor: string }>(
-          `select content, actor from audit_events where chain_id = $1 and kind = 'alert.received' order by seq limit 1`,
-          [event.chainId],
-        );
-        const [drill] = await tx.query(
-          `select 1 from audit_events where chain_id = $1 and kind = 'drill.started' limit 1`,
-          [event.chainId],
-        );
-        const a = alert ? (JSON.parse(alert.content) as { title?: string; severity?: string }) : {};
-        await tx.query(
-          `insert into incidents (id, playbook_id, playbook_version, playbook_title, drill, status, alert_title,
-             severity, source, started_at)
-           values ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) on conflict (id) do nothing`,
-          [
-            event.chainId,
-            playbook.id,
-            playbook.version ?? 0,
-            playbook.title ?? playbook.id,
-            drill !== undefined,
-            a.title ?? null,
-            a.severity ?? null,
-            alert?.actor.replace(/^source:/, '') ?? null,
-            event.at,
-          ],
-        );
-        break;
-      }
-      case 'step.succeeded':
-        if (isContainment(c.action)) {
-          await tx.query(
-            'update incidents set first_contained_at = coalesce(first_contained_at, $2) where id = $1',
-            [event.chainId, event.at],
-          );
-        }
-        break;
-      case 'incident.contained':
-        await tx.query(`update incidents set status = 'contained', contained_at = $2 where id = $1`, [
-          event.chainId,
-          event.at,
-        ]);
-        break;
-      case 'incident.closed':
-        await tx.query('update incidents set status = $2, closed_at = $3 where id = $1', [
-          event.chainId,
-          String(c.status),
-          event.at,
-        ]);
-        break;
-      case 'alert.joined':
-        await tx.query('update incidents set alert_count = greatest(alert_count, $2) where id = $1', [
-          event.chainId,
-          Number(c.alertCount) || 1,
-        ]);
-        break;
-    }
-  }
 }
 
 export class IncidentIndex {
@@ -155,7 +83,7 @@ export class IncidentIndex {
   }
 
   /** Rebuilds the rows of incidents whose events are stored but who have no row yet. */
-  async rebuildMissing(audit: Pick<AuditStore, 'events'>): Promise<number> {
+  async rebuildMissing(audit: EventHistory): Promise<number> {
     const chains = await this.db.query<{ chain_id: string }>(
       `select distinct chain_id from audit_events e where kind = 'incident.started'
        and not exists (select 1 from incidents i where i.id = e.chain_id)`,

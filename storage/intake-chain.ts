@@ -1,7 +1,8 @@
 // The `intake` hash chain: deliveries that made no incident. Refused ones (with the reason and the
 // sender's address) and authenticated alerts no playbook takes are recorded before the answer goes out.
 import { randomUUID } from 'node:crypto';
-import type { Alert } from '../triggers/alert';
+import type { Alert } from '../workflows/model/alert';
+import { auditEvent, type AuditContent } from '../workflows/model/audit-events';
 import type { IntakeDeps } from '../triggers/intake';
 import type { AuditStore } from './audit-store';
 import type { Logger } from '../common/logger';
@@ -11,15 +12,18 @@ export const INTAKE_CHAIN = 'intake';
 /** Refusals recorded one by one per source and minute; beyond it they are counted into the next record. */
 const REJECTIONS_PER_MINUTE = 60;
 
-function intakeEvent(kind: string, source: string, content: Record<string, unknown>) {
-  return {
+function intakeEvent<K extends 'alert.rejected' | 'alert.unrouted'>(
+  kind: K,
+  source: string,
+  content: AuditContent[K],
+) {
+  return auditEvent(kind, {
     eventId: `${INTAKE_CHAIN}:${randomUUID()}`,
     chainId: INTAKE_CHAIN,
     at: new Date().toISOString(),
-    kind,
     actor: `source:${source}`,
     content,
-  };
+  });
 }
 
 export function intakeRecorder(

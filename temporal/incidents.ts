@@ -2,7 +2,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { incidentStateQuery } from '../workflows/messages';
 import type { IncidentState } from '../workflows/model/incident';
-import type { AuditEvent, AuditStore } from '../storage/audit-store';
+import type { AuditEvent } from '../storage/audit-event';
+import type { AuditStore } from '../storage/audit-store';
 
 export interface IncidentView {
   id: string;

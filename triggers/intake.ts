@@ -10,7 +10,7 @@ import { ADAPTERS } from './adapters';
 import { AuthError, verifyDelivery } from './auth';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { incidentIdFor, route } from './routing';
-import type { Alert } from './alert';
+import type { Alert } from '../workflows/model/alert';
 
 export class UnknownSourceError extends Error {
   constructor(readonly source: string) {

@@ -1,7 +1,7 @@
 // Which playbooks an alert starts, and the incident id its dedup key gives.
 import { createHash } from 'node:crypto';
-import type { Alert } from './alert';
-import { severityRank } from './alert';
+import type { Alert } from '../workflows/model/alert';
+import { severityRank } from '../workflows/model/alert';
 import type { LoadedPlaybook } from '../playbooks/load';
 import { render } from '../workflows/model/template';
 import { evaluate } from '../workflows/model/conditions';

@@ -2,7 +2,7 @@
 // activity, so a worker interceptor records each later attempt of an action before it runs. Best
 // effort: a failed write is logged and never holds up the retry (containment comes first).
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { AuditEventInput } from '../workflows/model/incident';
+import type { AuditEventInput } from '../workflows/model/audit-events';
 import type { Logger } from '../common/logger';
 
 export function retryAuditInterceptor(

@@ -1,6 +1,6 @@
 // Queues audit events in workflow order and writes them through one activity at a time, so the
 // hash chain follows the incident's order and audit writes never hold up a containment step.
-import type { AuditEventInput } from './model/incident';
+import type { AuditContent, AuditEventInput, AuditKind } from './model/audit-events';
 
 export type RecordEvents = (events: AuditEventInput[]) => Promise<void>;
 
@@ -29,7 +29,7 @@ export class AuditTrail {
   }
 
   /** Adds an event; it is written in the background, in order. */
-  add(kind: string, actor: string, content: Record<string, unknown>): void {
+  add<K extends AuditKind>(kind: K, actor: string, content: AuditContent[K]): void {
     this.seq += 1;
     this.pending.push({
       // Deterministic: a replay or an activity retry produces the same id, and the store writes it once.
@@ -39,7 +39,7 @@ export class AuditTrail {
       kind,
       actor,
       content,
-    });
+    } as AuditEventInput);
     this.flushing ??= this.flush();
   }
 

@@ -2,7 +2,7 @@
 // template context, the compensation stack and the address book.
 import { workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import { AuditTrail, type RecordEvents } from './audit-trail';
-import type { Alert } from '../triggers/alert';
+import type { Alert } from './model/alert';
 import type { CarriedState, IncidentInput, IncidentState, StepRecord, Step } from './model/incident';
 
 /** Alerts kept in the state; the count goes on. Bounds the state (and history) of an alert storm. */

@@ -1,6 +1,6 @@
 // Queries and updates of the incident workflow, defined once and shared with the HTTP server.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Alert } from '../triggers/alert';
+import type { Alert } from './model/alert';
 import type { IncidentState } from './model/incident';
 
 export const incidentStateQuery = defineQuery<IncidentState>('incidentState');

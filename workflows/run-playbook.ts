@@ -24,7 +24,7 @@ import {
 } from './messages';
 import { runSteps } from './steps';
 import type { IncidentInput, IncidentState } from './model/incident';
-import type { Alert } from '../triggers/alert';
+import type { Alert } from './model/alert';
 
 const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({
   startToCloseTimeout: '30 seconds',

@@ -27,19 +27,19 @@ export async function runSteps(steps: readonly Step[], incident: Incident): Prom
 export async function runStep(step: Step, incident: Incident): Promise<StepResult> {
   const record = incident.record(step.id);
   if (!evaluate(step.when, incident.context)) {
-    finish(record, incident, 'skipped', { reason: 'its condition did not hold' });
+    finish(record, incident, { status: 'skipped', reason: 'its condition did not hold' });
     return 'next';
   }
   switch (step.kind) {
     case 'wait':
       start(record, incident, step);
       await sleep(toMs(step.wait));
-      finish(record, incident, 'succeeded');
+      finish(record, incident, { status: 'succeeded' });
       return 'next';
     case 'parallel': {
       start(record, incident, step);
       const results = await Promise.all(step.parallel.map((child) => runStep(child, incident)));
-      finish(record, incident, 'succeeded');
+      finish(record, incident, { status: 'succeeded' });
       return results.includes('abort') ? 'abort' : 'next';
     }
     case 'notify':
@@ -53,15 +53,18 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
   if (step.approval !== 'none') {
     const outcome = await awaitApproval(step, record, incident);
     if (outcome === 'rejected') {
-      finish(record, incident, 'rejected', { reason: 'an approver rejected it' });
+      finish(record, incident, { status: 'rejected', reason: 'an approver rejected it' });
       return 'next';
     }
     if (outcome === 'skip') {
-      finish(record, incident, 'skipped', { reason: 'nobody approved it in time' });
+      finish(record, incident, { status: 'skipped', reason: 'nobody approved it in time' });
       return 'next';
     }
     if (outcome === 'abort') {
-      finish(record, incident, 'skipped', { reason: 'nobody approved it in time: the incident is aborted' });
+      finish(record, incident, {
+        status: 'skipped',
+        reason: 'nobody approved it in time: the incident is aborted',
+      });
       return 'abort';
     }
   }
@@ -98,11 +101,11 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
         return output;
       }),
     );
-    finish(record, incident, 'succeeded', { output: step.forEach ? outputs : outputs[0] });
+    finish(record, incident, { status: 'succeeded', output: step.forEach ? outputs : outputs[0] });
     return 'next';
   } catch (err) {
     if (isCancellation(err)) throw err;
-    finish(record, incident, 'failed', { error: describe(err) });
+    finish(record, incident, { status: 'failed', error: describe(err) });
     return step.onFailure === 'abort' ? 'abort' : 'next';
   }
 }
@@ -133,10 +136,10 @@ async function runNotify(step: NotifyStep, record: StepRecord, incident: Inciden
         },
       },
     });
-    finish(record, incident, 'succeeded', { output });
+    finish(record, incident, { status: 'succeeded', output });
   } catch (err) {
     if (isCancellation(err)) throw err;
-    finish(record, incident, 'failed', { error: describe(err) });
+    finish(record, incident, { status: 'failed', error: describe(err) });
   }
   return 'next';
 }
@@ -158,27 +161,29 @@ function start(record: StepRecord, incident: Incident, step: Step): void {
   });
 }
 
-function finish(
-  record: StepRecord,
-  incident: Incident,
-  status: StepRecord['status'],
-  details: { output?: unknown; error?: string; reason?: string } = {},
-): void {
+/** How a step ended, with what the record keeps of it. */
+type Finished =
+  | { status: 'succeeded'; output?: unknown }
+  | { status: 'failed'; error: string }
+  | { status: 'skipped' | 'rejected'; reason: string };
+
+function finish(record: StepRecord, incident: Incident, result: Finished): void {
+  const { status, ...details } = result;
   record.status = status;
   record.finishedAt = new Date().toISOString();
   Object.assign(record, details);
-  incident.context.steps[record.id] = { output: details.output, status };
-  const kind = {
-    succeeded: 'step.succeeded',
-    failed: 'step.failed',
-    skipped: 'step.skipped',
-    rejected: 'step.rejected',
-  }[status as 'succeeded' | 'failed' | 'skipped' | 'rejected'];
-  incident.audit.add(kind ?? `step.${status}`, 'reflex', {
-    step: record.id,
-    action: record.action,
-    ...details,
-  });
+  incident.context.steps[record.id] = { output: 'output' in details ? details.output : undefined, status };
+  const ref = { step: record.id, action: record.action };
+  switch (result.status) {
+    case 'succeeded':
+      return incident.audit.add('step.succeeded', 'reflex', { ...ref, ...details });
+    case 'failed':
+      return incident.audit.add('step.failed', 'reflex', { ...ref, error: result.error });
+    case 'skipped':
+      return incident.audit.add('step.skipped', 'reflex', { ...ref, reason: result.reason });
+    case 'rejected':
+      return incident.audit.add('step.rejected', 'reflex', { ...ref, reason: result.reason });
+  }
 }
 
 export function describe(err: unknown): string {

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ReflexConfig } from '../../config/schema';
 import { loadPlaybooks, type LoadedPlaybook } from '../../playbooks/load';
 import { fromGeneric } from '../../triggers/adapters/generic';
-import type { Alert } from '../../triggers/alert';
+import type { Alert } from '../../workflows/model/alert';
 import { resolveContacts, resolveOrganisation } from '../../config/contacts';
 import { abortIncidentUpdate, decideApprovalUpdate, resolveIncidentUpdate } from '../../workflows/messages';
 import type { IncidentInput } from '../../workflows/model/incident';

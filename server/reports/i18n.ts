@@ -1,6 +1,7 @@
 // Every word the board views and reports show, in English and Dutch. Written for a board member, not
 // an engineer: what happened, what Reflex did, who decided.
-import type { Locale } from '../../activities/notification-templates';
+import type { Locale } from '../../workflows/model/locale';
+import type { AuditKind } from '../../workflows/model/audit-events';
 
 /** The board speaks the languages the notifications do. */
 export type ReportLocale = Locale;
@@ -8,12 +9,18 @@ export type ReportLocale = Locale;
 type Vars = Record<string, string | number | undefined>;
 type Text = (v: Vars) => string;
 
+/** Kinds a board's timeline never words: detail for investigators, or events of other chains. */
+type Unworded = 'step.started' | 'approval.closed' | 'alert.rejected' | 'alert.unrouted' | 'config.loaded';
+
+/** One sentence per kind of event on a timeline, plus a notification sent and a kind not known. */
+export type TimelineTexts = Record<Exclude<AuditKind, Unworded> | 'step.notified' | 'other', Text>;
+
 interface Dictionary {
   labels: Record<string, string>;
   status: Record<string, string>;
   outcome: Record<string, string>;
   templates: Record<string, string>;
-  events: Record<string, Text>;
+  events: TimelineTexts;
 }
 
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));

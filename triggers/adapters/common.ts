@@ -1,5 +1,5 @@
 // What the format adapters share: severities and types from the senders' own words, entity lists.
-import type { Entities, Severity } from '../alert';
+import type { Entities, Severity } from '../../workflows/model/alert';
 
 /** A sender's severity word or number, as Reflex's severity. Unknown words are `medium`, never dropped. */
 export function severityOf(value: unknown, fallback: Severity = 'medium'): Severity {

@@ -2,7 +2,7 @@
 // (Graph `riskDetection`), as a Logic App or a Graph change notification relays them. One per delivery;
 // a Graph list (`{ value: [...] }`) with exactly one item is accepted too.
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, severityOf, text, timeOf, typeOf } from './common';
 
 const riskDetectionSchema = z

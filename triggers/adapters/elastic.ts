@@ -1,7 +1,7 @@
 // An Elastic Kibana webhook connector, sending the body of integrations/kibana/webhook-body.mustache:
 // rule id and name, the alert id, the date, the severity and entity lists filled from the alerts.
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
 
 const list = z.array(z.string()).default([]);

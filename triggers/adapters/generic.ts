@@ -1,6 +1,7 @@
 // Reflex's own generic alert schema (docs/ALERT-SCHEMA.md): what any tool can send.
 import { z } from 'zod';
-import { entitiesSchema, severitySchema, type Alert } from '../alert';
+import { entitiesSchema, severitySchema } from '../alert-schema';
+import type { Alert } from '../../workflows/model/alert';
 
 export const genericAlertSchema = z
   .object({

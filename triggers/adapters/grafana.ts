@@ -2,7 +2,7 @@
 // delivery is one Alert: the first firing alert names it, every alert's labels add entities. A
 // "resolved" notification needs no incident and is acknowledged without one.
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
 
 const labels = z.record(z.string(), z.string()).default({});

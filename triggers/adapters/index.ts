@@ -1,6 +1,6 @@
 // Format adapters by name: each turns a sender's JSON body into the Alert model (or nothing, when the
 // sender says something that needs no incident). A malformed body throws a ZodError (400 with issues).
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import type { AdapterName } from './names';
 import { fromGeneric } from './generic';
 import { fromSentinel } from './sentinel';

@@ -1,7 +1,7 @@
 // A Microsoft Sentinel incident, as a Logic App's HTTP action sends it (the incident trigger's body):
 // `object.properties.{title, severity, incidentNumber, createdTimeUtc, relatedEntities[], …}`.
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
 
 const entitySchema = z

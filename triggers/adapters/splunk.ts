@@ -1,7 +1,7 @@
 // Splunk's webhook alert action: `{ result: {first result row}, sid, results_link, search_name, owner, app }`.
 // The row's field names follow Splunk's CIM where they can (user, src, dest, app, file_name).
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
 
 const splunkSchema = z

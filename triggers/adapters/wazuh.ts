@@ -1,7 +1,7 @@
 // A Wazuh alert, as integrations/wazuh/custom-reflex forwards it: `rule.{id, level, description,
 // groups}`, `timestamp`, `id`, `agent`, `data`, `full_log`.
 import { z } from 'zod';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList, severityOf, text, timeOf, typeOf } from './common';
 
 const wazuhSchema = z

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { lookup, render } from '../../workflows/model/template';
 import { toMs } from '../../workflows/model/durations';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { EntityList } from '../adapters/common';
 import type { FieldTest, LoadedRule, Rule, RuleCondition } from './rules';
 

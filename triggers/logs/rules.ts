@@ -3,9 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { severitySchema } from '../alert';
+import { severitySchema } from '../alert-schema';
 import { formatPath, lineOf, parseYaml, YamlError } from '../../common/yaml-source';
-import { DURATION_PATTERN } from '../../playbooks/schema';
+import { DURATION_PATTERN } from '../../workflows/model/durations';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 

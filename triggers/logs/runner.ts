@@ -3,7 +3,7 @@
 // checkpoints and the rule state together. A firing is claimed by its id before delivery, so a batch
 // read again after a crash cannot raise it twice; a batch that could not be delivered is read again.
 import type { Logger } from 'pino';
-import type { Alert } from '../alert';
+import type { Alert } from '../../workflows/model/alert';
 import { RuleEngine, type EngineState, type Firing, type LogRecord } from './engine';
 import type { LoadedRule } from './rules';
 import { FileTail, type FileSourceOptions } from './file-source';

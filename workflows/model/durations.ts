@@ -1,8 +1,13 @@
-// Playbook durations (`30s`, `5m`, `2h`) in milliseconds.
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+// Durations in playbooks and rules (`30s`, `5m`, `2h`): Temporal's own Duration type and parser, in a
+// form small enough that every timeout can be written in seconds for a test.
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 
-export function toMs(duration: string): number {
-  const match = duration.match(/^(\d+(?:\.\d+)?)(s|m|h)$/);
-  if (!match) throw new Error(`not a duration: ${duration}`);
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
+export type { Duration };
+
+/** What a playbook or rule may write: a number, then s, m or h. */
+export const DURATION_PATTERN = /^\d+(\.\d+)?(s|m|h)$/;
+
+/** Milliseconds of a duration, whole. */
+export function toMs(duration: Duration): number {
+  return Math.round(msToNumber(duration));
 }

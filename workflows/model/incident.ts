@@ -1,6 +1,7 @@
 // Types shared by the interpreter workflow and the code that starts and reads it. Pure data only.
-import type { Alert } from '../../triggers/alert';
+import type { Alert } from './alert';
 import type { Condition } from './conditions';
+import type { Locale } from './locale';
 
 export type Outcome = 'proceed' | 'skip' | 'abort';
 
@@ -42,7 +43,7 @@ export interface NotifyStep extends StepCommon {
   /** Template name, e.g. `dpo-art33`. */
   notify: string;
   to: string | string[];
-  locale: 'en' | 'nl';
+  locale: Locale;
   with: Record<string, unknown>;
 }
 
@@ -169,15 +170,4 @@ export interface CarriedState {
   state: IncidentState;
   compensations: Array<{ stepId: string; action: string; args: Record<string, unknown> }>;
   auditSeq: number;
-}
-
-/** An audit event as the workflow hands it to the audit store. */
-export interface AuditEventInput {
-  /** Idempotency key: the same id is written once, however often an activity retries. */
-  eventId: string;
-  chainId: string;
-  at: string;
-  kind: string;
-  actor: string;
-  content: Record<string, unknown>;
 }

@@ -1,18 +1,13 @@
-// The one Alert model every format adapter normalises to.
-import { z } from 'zod';
+// The one Alert model every format adapter and log rule normalises to, as it travels into a workflow.
+// Pure data: shared by the sandbox, the intake and the board.
 
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
-export const severitySchema = z.enum(SEVERITIES);
-export type Severity = z.infer<typeof severitySchema>;
+export type Severity = (typeof SEVERITIES)[number];
 
-export const entitiesSchema = z.object({
-  users: z.array(z.string().min(1).max(320)).max(100).default([]),
-  ips: z.array(z.string().min(1).max(64)).max(100).default([]),
-  hosts: z.array(z.string().min(1).max(255)).max(100).default([]),
-  apps: z.array(z.string().min(1).max(255)).max(100).default([]),
-  files: z.array(z.string().min(1).max(1024)).max(100).default([]),
-});
-export type Entities = z.infer<typeof entitiesSchema>;
+/** The kinds of entity an alert names. */
+export const ENTITY_KINDS = ['users', 'ips', 'hosts', 'apps', 'files'] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+export type Entities = Record<EntityKind, string[]>;
 
 /** A normalised alert, as it travels into a workflow. */
 export interface Alert {

@@ -1,0 +1,104 @@
+// Projects audit events onto the `incidents` list table, inside the transaction that writes them, so
+// the list never disagrees with the record. Reads every kind of event; most leave the row alone.
+import { ACTION_CATALOG } from '../activities/catalog';
+import type { Queryable } from './db';
+import type { AuditEvent } from './audit-event';
+import type { AuditContent } from '../workflows/model/audit-events';
+
+/** Whether a succeeded step of this action stopped the attacker. */
+export function isContainment(action: unknown): boolean {
+  const entry = ACTION_CATALOG[action as keyof typeof ACTION_CATALOG] as { containment?: true } | undefined;
+  return entry?.containment === true;
+}
+
+/** Applies newly written events of one chain to its row. Runs inside the audit write's transaction. */
+export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  for (const event of events) {
+    switch (event.kind) {
+      case 'incident.started': {
+        const playbook = event.content.playbook as Partial<AuditContent['incident.started']['playbook']>;
+        if (!playbook?.id) break; // not written by a playbook run: nothing to list
+        const [alert] = await tx.query<{ content: string; actor: string }>(
+          `select content, actor from audit_events where chain_id = $1 and kind = 'alert.received' order by seq limit 1`,
+          [event.chainId],
+        );
+        const [drill] = await tx.query(
+          `select 1 from audit_events where chain_id = $1 and kind = 'drill.started' limit 1`,
+          [event.chainId],
+        );
+        const a = alert
+          ? (JSON.parse(alert.content) as Partial<AuditContent['alert.received']>)
+          : ({} as Partial<AuditContent['alert.received']>);
+        await tx.query(
+          `insert into incidents (id, playbook_id, playbook_version, playbook_title, drill, status, alert_title,
+             severity, source, started_at)
+           values ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) on conflict (id) do nothing`,
+          [
+            event.chainId,
+            playbook.id,
+            playbook.version ?? 0,
+            playbook.title ?? playbook.id,
+            drill !== undefined,
+            a.title ?? null,
+            a.severity ?? null,
+            alert?.actor.replace(/^source:/, '') ?? null,
+            event.at,
+          ],
+        );
+        break;
+      }
+      case 'step.succeeded':
+        if (isContainment(event.content.action)) {
+          await tx.query(
+            'update incidents set first_contained_at = coalesce(first_contained_at, $2) where id = $1',
+            [event.chainId, event.at],
+          );
+        }
+        break;
+      case 'incident.contained':
+        await tx.query(`update incidents set status = 'contained', contained_at = $2 where id = $1`, [
+          event.chainId,
+          event.at,
+        ]);
+        break;
+      case 'incident.closed':
+        await tx.query('update incidents set status = $2, closed_at = $3 where id = $1', [
+          event.chainId,
+          String(event.content.status),
+          event.at,
+        ]);
+        break;
+      case 'alert.joined':
+        await tx.query('update incidents set alert_count = greatest(alert_count, $2) where id = $1', [
+          event.chainId,
+          Number(event.content.alertCount) || 1,
+        ]);
+        break;
+      // Events that do not change the list.
+      case 'alert.received':
+      case 'alert.rejected':
+      case 'alert.unrouted':
+      case 'drill.started':
+      case 'drill.finished':
+      case 'step.started':
+      case 'step.failed':
+      case 'step.skipped':
+      case 'step.rejected':
+      case 'step.retried':
+      case 'step.compensated':
+      case 'step.compensation-failed':
+      case 'approval.requested':
+      case 'approval.viewed':
+      case 'approval.decided':
+      case 'approval.escalated':
+      case 'approval.reminded':
+      case 'approval.timed-out':
+      case 'approval.closed':
+      case 'config.loaded':
+        break;
+      default:
+        // A kind this version does not know (a newer writer): it does not change the list.
+        event satisfies never;
+    }
+  }
+}

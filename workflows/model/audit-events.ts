@@ -1,0 +1,107 @@
+// The audit protocol: every kind of event on the tamper-evident record, with its typed content. One
+// discriminated union, written by the workflow, the HTTP server, the intake and the worker, and read by
+// the incident list, the timeline, the PDFs and the translations. Each reader switches over `kind`
+// exhaustively, so a kind added here that some reader does not handle fails `tsc`.
+import type { Entities, Severity } from './alert';
+import type { IncidentStatus, Outcome, StepStatus } from './incident';
+
+/** What the record keeps of an alert (never its raw payload). */
+interface AlertFacts {
+  externalId: string;
+  type: string;
+  title: string;
+  severity: Severity;
+  occurredAt: string;
+  entities: Entities;
+}
+
+interface StepRef {
+  step: string;
+  /** The catalog action, for action steps. */
+  action?: string;
+}
+
+/** The content of each kind of event. */
+export interface AuditContent {
+  // --- alerts ------------------------------------------------------------------------------------
+  /** The alert that opened the incident (authenticated before it got here). */
+  'alert.received': AlertFacts & { auth: 'verified' };
+  /** A repeat alert folded into the running incident (de-duplication). */
+  'alert.joined': Pick<AlertFacts, 'externalId' | 'title' | 'severity'> & { alertCount: number };
+  /** On the `intake` chain: a delivery refused for its credentials. */
+  'alert.rejected': { reason: string; ip?: string; suppressedBefore?: number };
+  /** On the `intake` chain: an authenticated alert no playbook takes. */
+  'alert.unrouted': AlertFacts;
+
+  // --- the incident ------------------------------------------------------------------------------
+  'incident.started': { playbook: { id: string; version: number; title: string }; description: string };
+  /** Every step has finished. */
+  'incident.contained': { steps: Array<{ id: string; status: StepStatus }> };
+  'incident.closed': { status: IncidentStatus; note?: string };
+  'drill.started': { note: string };
+  'drill.finished': Record<string, never>;
+
+  // --- steps -------------------------------------------------------------------------------------
+  'step.started': StepRef & { kind: 'action' | 'notify' | 'wait' | 'parallel'; description: string };
+  'step.succeeded': StepRef & { output?: unknown };
+  'step.failed': StepRef & { error: string };
+  'step.skipped': StepRef & { reason: string };
+  'step.rejected': StepRef & { reason: string };
+  /** Written by the worker before each later attempt of an action (Temporal retries unseen). */
+  'step.retried': StepRef & { action: string; attempt: number };
+  'step.compensated': StepRef & { action: string; reason: string; output?: unknown };
+  'step.compensation-failed': StepRef & { action: string; error: string };
+
+  // --- approvals ---------------------------------------------------------------------------------
+  'approval.requested': {
+    step: string;
+    approvers: string[];
+    quorum: number;
+    deadline: string;
+    onTimeout: Outcome;
+  };
+  /** Someone (or a mail scanner) opened an approval link: it decides nothing. */
+  'approval.viewed': { step: string; ip?: string; userAgent?: string };
+  'approval.decided': {
+    step: string;
+    decision: 'approve' | 'reject';
+    ip?: string;
+    userAgent?: string;
+    comment?: string;
+    approvals: number;
+    quorum: number;
+  };
+  'approval.escalated': { step: string; to: string[]; addresses: string[] };
+  'approval.reminded': { step: string; addresses: string[] };
+  'approval.timed-out': { step: string; outcome: Outcome };
+  'approval.closed': { step: string; outcome: string };
+
+  // --- the installation (`system` chain) ---------------------------------------------------------
+  'config.loaded': { mode: string; playbooks: Array<{ id: string; version: number }> };
+}
+
+export type AuditKind = keyof AuditContent;
+
+/** One event as its writer hands it to the audit store. */
+export type AuditEventInput = {
+  [K in AuditKind]: {
+    /** Idempotency key: the same id is written once, however often an activity retries. */
+    eventId: string;
+    chainId: string;
+    at: string;
+    kind: K;
+    actor: string;
+    content: AuditContent[K];
+  };
+}[AuditKind];
+
+/** An event of one kind. */
+export type AuditEventOf<K extends AuditKind> = Extract<AuditEventInput, { kind: K }>;
+
+/** Builds an event with its content checked against its kind. */
+export function auditEvent<K extends AuditKind>(
+  kind: K,
+  fields: { eventId: string; chainId: string; at: string; actor: string; content: AuditContent[K] },
+): AuditEventOf<K> {
+  return { ...fields, kind } as unknown as AuditEventOf<K>;
+}
