@@ -16,7 +16,7 @@ import { configSchema } from '../config/schema';
 import { fromGeneric } from '../triggers/adapters/generic';
 import { freePort } from '../test/helpers/ports';
 import { startPostgres } from '../test/helpers/postgres';
-import type { IncidentInput } from '../workflows/model/incident';
+import { IncidentGateway } from '../temporal/incident-gateway';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const log = createLogger({ level: 'warn' });
@@ -85,11 +85,17 @@ async function main() {
   }
   const idle = rssMiB(worker.pid!);
   const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({ connection });
   const [playbook] = loadPlaybooks(playbooksDir);
   const contacts = resolveContacts(
     configSchema.parse({ contacts: { onCall: ['oncall@bench.example'] } }).contacts,
   );
+  // Incidents start the way Reflex starts them: through the gateway (one per alert id).
+  const gateway = new IncidentGateway({
+    client: new Client({ connection }),
+    taskQueue: 'reflex',
+    contacts,
+    organisation: { name: 'Bench', publicUrl: 'http://127.0.0.1' },
+  });
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -101,19 +107,7 @@ async function main() {
           { id: `m${i}`, type: 'memory-bench', title: 'bench', severity: 'high' },
           new Date(),
         );
-        const input: IncidentInput = {
-          incidentId: `mem-${i}`,
-          playbook: playbook!.resolved,
-          alert,
-          contacts,
-          organisation: { name: 'Bench', publicUrl: 'http://127.0.0.1' },
-          drill: false,
-        };
-        await client.workflow.start('runPlaybook', {
-          workflowId: `mem-${i}`,
-          taskQueue: 'reflex',
-          args: [input],
-        });
+        await gateway.open(playbook!, alert, false);
       }
     }),
   );

@@ -2,18 +2,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load';
 import { createLogger, type Logger } from '../common/logger';
-import {
-  runReflex,
-  demoSource,
-  configuredRulePaths,
-  PROJECT_DIR,
-  type Mode,
-  type Reflex,
-} from '../startup/run';
+import { runReflex, type Mode, type Reflex } from '../startup/run';
+import { configuredRulePaths } from '../startup/inputs';
+import { demoSource } from '../startup/demo';
+import { SHIPPED_PLAYBOOKS_DIR } from '../startup/project';
+import { ReflexError } from '../common/errors';
+import type { YamlSource } from '../common/yaml-source';
 import { playbooksCommand } from './commands/playbooks';
 import { incidentCommand } from './commands/incidents';
 import { sendDemoAlert } from './demo-alert';
-import { incidentStateQuery } from '../workflows/messages';
 import { PlaybookError } from '../playbooks/load';
 import { TemporalCliMissingError } from '../temporal/cli-binary';
 import { openDb } from '../storage/db';
@@ -86,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     out: (t: string) => process.stdout.write(`${t}\n`),
     err: (t: string) => process.stderr.write(`${t}\n`),
   };
-  const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? join(PROJECT_DIR, 'playbooks');
+  const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? SHIPPED_PLAYBOOKS_DIR;
   if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
   if (command === 'rules') {
@@ -95,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     return rulesCommand(positionals.slice(1), values, defaults, io);
   }
   const log = createLogger();
-  const { config } = loadConfig({ file: values.config });
+  const { config, source } = loadConfig({ file: values.config });
   switch (command) {
     case 'drill':
     case 'approve':
@@ -111,10 +108,10 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
     case 'worker':
     case 'server':
-      return serve(command, log, config, values.demo ?? false);
+      return serve(command, log, config, values.demo ?? false, source);
     case 'demo-alert': {
       const url = values.url ?? `http://127.0.0.1:${config.server.port}`;
-      const result = await sendDemoAlert(url, demoSource(config));
+      const result = await sendDemoAlert(url, demoSource(resolve(config.dataDir)));
       process.stdout.write(`${JSON.stringify(result.body)}\n`);
       return result.status === 202 ? 0 : 1;
     }
@@ -155,8 +152,16 @@ async function serve(
   log: Logger,
   config: ReturnType<typeof loadConfig>['config'],
   demo: boolean,
+  configSource?: YamlSource,
 ) {
-  const reflex = await runReflex({ mode, config, log, demo, playbooksDir: process.env.REFLEX_PLAYBOOKS_DIR });
+  const reflex = await runReflex({
+    mode,
+    config,
+    configSource,
+    log,
+    demo,
+    playbooksDir: process.env.REFLEX_PLAYBOOKS_DIR,
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -225,9 +230,8 @@ async function runDemo(reflex: Reflex, log: Logger): Promise<void> {
     return;
   }
   say(`  E-mail sent:   "${mail.subject}" → ${reflex.url}/mailbox/${mail.id}`);
-  const waiting = await reflex.client.workflow
-    .getHandle(id)
-    .query(incidentStateQuery)
+  const waiting = await reflex.gateway
+    .state(id)
     .then((state) => state.steps.find((s) => s.status === 'awaiting-approval'))
     .catch(() => undefined);
   if (waiting) {
@@ -253,6 +257,11 @@ main(process.argv.slice(2)).then(
     ) {
       process.stderr.write(`reflex: ${err.message}\n`);
       process.exit(2);
+    }
+    if (err instanceof ReflexError) {
+      // An expected refusal (no such incident, not waiting for approval, Temporal unreachable).
+      process.stderr.write(`reflex: ${err.message}\n`);
+      process.exit(1);
     }
     if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`reflex: ${(err as Error).message}\n\n${USAGE}`);

@@ -50,6 +50,8 @@ export interface LoadedConfig {
   config: ReflexConfig;
   /** The file that was read, if any. */
   file?: string;
+  /** Its parsed text, so later checks can name lines. */
+  source?: YamlSource;
 }
 
 /** Reads, interpolates, overrides and validates the configuration, or throws a {@link ConfigError}. */
@@ -82,7 +84,7 @@ export function loadConfig({ file, env = process.env }: LoadConfigOptions = {}):
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source));
-  return { config: parsed.data, file: path };
+  return { config: parsed.data, file: path, source };
 }
 
 function describeIssues(error: z.ZodError, source: YamlSource | undefined): string[] {

@@ -23,6 +23,14 @@ export interface LoadedPlaybook {
   file: string;
   definition: PlaybookDef;
   resolved: ResolvedPlaybook;
+  /** Every approver group a step names (approvers and escalations), with its line in `file`. */
+  approverGroups: ApproverGroupRef[];
+}
+
+export interface ApproverGroupRef {
+  step: string;
+  group: string;
+  line?: number;
 }
 
 export class PlaybookError extends Error {
@@ -142,7 +150,12 @@ export function parsePlaybook(file: string, text: string): LoadedPlaybook {
   const definition: PlaybookDef = { ...header.data, steps: steps as StepDef[] };
   checkSemantics(definition, problems);
   if (problems.list.length) throw new PlaybookError(problems.list);
-  return { file, definition, resolved: resolvePlaybook(definition) };
+  return {
+    file,
+    definition,
+    resolved: resolvePlaybook(definition),
+    approverGroups: groupRefs(definition, source),
+  };
 }
 
 /** Checks what the schema cannot: actions, arguments, references, ids and reachability. */
@@ -373,14 +386,21 @@ export function loadPlaybooks(dirOrFiles: string | readonly string[]): LoadedPla
   return loaded;
 }
 
-/** Approver groups each playbook names, with where: for checking them against the configured contacts. */
-export function approverGroups(playbook: LoadedPlaybook): Array<{ step: string; group: string }> {
-  const walk = (steps: readonly Step[]): Array<{ step: string; group: string }> =>
-    steps.flatMap((s) => {
-      if (s.kind === 'parallel') return walk(s.parallel);
-      if (s.kind !== 'action' || s.approval === 'none') return [];
-      const groups = [...s.approval.approvers, ...s.approval.escalation.flatMap((e) => e.approvers)];
-      return groups.map((group) => ({ step: s.id, group }));
+/** Approver groups each step names, with their lines: for checking them against the configured contacts. */
+function groupRefs(definition: PlaybookDef, source: YamlSource): ApproverGroupRef[] {
+  const refs: ApproverGroupRef[] = [];
+  const walk = (steps: readonly StepDef[], at: Path) =>
+    steps.forEach((s, i) => {
+      const path = [...at, i];
+      if (s.kind === 'parallel') return walk(s.parallel, [...path, 'parallel']);
+      if (s.kind !== 'action' || s.approval === 'none') return;
+      const add = (group: string, where: Path) =>
+        refs.push({ step: s.id, group, line: lineOf(source, where) });
+      s.approval.approvers.forEach((g, k) => add(g, [...path, 'approval', 'approvers', k]));
+      s.approval.escalation.forEach((e, j) =>
+        e.approvers.forEach((g, k) => add(g, [...path, 'approval', 'escalation', j, 'approvers', k])),
+      );
     });
-  return walk(playbook.resolved.steps);
+  walk(definition.steps, ['steps']);
+  return refs;
 }

@@ -1,11 +1,11 @@
 // The HTTP app, built without listen() so tests drive it in-process or on an ephemeral port.
 import express, { type Express, type Request, type Response } from 'express';
-import type { Client } from '@temporalio/client';
 import { HttpError, errorHandler, statusOf } from './errors';
 import { mailboxRouter } from './routes/mailbox';
 import { approvalRoutes, type ApprovalRoutesOptions } from './routes/approvals';
 import { healthRouter, type ReadinessCheck } from './routes/health';
 import type { Logger } from '../common/logger';
+import type { IncidentGateway } from '../temporal/incident-gateway';
 import type { AuditStore } from '../storage/audit-store';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import type { IncidentIndex } from '../storage/incident-index';
@@ -29,7 +29,7 @@ export function createHealthApp(log: Logger, readiness: readonly ReadinessCheck[
 
 export interface AppDeps {
   log: Logger;
-  client: Client;
+  gateway: IncidentGateway;
   audit: AuditStore;
   incidents: IncidentIndex;
   access: AccessControl;
@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     boardRoutes({
       access: deps.access,
-      client: deps.client,
+      gateway: deps.gateway,
       audit: deps.audit,
       incidents: deps.incidents,
       approvalLinks: deps.approvals.links,
@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): Express {
     approvalRoutes({
       ...deps.approvals,
       access: deps.access,
-      client: deps.client,
+      gateway: deps.gateway,
       audit: deps.audit,
       organisation: deps.organisation.name,
       timeZone: deps.timeZone,

@@ -1,24 +1,21 @@
 // The one place errors become HTTP responses. Handlers throw; this maps; nothing secret leaks.
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { AuthError } from '../triggers/auth';
-import {
-  MalformedBodyError,
-  RateLimitedError,
-  ReplayedDeliveryError,
-  TemporalUnavailableError,
-  UnknownSourceError,
-} from '../triggers/intake';
+import { ReflexError } from '../common/errors';
 import type { Logger } from '../common/logger';
 
-export class HttpError extends Error {
+/** An HTTP-only refusal (a malformed id, a role too small, a route that does not exist). */
+export class HttpError extends ReflexError {
   constructor(
     readonly status: number,
     message: string,
-    readonly headers: Record<string, string> = {},
+    private readonly extraHeaders: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
+  }
+  override headers() {
+    return this.extraHeaders;
   }
 }
 
@@ -29,8 +26,6 @@ interface Mapped {
 }
 
 function map(err: unknown): Mapped | undefined {
-  if (err instanceof HttpError)
-    return { status: err.status, body: { error: err.message }, headers: err.headers };
   if (err instanceof ZodError) {
     return {
       status: 400,
@@ -40,23 +35,8 @@ function map(err: unknown): Mapped | undefined {
       },
     };
   }
-  if (err instanceof MalformedBodyError) return { status: 400, body: { error: err.message } };
-  if (err instanceof AuthError)
-    return { status: 401, body: { error: `authentication failed: ${err.reason}` } };
-  if (err instanceof UnknownSourceError) return { status: 404, body: { error: err.message } };
-  if (err instanceof RateLimitedError) {
-    return {
-      status: 429,
-      body: { error: err.message },
-      headers: { 'Retry-After': String(err.retryAfterSeconds) },
-    };
-  }
-  if (err instanceof ReplayedDeliveryError) {
-    return { status: 409, body: { error: err.message, incidentId: err.incidentId } };
-  }
-  if (err instanceof TemporalUnavailableError) {
-    return { status: 503, body: { error: err.message }, headers: { 'Retry-After': '5' } };
-  }
+  // Every expected failure carries its own HTTP meaning (common/errors.ts).
+  if (err instanceof ReflexError) return { status: err.status, body: err.body(), headers: err.headers() };
   // body-parser's errors carry a status and a type.
   const e = err as { status?: number; type?: string; message?: string };
   if (e?.type === 'entity.too.large') return { status: 413, body: { error: 'body too large' } };

@@ -38,7 +38,7 @@ test('roles: board reads, responder acts, admin reads the configuration; everyon
   // A real incident waiting for approval, to try every action on.
   const id = (await postSigned(reflex.url, alertBody({ entities: { users: ['roles@museum.example'] } }))).body
     .incidentId as string;
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
 
   const acts: Array<[string, string, unknown]> = [
     ['POST', `/api/incidents/${id}/steps/disable-account/decision`, { decision: 'approve' }],
@@ -73,7 +73,7 @@ test('roles: board reads, responder acts, admin reads the configuration; everyon
     expect([path, (await call('GET', path, auth('board'))).status]).toEqual([path, 200]);
   }
   // Nothing the board tried changed the incident.
-  const state = await waitForState(reflex.client, id, () => true);
+  const state = await waitForState(reflex.gateway, id, () => true);
   expect(step(state, 'disable-account').approval!.decisions).toEqual([]);
   expect(state.status).toBe('running');
 
@@ -81,7 +81,7 @@ test('roles: board reads, responder acts, admin reads the configuration; everyon
   const approved = await call('POST', acts[0]![1], auth('responder'), { decision: 'approve' });
   expect(approved.status).toBe(200);
   expect(await approved.json()).toMatchObject({ outcome: 'approved' });
-  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   const resolved = await call('POST', `/api/incidents/${id}/resolve`, auth('responder'), { as: 'contained' });
   expect(await resolved.json()).toEqual({ incidentId: id, status: 'resolved' });
   // Closed is closed: a second resolve is a conflict, an unknown incident a 404.

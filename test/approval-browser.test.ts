@@ -77,7 +77,7 @@ test('approve from a phone: the link from the e-mail, a confirmation page, Appro
   await page.screenshot({ path: join(ARTIFACTS, 'approval-result-phone.png'), fullPage: true });
 
   const state = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => step(s, 'disable-account').status === 'succeeded',
   );

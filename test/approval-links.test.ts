@@ -40,7 +40,7 @@ async function incidentWaiting(): Promise<{
     alertBody({ type: 'approval-test', entities: { users: [upn] } }),
   );
   const id = response.body.incidentId as string;
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
   const links: Record<string, string> = {};
   for (const approver of ON_CALL) {
     const mail = await reflex.mailbox!.waitFor(
@@ -54,7 +54,7 @@ async function incidentWaiting(): Promise<{
   return { id, links, user };
 }
 
-const state = (id: string) => waitForState(reflex.client, id, () => true);
+const state = (id: string) => waitForState(reflex.gateway, id, () => true);
 const decisions = (s: IncidentState) => step(s, 'disable-account').approval!.decisions;
 
 test('each approver gets their own link; the e-mail says what, why, and what happens without an answer', async () => {
@@ -134,7 +134,7 @@ test('the decision is bound to the approver the link was sent to, whatever the f
     page.cookie,
   );
   expect(result.status).toBe(200);
-  const [decision] = decisions(await waitForState(reflex.client, id, (s) => decisions(s).length === 1));
+  const [decision] = decisions(await waitForState(reflex.gateway, id, (s) => decisions(s).length === 1));
   expect(decision).toMatchObject({ approver: ON_CALL[1], decision: 'approve', userAgent: 'jest-phone' });
   expect(decision!.ip).toBeDefined();
 });
@@ -142,7 +142,7 @@ test('the decision is bound to the approver the link was sent to, whatever the f
 test("after the step is decided, the other approver's link gets 409 and changes nothing", async () => {
   const { id, links, user } = await incidentWaiting();
   expect((await decideByLink(links[ON_CALL[0]!]!, 'approve')).status).toBe(200);
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'succeeded');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'succeeded');
   const late = await openLink(links[ON_CALL[1]!]!);
   expect(late.status).toBe(409);
   expect(late.html).toContain('already decided');
@@ -195,7 +195,7 @@ test('pending approvals are listed for responders, and leave the list once decid
   );
   expect(await (await fetch(`${reflex.url}/approvals`, { headers: auth() })).text()).toContain(id);
   await decideByLink(links[ON_CALL[0]!]!, 'approve');
-  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   const deadline = Date.now() + 10_000;
   for (;;) {
     const after = (await (
@@ -238,7 +238,7 @@ test('links survive a restart of the server and worker', async () => {
   try {
     const result = await decideByLink(`${second.url}/approve/${token}`, 'approve');
     expect(result.status).toBe(200);
-    await waitForState(second.client, id, (s) => s.status === 'contained');
+    await waitForState(second.gateway, id, (s) => s.status === 'contained');
     expect(user.accountEnabled).toBe(false);
   } finally {
     await second.stop();
@@ -267,7 +267,7 @@ test('quorum 2 of 3: one approval does not proceed, two do', async () => {
   expect(page.html).toContain('2 people must approve (1 so far)');
   const second = await decideByLink(links['q2@museum.example']!, 'approve');
   expect(second.html).toContain('Approved: Reflex is carrying it out now.');
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'succeeded');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'succeeded');
   expect(user.accountEnabled).toBe(false);
   // The third approver's link now says it is decided.
   expect((await openLink(links['q3@museum.example']!)).status).toBe(409);

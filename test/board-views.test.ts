@@ -36,7 +36,7 @@ beforeAll(async () => {
   expect(started.status).toBe(202);
   drillId = ((await started.json()) as { incidentId: string }).incidentId;
   await waitForState(
-    reflex.client,
+    reflex.gateway,
     drillId,
     (s) => step(s, 'disable-account').status === 'awaiting-approval',
   );
@@ -46,10 +46,10 @@ beforeAll(async () => {
     'responder',
   );
   expect(decided.status).toBe(200);
-  await waitForState(reflex.client, drillId, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, drillId, (s) => s.status === 'contained');
   const resolved = await post(`/api/incidents/${drillId}/resolve`, { note: 'drill done' }, 'responder');
   expect(resolved.status).toBe(200);
-  await waitForState(reflex.client, drillId, (s) => s.status === 'resolved');
+  await waitForState(reflex.gateway, drillId, (s) => s.status === 'resolved');
   // The closing events are written before the workflow completes; wait for the list to show it.
   for (let i = 0; i < 100; i++) {
     const row = (await reflex.incidents.get(drillId))!;

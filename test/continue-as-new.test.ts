@@ -6,7 +6,6 @@ import { freePort } from './helpers/ports';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { waitForState } from './helpers/incidents';
-import { resolveIncidentUpdate } from '../workflows/messages';
 
 let devServer: DevServer;
 let reflex: TestReflex;
@@ -34,32 +33,30 @@ test('an alert storm on a contained incident continues as new and keeps everythi
   const alert = alertBody({ type: 'storm' });
   const first = await postSigned(reflex.url, alert);
   const id = first.body.incidentId as string;
-  await waitForState(reflex.client, id, (s) => s.status === 'contained');
-  const firstRun = (await reflex.client.workflow.getHandle(id).describe()).runId;
+  await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
+  const firstRun = (await reflex.gateway.get(id))!.workflow.runId;
 
   for (let i = 0; i < 80; i++) {
     const repeat = await postSigned(reflex.url, { ...alert, title: `repeat ${i}` }, { id: `storm-${i}` });
     expect(repeat.body).toMatchObject({ incidentId: id, deduplicated: true });
   }
-  const after = await waitForState(reflex.client, id, (s) => s.alertCount === 81);
+  const after = await waitForState(reflex.gateway, id, (s) => s.alertCount === 81);
   expect(after.status).toBe('contained');
   expect(after.alerts[0]!.title).toBe(alert.title); // the first alert is kept
   // Joins are signals (one history event each): the run continues as new once Temporal suggests it.
   let runId = firstRun;
   for (let i = 0; i < 100 && runId === firstRun; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    runId = (await reflex.client.workflow.getHandle(id).describe()).runId;
+    runId = (await reflex.gateway.get(id))!.workflow.runId;
   }
   expect(runId).not.toBe(firstRun);
   // The memo (with openedAt, where the dedup window starts) is carried into the new run.
-  expect((await reflex.client.workflow.getHandle(id).describe()).memo).toMatchObject({
+  expect((await reflex.gateway.get(id))!.workflow.memo).toMatchObject({
     openedAt: expect.any(String),
     playbookId: 'notify-on-call',
   });
 
-  const closed = await reflex.client.workflow
-    .getHandle(id)
-    .executeUpdate(resolveIncidentUpdate, { args: [{ as: 'contained', by: 'oncall@museum.example' }] });
+  const closed = await reflex.gateway.resolve(id, { as: 'contained', by: 'oncall@museum.example' });
   expect(closed).toMatchObject({ status: 'resolved', alertCount: 81 });
   const events = await reflex.audit.events(id);
   expect(events.filter((e) => e.kind === 'alert.joined')).toHaveLength(80);

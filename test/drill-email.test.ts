@@ -27,7 +27,7 @@ test('a drill mails the drill recipients only; a real incident mails the named p
     body: JSON.stringify({ playbook: 'drill-email' }),
   });
   const { incidentId } = (await drill.json()) as { incidentId: string };
-  await waitForState(reflex.client, incidentId, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, incidentId, (s) => s.status === 'contained');
   const drillMail = await reflex.mailbox!.waitFor((m) => m.headers['x-reflex-incident'] === incidentId);
   expect(drillMail.to).toEqual(['drills@museum.example']);
   expect(drillMail.subject).toMatch(/^\[DRILL\] /);

@@ -94,7 +94,7 @@ async function run(c: Case, tag: string) {
   expect(response.body.incidents).toEqual([expect.objectContaining({ playbook: c.playbook })]);
   const id = response.body.incidentId as string;
   const waiting = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => step(s, c.step).status === 'awaiting-approval',
   );
@@ -113,8 +113,8 @@ test.each(cases)('$playbook: a rejection stops the step and nothing more is call
       ? [...fake.applications.values()].find((a) => a.displayName === tag)!.id
       : user(tag);
   const before = callsFor(target).filter((call) => c.stepCalls.test(`${call.method} ${call.path}`)).length;
-  await decide(reflex.client, id, c.step, c.approvers[0]!, 'reject');
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await decide(reflex.gateway, id, c.step, c.approvers[0]!, 'reject');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(contained, c.step)).toMatchObject({ status: 'rejected' });
   expect(callsFor(target).filter((call) => c.stepCalls.test(`${call.method} ${call.path}`)).length).toBe(
     before,
@@ -135,7 +135,7 @@ test("every playbook: nobody answers, and the playbook's timeout outcome applies
       const tag = `${c.playbook}-timeout`;
       const id = await run(c, tag);
       const contained = await waitForState(
-        reflex.client,
+        reflex.gateway,
         id,
         (s) => s.status === 'contained',
         `${c.playbook} contained`,

@@ -5,7 +5,6 @@ import { buildTimeline } from '../server/reports/timeline';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
-import { resolveIncidentUpdate } from '../workflows/messages';
 import { recordHistory } from './helpers/histories';
 
 let fake: EntraFake;
@@ -42,7 +41,7 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
 
   // Revocation is pre-approved: it happens before anyone is asked anything.
   const waiting = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => step(s, 'disable-account').status === 'awaiting-approval',
     'awaiting approval',
@@ -60,14 +59,14 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   expect(request.text).toContain('Block the account from signing in');
   expect(request.text).toMatch(/If nobody answers by .*: Reflex goes ahead with it/);
 
-  await expect(decide(reflex.client, id, 'disable-account', 'mallory@evil.example')).rejects.toThrow(
+  await expect(decide(reflex.gateway, id, 'disable-account', 'mallory@evil.example')).rejects.toThrow(
     /may not decide/,
   );
-  expect((await decide(reflex.client, id, 'disable-account', 'oncall@museum.example')).outcome).toBe(
+  expect((await decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example')).outcome).toBe(
     'approved',
   );
 
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained', 'contained');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained', 'contained');
   expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
     ['revoke-sessions', 'succeeded'],
     ['disable-account', 'succeeded'],
@@ -107,8 +106,10 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   ]);
 
   // A responder calls it a false positive: the account is re-enabled and the risk dismissed, in reverse order.
-  const closed = await reflex.client.workflow.getHandle(id).executeUpdate(resolveIncidentUpdate, {
-    args: [{ as: 'false-positive', by: 'oncall@museum.example', note: 'Anna was travelling' }],
+  const closed = await reflex.gateway.resolve(id, {
+    as: 'false-positive',
+    by: 'oncall@museum.example',
+    note: 'Anna was travelling',
   });
   expect(closed.status).toBe('false-positive');
   expect(user.accountEnabled).toBe(true);
@@ -117,17 +118,17 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   expect(kinds.filter((k) => k === 'step.compensated')).toHaveLength(2);
   expect(kinds.at(-1)).toBe('incident.closed');
   expect((await reflex.audit.verify(id)).ok).toBe(true);
-  await recordHistory(reflex.client, id, 'compromised-account.approve-then-false-positive');
+  await recordHistory(reflex.gateway, id, 'compromised-account.approve-then-false-positive');
 });
 
 test('reject: the account stays enabled, the rest of the playbook goes on', async () => {
   const user = fake.addUser({ userPrincipalName: 'bert@museum.example' });
   const id = await raise('bert@museum.example');
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
   expect(
-    (await decide(reflex.client, id, 'disable-account', 'oncall@museum.example', 'reject')).outcome,
+    (await decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example', 'reject')).outcome,
   ).toBe('rejected');
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(contained, 'disable-account')).toMatchObject({
     status: 'rejected',
     reason: 'an approver rejected it',
@@ -135,7 +136,7 @@ test('reject: the account stays enabled, the rest of the playbook goes on', asyn
   expect(step(contained, 'confirm-compromised').status).toBe('succeeded');
   expect(user.accountEnabled).toBe(true);
   // A second decision after the first is refused.
-  await expect(decide(reflex.client, id, 'disable-account', 'oncall@museum.example')).rejects.toThrow(
+  await expect(decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example')).rejects.toThrow(
     /not waiting for approval/,
   );
 });
@@ -144,7 +145,7 @@ test('time out on a high-severity alert: on-call, then the DPO is asked, then th
   const user = fake.addUser({ userPrincipalName: 'carla@museum.example' });
   const id = await raise('carla@museum.example', 'high');
   const contained = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => s.status === 'contained',
     'contained after the timeout',
@@ -172,16 +173,14 @@ test('time out on a high-severity alert: on-call, then the DPO is asked, then th
     .filter((m) => m.headers['x-reflex-template'] === 'approval-request')
     .map((m) => m.to[0]);
   expect(asked).toEqual(expect.arrayContaining(['oncall@museum.example', 'dpo@museum.example']));
-  await reflex.client.workflow
-    .getHandle(id)
-    .executeUpdate(resolveIncidentUpdate, { args: [{ as: 'contained', by: 'oncall@museum.example' }] });
-  await recordHistory(reflex.client, id, 'compromised-account.timeout-escalation');
+  await reflex.gateway.resolve(id, { as: 'contained', by: 'oncall@museum.example' });
+  await recordHistory(reflex.gateway, id, 'compromised-account.timeout-escalation');
 }, 60_000);
 
 test('time out on a medium-severity alert: the account is left for a person', async () => {
   const user = fake.addUser({ userPrincipalName: 'dirk@museum.example' });
   const id = await raise('dirk@museum.example', 'medium');
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(contained, 'disable-account')).toMatchObject({
     status: 'skipped',
     reason: 'nobody approved it in time',
@@ -192,9 +191,9 @@ test('time out on a medium-severity alert: the account is left for a person', as
 test('a privileged admin Graph refuses to disable is reported on the incident, not retried', async () => {
   fake.addUser({ userPrincipalName: 'admin@museum.example', privilegedAdmin: true });
   const id = await raise('admin@museum.example');
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
-  await decide(reflex.client, id, 'disable-account', 'oncall@museum.example');
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(contained, 'disable-account').status).toBe('failed');
   expect(step(contained, 'disable-account').error).toMatch(/^GraphForbidden: .*privileged admin role/);
   const patches = fake
@@ -213,7 +212,7 @@ test("a throttled Graph call is retried by Temporal after the server's Retry-Aft
     retryAfter: 1,
   });
   const id = await raise('eva@museum.example');
-  await waitForState(reflex.client, id, (s) => step(s, 'revoke-sessions').status === 'succeeded');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'revoke-sessions').status === 'succeeded');
   const revokes = fake
     .graphCalls()
     .filter((c) => c.path.endsWith('eva%40museum.example/revokeSignInSessions'));

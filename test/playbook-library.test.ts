@@ -4,10 +4,8 @@ import { EntraFake } from './fakes/entra-fake';
 import { fastPlaybooks } from './helpers/playbooks';
 import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { decide, step, waitForState } from './helpers/incidents';
-import { startDrill, sampleAlert } from '../cli/commands/incidents';
-import { configSchema } from '../config/schema';
+import { sampleAlert } from '../triggers/drill-alert';
 import { recordHistory } from './helpers/histories';
-import { abortIncidentUpdate } from '../workflows/messages';
 
 let fake: EntraFake;
 let reflex: TestReflex;
@@ -46,10 +44,10 @@ test('mass-export: revoke, approved block, DPO report with the 72-hour deadline,
     { type: 'mass-download', severity: 'high', entities: { users: ['export@museum.example'] } },
     'mass-export',
   );
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
   expect(user.sessionsRevokedAt).toBeDefined();
-  await decide(reflex.client, id, 'disable-account', 'oncall@museum.example');
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(contained.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
   expect(user.accountEnabled).toBe(false);
   expect(templatesFor(id)).toEqual([
@@ -60,7 +58,7 @@ test('mass-export: revoke, approved block, DPO report with the 72-hour deadline,
   const ncsc = mailsFor(id).find((m) => m.headers['x-reflex-template'] === 'ncsc')!;
   expect(ncsc.text).toMatch(/Organisation:\s+Museum Example/);
   expect(ncsc.text).toMatch(/Significant:\s+yes/);
-  await recordHistory(reflex.client, id, 'mass-export.approve');
+  await recordHistory(reflex.gateway, id, 'mass-export.approve');
 });
 
 test('oauth-consent-or-inbox-rule: revoke and notify at once; without an answer the account is left alone', async () => {
@@ -70,7 +68,7 @@ test('oauth-consent-or-inbox-rule: revoke and notify at once; without an answer 
     'oauth-consent-or-inbox-rule',
   );
   const contained = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => s.status === 'contained',
     'contained after the 10 s timeout',
@@ -86,7 +84,7 @@ test('oauth-consent-or-inbox-rule: revoke and notify at once; without an answer 
     'approval-request→oncall@museum.example',
     'on-call→oncall@museum.example',
   ]);
-  await recordHistory(reflex.client, id, 'oauth-consent-or-inbox-rule.timeout-skip');
+  await recordHistory(reflex.gateway, id, 'oauth-consent-or-inbox-rule.timeout-skip');
 }, 60_000);
 
 test('ransomware-suspected: two distinct approvers are needed, then every affected account is blocked', async () => {
@@ -100,22 +98,22 @@ test('ransomware-suspected: two distinct approvers are needed, then every affect
     },
     'ransomware-suspected',
   );
-  await waitForState(reflex.client, id, (s) => step(s, 'disable-accounts').status === 'awaiting-approval');
-  expect(await decide(reflex.client, id, 'disable-accounts', 'oncall@museum.example')).toMatchObject({
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-accounts').status === 'awaiting-approval');
+  expect(await decide(reflex.gateway, id, 'disable-accounts', 'oncall@museum.example')).toMatchObject({
     outcome: 'pending',
     approvals: 1,
     quorum: 2,
   });
   // The same person twice counts once.
-  await expect(decide(reflex.client, id, 'disable-accounts', 'OnCall@museum.example')).rejects.toThrow(
+  await expect(decide(reflex.gateway, id, 'disable-accounts', 'OnCall@museum.example')).rejects.toThrow(
     /already decided/,
   );
   expect(a.accountEnabled).toBe(true);
-  expect(await decide(reflex.client, id, 'disable-accounts', 'dpo@museum.example')).toMatchObject({
+  expect(await decide(reflex.gateway, id, 'disable-accounts', 'dpo@museum.example')).toMatchObject({
     outcome: 'approved',
     approvals: 2,
   });
-  const contained = await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(contained, 'disable-accounts').output).toEqual([
     { user: 'finance1@museum.example', accountEnabled: false },
     { user: 'finance2@museum.example', accountEnabled: false },
@@ -132,12 +130,10 @@ test('ransomware-suspected: two distinct approvers are needed, then every affect
     '[ ] Do not pay',
   );
   // Aborting undoes both blocks.
-  const aborted = await reflex.client.workflow
-    .getHandle(id)
-    .executeUpdate(abortIncidentUpdate, { args: [{ by: 'oncall@museum.example' }] });
+  const aborted = await reflex.gateway.abort(id, { by: 'oncall@museum.example' });
   expect(aborted.status).toBe('aborted');
   expect([a.accountEnabled, b.accountEnabled]).toEqual([true, true]);
-  await recordHistory(reflex.client, id, 'ransomware-suspected.quorum-then-abort');
+  await recordHistory(reflex.gateway, id, 'ransomware-suspected.quorum-then-abort');
 });
 
 test.each([
@@ -151,26 +147,21 @@ test.each([
   'a drill of %s touches nothing, mails only the drill recipients and is marked DRILL',
   async (playbookId) => {
     const playbook = reflex.playbooks.find((p) => p.definition.id === playbookId)!;
-    const config = configSchema.parse({
-      contacts,
-      organisation: { name: 'Museum Example' },
-      temporal: { taskQueue: reflex.taskQueue },
-    });
     const before = fake.graphCalls().length;
-    const id = await startDrill(reflex.client, config, playbook, sampleAlert(playbook), reflex.url);
+    const id = await reflex.gateway.drill(playbook, sampleAlert(playbook));
     // Approvals in a drill go to the drill recipients, who approve like anyone else.
     const state = await waitForState(
-      reflex.client,
+      reflex.gateway,
       id,
       (s) => s.status === 'contained' || s.steps.some((st) => st.status === 'awaiting-approval'),
       'a drill step to need approval or the drill to finish',
     );
     for (const pending of state.steps.filter((s) => s.status === 'awaiting-approval')) {
       expect(pending.approval!.allowed).toEqual(['drills@museum.example']);
-      await decide(reflex.client, id, pending.id, 'drills@museum.example');
+      await decide(reflex.gateway, id, pending.id, 'drills@museum.example');
     }
     const done = await waitForState(
-      reflex.client,
+      reflex.gateway,
       id,
       (s) => s.status === 'contained',
       'the drill to finish',
@@ -190,7 +181,7 @@ test.each([
     }
     const kinds = (await reflex.audit.events(id)).map((e) => e.kind);
     expect(kinds[0]).toBe('drill.started');
-    await recordHistory(reflex.client, id, `${playbookId}.drill`);
+    await recordHistory(reflex.gateway, id, `${playbookId}.drill`);
   },
   60_000,
 );
@@ -203,7 +194,7 @@ test('drills can be started over the API, and bad requests say what was wrong', 
   });
   expect(started.status).toBe(202);
   const { incidentId } = (await started.json()) as { incidentId: string };
-  const state = await waitForState(reflex.client, incidentId, (s) =>
+  const state = await waitForState(reflex.gateway, incidentId, (s) =>
     s.steps.some((st) => st.status === 'awaiting-approval'),
   );
   expect(state.drill).toBe(true);

@@ -30,7 +30,7 @@ test('editing a playbook while an incident runs does not change that incident', 
 
   const running = await raise('old@museum.example');
   await waitForState(
-    reflex.client,
+    reflex.gateway,
     running,
     (s) => step(s, 'disable-account').status === 'awaiting-approval',
   );
@@ -46,20 +46,20 @@ test('editing a playbook while an incident runs does not change that incident', 
   reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: dir, taskQueue });
 
   // The running incident still follows version 1...
-  await decide(reflex.client, running, 'disable-account', 'oncall@museum.example');
-  const old = await waitForState(reflex.client, running, (s) => s.status === 'contained');
+  await decide(reflex.gateway, running, 'disable-account', 'oncall@museum.example');
+  const old = await waitForState(reflex.gateway, running, (s) => s.status === 'contained');
   expect(old.playbook.version).toBe(1);
   expect(step(old, 'confirm-compromised').status).toBe('succeeded');
   expect(fake.user('old@museum.example')!.riskState).toBe('confirmedCompromised');
 
   // ...and a new one follows version 2.
   const fresh = await raise('new@museum.example');
-  await waitForState(reflex.client, fresh, (s) => step(s, 'disable-account').status === 'awaiting-approval');
-  await decide(reflex.client, fresh, 'disable-account', 'oncall@museum.example');
-  const current = await waitForState(reflex.client, fresh, (s) => s.status === 'contained');
+  await waitForState(reflex.gateway, fresh, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await decide(reflex.gateway, fresh, 'disable-account', 'oncall@museum.example');
+  const current = await waitForState(reflex.gateway, fresh, (s) => s.status === 'contained');
   expect(current.playbook.version).toBe(2);
   expect(current.steps.map((s) => s.id)).not.toContain('confirm-compromised');
   expect(fake.user('new@museum.example')!.riskState).toBeUndefined();
-  const memo = (await reflex.client.workflow.getHandle(fresh).describe()).memo;
+  const memo = (await reflex.gateway.get(fresh))!.workflow.memo;
   expect(memo).toMatchObject({ playbookId: 'compromised-account', playbookVersion: 2 });
 });

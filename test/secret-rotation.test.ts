@@ -50,7 +50,7 @@ test('rotation: a new secret goes to the store, the owner is told, the old one g
   const id = await leak(app.id);
 
   const waiting = await waitForState(
-    reflex.client,
+    reflex.gateway,
     id,
     (s) => step(s, 'remove-old-secret').status === 'awaiting-approval',
   );
@@ -76,10 +76,10 @@ test('rotation: a new secret goes to the store, the owner is told, the old one g
   );
   expect(owner.to).toEqual(['it-owner@museum.example']);
 
-  await decide(reflex.client, id, 'remove-old-secret', 'oncall@museum.example');
-  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await decide(reflex.gateway, id, 'remove-old-secret', 'oncall@museum.example');
+  await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([added.keyId]);
-  await recordHistory(reflex.client, id, 'leaked-secret.rotate-approve');
+  await recordHistory(reflex.gateway, id, 'leaked-secret.rotate-approve');
 });
 
 test('a store failure between add and remove is retried and leaves exactly one new secret', async () => {
@@ -88,7 +88,7 @@ test('a store failure between add and remove is retried and leaves exactly one n
   store.failNext = [503];
   const before = store.received.length;
   const id = await leak(app.id);
-  await waitForState(reflex.client, id, (s) => step(s, 'remove-old-secret').status === 'awaiting-approval');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'remove-old-secret').status === 'awaiting-approval');
   const fresh = app.passwordCredentials.filter((c) => !originals.includes(c.keyId));
   expect(fresh).toHaveLength(1); // the first attempt's secret was replaced, not left behind
   expect(store.received.slice(before)).toEqual([
@@ -96,8 +96,8 @@ test('a store failure between add and remove is retried and leaves exactly one n
   ]);
   // The old secrets are still there: nobody approved their removal yet.
   expect(app.passwordCredentials.map((c) => c.keyId)).toEqual(expect.arrayContaining(originals));
-  await decide(reflex.client, id, 'remove-old-secret', 'oncall@museum.example');
-  await waitForState(reflex.client, id, (s) => s.status === 'contained');
+  await decide(reflex.gateway, id, 'remove-old-secret', 'oncall@museum.example');
+  await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([fresh[0]!.keyId]);
 });
 
@@ -106,10 +106,8 @@ test('no secret text appears in logs, the audit trail, workflow histories or e-m
   const logs = reflex.logs();
   const audit = JSON.stringify([...(await reflex.audit.verify()).broken, ...(await allAuditEvents())]);
   const histories: string[] = [];
-  for await (const execution of reflex.client.workflow.list({ query: `TaskQueue = '${reflex.taskQueue}'` })) {
-    histories.push(
-      historyToJSON(await reflex.client.workflow.getHandle(execution.workflowId).fetchHistory()),
-    );
+  for (const execution of await reflex.gateway.list()) {
+    histories.push(historyToJSON(await reflex.gateway.history(execution.incidentId)));
   }
   expect(histories.length).toBeGreaterThan(0);
   const mail = JSON.stringify(reflex.mailbox!.list());
@@ -124,7 +122,6 @@ test('no secret text appears in logs, the audit trail, workflow histories or e-m
 
 async function allAuditEvents() {
   const ids: string[] = [];
-  for await (const execution of reflex.client.workflow.list({ query: `TaskQueue = '${reflex.taskQueue}'` }))
-    ids.push(execution.workflowId);
+  for (const execution of await reflex.gateway.list()) ids.push(execution.incidentId);
   return (await Promise.all(ids.map((id) => reflex.audit.events(id)))).flat();
 }

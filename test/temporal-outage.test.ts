@@ -57,9 +57,7 @@ test('503 while Temporal is down, then exactly one incident from the retries', a
   expect(repeat.body).toMatchObject({ incidentId: retry.body.incidentId, deduplicated: true });
 
   const id = retry.body.incidentId as string;
-  const executions = [];
-  for await (const execution of reflex.client.workflow.list({ query: `WorkflowId = '${id}'` }))
-    executions.push(execution);
+  const executions = await reflex.gateway.list({ incidentId: id });
   expect(executions).toHaveLength(1);
   await reflex.mailbox!.waitFor((m) => m.headers['x-reflex-incident'] === id);
 }, 120_000);

@@ -3,7 +3,8 @@
 // has no timestamp), the row says so instead of pretending. Replays are refused by the intake with
 // the delivery id verifyDelivery returns; test/webhook-sources.test.ts shows the 409 over HTTP.
 import { createHmac } from 'node:crypto';
-import { verifyDelivery, AuthError, constantTimeEqual } from '../triggers/auth';
+import { verifyDelivery, constantTimeEqual } from '../triggers/auth';
+import { AuthError } from '../common/errors';
 import { signedHeaders, TEST_SECRET, ROTATED_SECRET } from './helpers/reflex';
 import type { SourceAuth } from '../config/schema';
 import { sourceAuthSchema } from '../config/schema';

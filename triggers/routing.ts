@@ -1,9 +1,7 @@
-// Which playbooks an alert starts, and the incident id its dedup key gives.
-import { createHash } from 'node:crypto';
+// Which playbooks an alert starts (the incident id its dedup key gives is the gateway's: temporal/).
 import type { Alert } from '../workflows/model/alert';
 import { severityRank } from '../workflows/model/alert';
 import type { LoadedPlaybook } from '../playbooks/load';
-import { render } from '../workflows/model/template';
 import { evaluate } from '../workflows/model/conditions';
 
 /** Whether one of the playbook's triggers admits the alert. */
@@ -23,14 +21,4 @@ export function route(alert: Alert, playbooks: readonly LoadedPlaybook[]): Loade
   const matching = playbooks.filter((p) => admits(p, alert));
   const specific = matching.filter((p) => !p.definition.fallback);
   return specific.length > 0 ? specific : matching;
-}
-
-/**
- * The incident id for `alert` under `playbook`: the playbook id plus a digest of its rendered
- * dedup key, so the same key always lands on the same workflow id.
- */
-export function incidentIdFor(alert: Alert, playbook: LoadedPlaybook): string {
-  const key = String(render(playbook.definition.dedup.key, { alert, entities: alert.entities }));
-  const digest = createHash('sha256').update(key).digest('hex').slice(0, 20);
-  return `${playbook.definition.id}-${digest}`;
 }

@@ -3,8 +3,8 @@
 import express, { Router, type Request, type Response } from 'express';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { decideApprovalUpdate, incidentStateQuery } from '../../workflows/messages';
+import type { IncidentGateway } from '../../temporal/incident-gateway';
+import { IncidentClosedError, IncidentNotFoundError, IncidentRefusedError } from '../../common/errors';
 import type { IncidentState, StepRecord } from '../../workflows/model/incident';
 import { hashToken, type ApprovalLinks, type LinkRefusal } from '../../storage/approval-links';
 import type { AuditStore } from '../../storage/audit-store';
@@ -23,7 +23,7 @@ export interface ApprovalRoutesOptions {
 
 interface Deps extends ApprovalRoutesOptions {
   access: AccessControl;
-  client: Client;
+  gateway: IncidentGateway;
   audit: AuditStore;
   organisation: string;
   timeZone: string;
@@ -84,7 +84,7 @@ export function approvalRoutes(deps: Deps): Router {
 
   /** The step as the workflow sees it now; undefined when it no longer waits for a decision. */
   const pendingStep = async (incidentId: string, stepId: string) => {
-    const state = await deps.client.workflow.getHandle(incidentId).query(incidentStateQuery);
+    const state = await deps.gateway.state(incidentId);
     const step = state.steps.find((s) => s.id === stepId);
     return {
       state,
@@ -175,28 +175,26 @@ export function approvalRoutes(deps: Deps): Router {
       if (!claimed) return refuse(res, deps.links.refusal(await deps.links.find(token)) ?? 'used');
       let result;
       try {
-        result = await deps.client.workflow
-          .getHandle(claimed.incidentId)
-          .executeUpdate(decideApprovalUpdate, {
-            args: [
-              {
-                stepId: claimed.stepId,
-                approver: claimed.approver,
-                decision,
-                ip: req.ip,
-                userAgent: req.get('user-agent'),
-              },
-            ],
-          });
+        result = await deps.gateway.decide(claimed.incidentId, {
+          stepId: claimed.stepId,
+          approver: claimed.approver,
+          decision,
+          ip: req.ip,
+          userAgent: req.get('user-agent'),
+        });
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
+        if (
+          err instanceof IncidentRefusedError ||
+          err instanceof IncidentClosedError ||
+          err instanceof IncidentNotFoundError
+        ) {
           // The workflow refused: the step is decided or closed. The link is spent; nothing changed.
           await deps.links.markUsed(token, {
             decision: 'refused',
             ip: req.ip,
             userAgent: req.get('user-agent'),
           });
-          return refuse(res, 'closed', (err.cause as Error | undefined)?.message);
+          return refuse(res, 'closed', err instanceof IncidentRefusedError ? err.message : undefined);
         }
         await deps.links.release(token);
         throw new HttpError(

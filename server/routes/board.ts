@@ -1,13 +1,11 @@
 // The board's pages and the JSON API behind them and the responders' actions. Every route states
 // the least role it needs; the record comes from the audit store, so it outlives Temporal's retention.
 import express, { Router, type Request, type Response } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { AuditStore } from '../../storage/audit-store';
 import { INCIDENT_STATUSES, type IncidentFilter, type IncidentIndex } from '../../storage/incident-index';
 import type { ApprovalLinks } from '../../storage/approval-links';
-import { getIncident, INCIDENT_ID } from '../../temporal/incidents';
-import { abortIncidentUpdate, decideApprovalUpdate, resolveIncidentUpdate } from '../../workflows/messages';
+import { INCIDENT_ID, type IncidentGateway } from '../../temporal/incident-gateway';
 import { requireRole, type AccessControl } from '../access';
 import { HttpError } from '../errors';
 import { INTAKE_CHAIN } from '../../storage/intake-chain';
@@ -19,7 +17,7 @@ import { pickLocale, type ReportLocale } from '../reports/i18n';
 
 export interface BoardDeps {
   access: AccessControl;
-  client: Client;
+  gateway: IncidentGateway;
   audit: AuditStore;
   incidents: IncidentIndex;
   approvalLinks: ApprovalLinks;
@@ -187,9 +185,9 @@ export function boardRoutes(deps: BoardDeps): Router {
 
   router.get('/api/incidents/:id', board, async (req: Request<{ id: string }>, res) => {
     const id = incidentId(req.params.id);
-    const incident = await getIncident(deps.client, deps.audit, id);
-    if (!incident) throw new HttpError(404, `no incident ${id}`);
-    res.json(incident);
+    const [timeline, live] = await Promise.all([deps.audit.events(id), deps.gateway.get(id)]);
+    if (!live && timeline.length === 0) throw new HttpError(404, `no incident ${id}`);
+    res.json({ id, workflow: live?.workflow, state: live?.state, timeline });
   });
 
   router.get('/api/incidents/:id/timeline', board, async (req: Request<{ id: string }>, res) => {
@@ -242,35 +240,11 @@ export function boardRoutes(deps: BoardDeps): Router {
     res.status(202).json({ incidentId: id, drill: true });
   });
 
-  const update = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        // Updates reach only running workflows: tell a closed incident from one that never was.
-        const closed = await deps.client.workflow
-          .getHandle(id)
-          .describe()
-          .then(() => true)
-          .catch(() => false);
-        if (closed) throw new HttpError(409, `incident ${id} is already closed`);
-        throw new HttpError(404, `no incident ${id}`);
-      }
-      if (err instanceof WorkflowUpdateFailedError)
-        throw new HttpError(409, (err.cause as Error | undefined)?.message ?? 'refused by the incident');
-      throw err;
-    }
-  };
-
   router.post('/api/incidents/:id/resolve', responder, json, async (req: Request<{ id: string }>, res) => {
     const id = incidentId(req.params.id);
     const body = resolveSchema.parse(req.body ?? {});
     const by = req.principal!.email ?? req.principal!.name;
-    const state = await update(id, () =>
-      deps.client.workflow
-        .getHandle(id)
-        .executeUpdate(resolveIncidentUpdate, { args: [{ by, note: body.note, as: body.as }] }),
-    );
+    const state = await deps.gateway.resolve(id, { by, note: body.note, as: body.as });
     res.json({ incidentId: id, status: state.status });
   });
 
@@ -278,11 +252,7 @@ export function boardRoutes(deps: BoardDeps): Router {
     const id = incidentId(req.params.id);
     const body = abortSchema.parse(req.body ?? {});
     const by = req.principal!.email ?? req.principal!.name;
-    const state = await update(id, () =>
-      deps.client.workflow
-        .getHandle(id)
-        .executeUpdate(abortIncidentUpdate, { args: [{ by, note: body.note }] }),
-    );
+    const state = await deps.gateway.abort(id, { by, note: body.note });
     res.json({ incidentId: id, status: state.status });
   });
 
@@ -299,20 +269,14 @@ export function boardRoutes(deps: BoardDeps): Router {
           403,
           `token "${req.principal!.name}" has no e-mail address; approvers are people`,
         );
-      const result = await update(id, () =>
-        deps.client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, {
-          args: [
-            {
-              stepId: req.params.step,
-              approver,
-              decision: body.decision,
-              comment: body.comment,
-              ip: req.ip,
-              userAgent: req.get('user-agent'),
-            },
-          ],
-        }),
-      );
+      const result = await deps.gateway.decide(id, {
+        stepId: req.params.step,
+        approver,
+        decision: body.decision,
+        comment: body.comment,
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+      });
       res.json(result);
     },
   );

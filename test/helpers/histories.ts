@@ -2,14 +2,18 @@
 // tests (REFLEX_RECORD_HISTORIES=1); otherwise recording is a no-op.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { IncidentGateway } from '../../temporal/incident-gateway';
 
 export const HISTORIES_DIR = join(__dirname, '../fixtures/histories');
 
-export async function recordHistory(client: Client, incidentId: string, name: string): Promise<void> {
+export async function recordHistory(
+  gateway: IncidentGateway,
+  incidentId: string,
+  name: string,
+): Promise<void> {
   if (process.env.REFLEX_RECORD_HISTORIES !== '1') return;
-  const history = await client.workflow.getHandle(incidentId).fetchHistory();
+  const history = await gateway.history(incidentId);
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // The proto-JSON form `temporal workflow show --output json` also writes.
   writeFileSync(join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(history)}\n`);

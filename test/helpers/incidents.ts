@@ -1,11 +1,10 @@
-// Reading and driving incidents in tests, through the real Temporal client.
-import type { Client } from '@temporalio/client';
-import { decideApprovalUpdate, incidentStateQuery } from '../../workflows/messages';
+// Reading and driving incidents in tests, through the incident gateway (the one way to Temporal).
+import type { IncidentGateway } from '../../temporal/incident-gateway';
 import type { IncidentState } from '../../workflows/model/incident';
 
 /** Polls the incident's state until `predicate` holds. */
 export async function waitForState(
-  client: Client,
+  gateway: IncidentGateway,
   id: string,
   predicate: (s: IncidentState) => boolean,
   what = 'the expected state',
@@ -14,10 +13,9 @@ export async function waitForState(
   const deadline = Date.now() + ms;
   let last: IncidentState | undefined;
   for (;;) {
-    // A bounded query: an incident whose worker is gone (another test file's) must not hang the test.
-    last = await client
-      .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(id).query(incidentStateQuery))
-      .catch(() => last);
+    // A bounded query (the gateway's deadline): an incident whose worker is gone (another test
+    // file's) must not hang the test.
+    last = await gateway.state(id).catch(() => last);
     if (last && predicate(last)) return last;
     if (Date.now() > deadline)
       throw new Error(`incident ${id} never reached ${what}: ${JSON.stringify(last, null, 1)}`);
@@ -25,22 +23,28 @@ export async function waitForState(
   }
 }
 
+/** Waits until Temporal reports the incident's workflow finished. */
+export async function waitForClosedWorkflow(
+  gateway: IncidentGateway,
+  id: string,
+  ms = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await gateway.get(id))?.workflow.status !== 'COMPLETED') {
+    if (Date.now() > deadline) throw new Error(`the workflow of ${id} did not complete`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export const step = (state: IncidentState, id: string) => state.steps.find((s) => s.id === id)!;
 
-/** Decides an approval; a refused update rejects with the validator's own reason. */
+/** Decides an approval; a refused one rejects with the validator's own reason. */
 export function decide(
-  client: Client,
+  gateway: IncidentGateway,
   id: string,
   stepId: string,
   approver: string,
   decision: 'approve' | 'reject' = 'approve',
 ) {
-  return client.workflow
-    .getHandle(id)
-    .executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId, approver, decision, ip: '198.51.100.20', userAgent: 'jest' }],
-    })
-    .catch((err: Error) => {
-      throw (err.cause as Error | undefined) ?? err;
-    });
+  return gateway.decide(id, { stepId, approver, decision, ip: '198.51.100.20', userAgent: 'jest' });
 }

@@ -3,14 +3,7 @@
 import { createHmac, createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { SourceAuth } from '../../config/schema';
-
-/** Why a delivery was refused; safe to show the sender (never contains a secret). */
-export class AuthError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'AuthError';
-  }
-}
+import { AuthError } from '../../common/errors';
 
 export interface VerifiedDelivery {
   /** The sender's delivery id when the scheme carries one: replays of it are refused. */

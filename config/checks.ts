@@ -1,0 +1,55 @@
+// Checks across fields and files that one schema cannot make: what a mode needs, what a log source
+// needs, and that every approver group a playbook names exists. Each problem names the file, the line
+// and the key, and all of them are reported before anything starts.
+import { lineOf, type YamlSource } from '../common/yaml-source';
+import type { LoadedPlaybook } from '../playbooks/load';
+import { ConfigError } from './load';
+import type { ReflexConfig } from './schema';
+import { resolveContacts } from './contacts';
+
+/** How Reflex runs: everything in one process, or the worker or the HTTP server alone. */
+export const MODES = ['start', 'worker', 'server'] as const;
+export type Mode = (typeof MODES)[number];
+
+export interface CheckContext {
+  mode: Mode;
+  playbooks: readonly LoadedPlaybook[];
+  /** The configuration file, when there is one, to name lines. */
+  source?: YamlSource;
+}
+
+/** Throws a {@link ConfigError} listing every problem, or returns when there is none. */
+export function checkConfig(config: ReflexConfig, { mode, playbooks, source }: CheckContext): void {
+  const problems: string[] = [];
+  const at = (path: readonly PropertyKey[]) => {
+    if (!source) return '';
+    const line = lineOf(source, path);
+    return `${source.file}${line ? `:${line}` : ''}: `;
+  };
+
+  const graph = config.logs.graph;
+  if ((graph?.signIns || graph?.directoryAudits) && !config.entra.tenantId) {
+    problems.push(
+      `${at(['logs', 'graph'])}logs.graph needs Entra ID: set entra.tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)`,
+    );
+  }
+  if (mode !== 'start' && !config.temporal.address) {
+    problems.push(
+      `${at(['temporal', 'address'])}temporal.address (or TEMPORAL_ADDRESS) is required for 'reflex ${mode}'`,
+    );
+  }
+  if (mode === 'worker' && !config.mail.smtpUrl) {
+    problems.push(`${at(['mail', 'smtpUrl'])}mail.smtpUrl (or SMTP_URL) is required for 'reflex worker'`);
+  }
+
+  const groups = resolveContacts(config.contacts).groups;
+  for (const playbook of playbooks) {
+    for (const { step, group, line } of playbook.approverGroups) {
+      if (groups[group]) continue;
+      problems.push(
+        `${playbook.file}${line ? `:${line}` : ''}: step "${step}": approver group "${group}" is not in contacts.groups (known: ${Object.keys(groups).join(', ')})`,
+      );
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+}

@@ -1,0 +1,37 @@
+// The database and the stores over it: PostgreSQL, or the embedded PGlite in the data directory.
+import { join } from 'node:path';
+import type { ReflexConfig } from '../config/schema';
+import { openDb, type Db } from '../storage/db';
+import { AuditStore } from '../storage/audit-store';
+import { IncidentIndex } from '../storage/incident-index';
+import { ApprovalLinks } from '../storage/approval-links';
+import { WebhookDeliveries } from '../storage/deliveries';
+import type { Resources } from './resources';
+
+export interface Storage {
+  db: Db;
+  audit: AuditStore;
+  incidents: IncidentIndex;
+  approvalLinks: ApprovalLinks;
+  deliveries: WebhookDeliveries;
+}
+
+export async function openStorage(
+  config: ReflexConfig,
+  dataDir: string,
+  resources: Resources,
+): Promise<Storage> {
+  const db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
+  resources.add('database', () => db.close());
+  const audit = new AuditStore(db);
+  const incidents = new IncidentIndex(db);
+  // An older database gains the incident list from its events.
+  await incidents.rebuildMissing(audit);
+  return {
+    db,
+    audit,
+    incidents,
+    approvalLinks: new ApprovalLinks(db),
+    deliveries: new WebhookDeliveries(db),
+  };
+}

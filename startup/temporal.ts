@@ -1,0 +1,54 @@
+// Temporal: the configured cluster, or an embedded dev server with its state in the data directory
+// (the Temporal CLI found or built on first use), and the one native connection this process shares.
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { ReflexConfig } from '../config/schema';
+import type { Logger } from '../common/logger';
+import { ensureTemporalCli } from '../temporal/cli-binary';
+import { startDevServer } from '../temporal/dev-server';
+import { connectTemporal, installTemporalRuntime } from '../temporal/connect';
+import type { Resources } from './resources';
+import { TOOLS_DIR } from './project';
+
+export interface TemporalConnection {
+  address: string;
+  /** The embedded dev server's Web UI. */
+  uiUrl?: string;
+  connection: NativeConnection;
+  client: Client;
+}
+
+export async function openTemporal(
+  config: ReflexConfig,
+  options: { dataDir: string; toolsDir?: string; log: Logger; env: NodeJS.ProcessEnv },
+  resources: Resources,
+): Promise<TemporalConnection> {
+  const { dataDir, log, env } = options;
+  installTemporalRuntime(log);
+  let address = config.temporal.address;
+  let uiUrl: string | undefined;
+  if (!address) {
+    const cliPath = await ensureTemporalCli(options.toolsDir ?? TOOLS_DIR, log, env);
+    const devServer = await startDevServer({
+      cliPath,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+      pidFile: join(dataDir, 'temporal.pid'),
+      port: config.temporal.devServer.port,
+      uiPort: config.temporal.devServer.uiPort,
+      namespaces: config.temporal.namespace === 'default' ? [] : [config.temporal.namespace],
+      log,
+    });
+    resources.add('Temporal dev server', () => devServer.stop());
+    address = devServer.address;
+    uiUrl = devServer.uiUrl;
+  }
+  const { connection, client } = await connectTemporal({
+    address,
+    namespace: config.temporal.namespace,
+    tls: config.temporal.tls,
+    apiKey: config.temporal.apiKey,
+  });
+  resources.add('Temporal connection', () => connection.close());
+  return { address, uiUrl, connection, client };
+}

@@ -1,0 +1,60 @@
+// The Temporal worker with every activity built over the clients this process owns.
+import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import type { Transporter } from 'nodemailer';
+import type { ReflexConfig } from '../config/schema';
+import type { Logger } from '../common/logger';
+import type { TemplateStore } from '../activities/notification-templates';
+import { WebhookSecretStore } from '../activities/secret-stores';
+import { createReflexWorker } from '../worker/worker';
+import { retryAuditInterceptor } from '../worker/retry-audit';
+import { createGraphClient } from './graph-client';
+import type { Storage } from './storage';
+import type { Resources } from './resources';
+import type { ReadinessCheck } from '../server/routes/health';
+
+export interface WorkerInputs {
+  config: ReflexConfig;
+  connection: NativeConnection;
+  storage: Storage;
+  mailer: Transporter;
+  templates: TemplateStore;
+  log: Logger;
+  /** Tests pass a prebuilt workflow bundle. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Starts the worker; its drain is registered with `resources`. Returns its readiness check. */
+export async function startWorker(inputs: WorkerInputs, resources: Resources): Promise<ReadinessCheck> {
+  const { config, storage, mailer, templates, log } = inputs;
+  const graph = createGraphClient(config.entra);
+  const stores = new Map(config.secretStores.map((s) => [s.name, new WebhookSecretStore(s.url, s.token)]));
+  const worker: Worker = await createReflexWorker({
+    connection: inputs.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: inputs.workflowBundle,
+    tuning: { maxCachedWorkflows: config.temporal.maxCachedWorkflows },
+    interceptors: { activity: [retryAuditInterceptor((events) => storage.audit.append(events), log)] },
+    deps: {
+      audit: storage.audit,
+      email: { mailer, from: config.mail.from },
+      notify: { mailer, from: config.mail.from, templates, timeZone: config.organisation.timeZone },
+      entra: { graph },
+      approvalLinks: storage.approvalLinks,
+      secrets: { graph, stores },
+      http: { secrets: config.actions.http.secrets },
+    },
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+  resources.add('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+  });
+  return {
+    name: 'worker',
+    check: async () => {
+      if (worker.getState() !== 'RUNNING') throw new Error(`worker is ${worker.getState()}`);
+    },
+  };
+}
