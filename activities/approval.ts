@@ -2,8 +2,8 @@
 // is made and mailed inside this activity and never returned, so it never enters workflow history.
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/activity';
-import { sendTemplate, type NotifyDeps } from './notify-send';
-import type { ActionInput } from './types';
+import { sendTemplate, type NotifyDeps } from './notify/send';
+import type { ActionInput } from './action';
 
 export interface ApprovalLinkStore {
   issue(incidentId: string, stepId: string, approver: string, expiresAt: Date): Promise<string>;

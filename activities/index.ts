@@ -1,19 +1,22 @@
-// Builds every activity from the clients the worker owns. Workflows import this file only as a type.
+// Builds every activity from the clients the worker owns: the actions playbooks name (each defined
+// beside its code, listed in actions.ts) and the interpreter's own (audit, notifications, approvals).
+// Workflows import this file only as a type.
 import { createAuditActivities, type AuditWriter } from './audit';
-import { createEmailActivities, type EmailDeps } from './notify-email';
-import { createNotifyActivities, type NotifyDeps } from './notify-send';
-import { createEntraActivities, type EntraDeps } from './entra';
+import { createEmailActivities, type EmailDeps } from './notify/email';
+import { createNotifyActivities, type NotifyDeps } from './notify/send';
+import { createEntraActivities } from './entra/users';
+import type { GraphDeps } from './entra/graph';
 import { createApprovalActivities, type ApprovalLinkStore } from './approval';
-import { createSecretActivities, type SecretsDeps } from './secrets';
-import { createHttpActivities, type HttpDeps } from './http-request';
+import { createSecretActivities, type SecretsDeps } from './secrets/rotate';
+import { createHttpActivities, type HttpDeps } from './http/request';
 
-export type { ActionInput } from './types';
+export type { ActionInput } from './action';
 
 export interface ActivityDeps {
   audit: AuditWriter;
   email: EmailDeps;
   notify: NotifyDeps;
-  entra: EntraDeps;
+  entra: GraphDeps;
   approvalLinks: ApprovalLinkStore;
   secrets: SecretsDeps;
   http: HttpDeps;

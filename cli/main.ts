@@ -17,6 +17,7 @@ import { openDb } from '../storage/db';
 import { AuditStore } from '../storage/audit-store';
 import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
+import { docsCommand } from './commands/docs';
 import { rulesCommand } from './commands/rules';
 import { RuleError } from '../triggers/logs/rules';
 
@@ -47,6 +48,10 @@ Commands:
   tokens new --name NAME --role board|responder|admin [--email EMAIL]
                             Make an access token; prints it once, and the config entry holding only its hash.
 
+For contributors:
+  docs [--check]            Write the documents derived from the code (permission tables, playbook JSON
+                            Schema), or say which one has drifted.
+
 Options:
   --config FILE             Configuration file (default: $REFLEX_CONFIG, else ./reflex.yaml if present).
 `;
@@ -71,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
       rules: { type: 'string' },
       json: { type: 'boolean', default: false },
       kind: { type: 'string' },
+      check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? SHIPPED_PLAYBOOKS_DIR;
   if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
+  if (command === 'docs') return docsCommand(values, io);
   if (command === 'rules') {
     // The shipped rules and the configured ones, unless --rules names others.
     const defaults = values.rules ? [] : configuredRulePaths(loadConfig({ file: values.config }).config);

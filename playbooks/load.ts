@@ -13,8 +13,8 @@ import {
   type StepDef,
 } from './schema';
 import { checkTemplates, whyMissing, type KnownStep } from './references';
-import { ACTION_CATALOG, isActionName } from '../activities/catalog';
-import { NOTIFICATION_TEMPLATES } from '../activities/notification-templates';
+import { ACTIONS, actionNamed, isActionName, type ActionName } from '../activities/actions';
+import { NOTIFICATION_TEMPLATES } from '../activities/notify/templates';
 import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../common/yaml-source';
 import type { ResolvedPlaybook, Step } from '../workflows/model/incident';
 import { pathsOf, testsOf } from '../workflows/model/conditions';
@@ -185,7 +185,7 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
         if (!isActionName(step.action)) {
           problems.add(
             [...path, 'action'],
-            `unknown action "${step.action}" (known: ${Object.keys(ACTION_CATALOG).join(', ')})`,
+            `unknown action "${step.action}" (known: ${ACTIONS.map((a) => a.name).join(', ')})`,
           );
         } else {
           checkArguments(step.action, step.with, [...path, 'with'], problems);
@@ -244,7 +244,7 @@ function allIds(steps: readonly StepDef[]): string[] {
 
 /** Literal argument values are checked against the action's schema now; templated ones at run time. */
 function checkArguments(action: string, args: Record<string, unknown>, path: Path, problems: Problems): void {
-  const entry = ACTION_CATALOG[action as keyof typeof ACTION_CATALOG];
+  const entry = actionNamed(action as ActionName);
   const result = entry.input.safeParse(args);
   if (result.success) return;
   for (const issue of result.error.issues) {
@@ -289,7 +289,7 @@ function checkReachable(step: StepDef, definition: PlaybookDef, path: Path, prob
 function resolveStep(step: StepDef): Step {
   switch (step.kind) {
     case 'action': {
-      const entry = ACTION_CATALOG[step.action as keyof typeof ACTION_CATALOG];
+      const entry = actionNamed(step.action as ActionName);
       return {
         kind: 'action',
         id: step.id,

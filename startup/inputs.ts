@@ -9,7 +9,7 @@ import type { ReflexConfig, SourceConfig } from '../config/schema';
 import type { YamlSource } from '../common/yaml-source';
 import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
 import { loadRules, type LoadedRule } from '../triggers/logs/rules';
-import { TemplateStore } from '../activities/notification-templates';
+import { TemplateStore } from '../activities/notify/templates';
 import type { Contacts } from '../workflows/model/incident';
 import { demoSource } from './demo';
 import { SHIPPED_PLAYBOOKS_DIR, SHIPPED_RULES_DIR, SHIPPED_TEMPLATES_DIR } from './project';

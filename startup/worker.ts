@@ -3,8 +3,8 @@ import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker
 import type { Transporter } from 'nodemailer';
 import type { ReflexConfig } from '../config/schema';
 import type { Logger } from '../common/logger';
-import type { TemplateStore } from '../activities/notification-templates';
-import { WebhookSecretStore } from '../activities/secret-stores';
+import type { TemplateStore } from '../activities/notify/templates';
+import { WebhookSecretStore } from '../activities/secrets/stores';
 import { createReflexWorker } from '../worker/worker';
 import { retryAuditInterceptor } from '../worker/retry-audit';
 import { createGraphClient } from './graph-client';

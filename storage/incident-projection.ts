@@ -1,15 +1,9 @@
 // Projects audit events onto the `incidents` list table, inside the transaction that writes them, so
 // the list never disagrees with the record. Reads every kind of event; most leave the row alone.
-import { ACTION_CATALOG } from '../activities/catalog';
+import { isContainment } from '../activities/actions';
 import type { Queryable } from './db';
 import type { AuditEvent } from './audit-event';
 import type { AuditContent } from '../workflows/model/audit-events';
-
-/** Whether a succeeded step of this action stopped the attacker. */
-export function isContainment(action: unknown): boolean {
-  const entry = ACTION_CATALOG[action as keyof typeof ACTION_CATALOG] as { containment?: true } | undefined;
-  return entry?.containment === true;
-}
 
 /** Applies newly written events of one chain to its row. Runs inside the audit write's transaction. */
 export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {

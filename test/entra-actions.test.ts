@@ -2,8 +2,8 @@
 // fake of the token authority and Graph, including every fault class.
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraphClient } from '../startup/graph-client';
-import { createEntraActivities } from '../activities/entra';
-import { retryAfterSeconds } from '../activities/graph-errors';
+import { createEntraActivities } from '../activities/entra/users';
+import { retryAfterSeconds } from '../activities/retry-after';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
 
 let fake: EntraFake;

@@ -2,7 +2,7 @@
 // expected statuses, retryable and permanent failures, and the dry-run path.
 import { createServer, type Server } from 'node:http';
 import { ApplicationFailure } from '@temporalio/common';
-import { createHttpActivities } from '../activities/http-request';
+import { createHttpActivities } from '../activities/http/request';
 
 let server: Server;
 let url = '';

@@ -1,8 +1,8 @@
 // The DPO (GDPR Art. 33) and NCSC messages, in English and Dutch: every field, and the deadline as an
 // absolute time 72 hours after the moment of awareness, in the organisation's time zone.
 import { join } from 'node:path';
-import { TemplateStore } from '../activities/notification-templates';
-import { buildView } from '../activities/notify-send';
+import { TemplateStore } from '../activities/notify/templates';
+import { buildView } from '../activities/notify/send';
 import type { IncidentState } from '../workflows/model/incident';
 
 const store = new TemplateStore(join(__dirname, '../playbooks/templates'));

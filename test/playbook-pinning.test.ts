@@ -20,6 +20,9 @@ afterAll(async () => {
 
 test('editing a playbook while an incident runs does not change that incident', async () => {
   const dir = fastPlaybooks(['compromised-account']);
+  const file = join(dir, 'compromised-account.yaml');
+  // The approval must outlast a restart of Reflex on a busy machine: two minutes, not five seconds.
+  writeFileSync(file, readFileSync(file, 'utf8').replace('timeout: 5s', 'timeout: 120s'));
   reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: dir });
   const taskQueue = reflex.taskQueue;
   fake.addUser({ userPrincipalName: 'old@museum.example' });
@@ -36,7 +39,6 @@ test('editing a playbook while an incident runs does not change that incident', 
   );
 
   // The board approves version 2: no more confirm-compromised step.
-  const file = join(dir, 'compromised-account.yaml');
   const edited = readFileSync(file, 'utf8')
     .replace('version: 1', 'version: 2')
     .replace(/\n  - id: confirm-compromised[\s\S]*?(?=\n  - id: tell-people)/, '');

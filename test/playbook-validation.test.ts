@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlaybooks, PlaybookError, playbookFiles } from '../playbooks/load';
 import { playbookJsonSchema } from '../playbooks/json-schema';
-import { TemplateStore } from '../activities/notification-templates';
+import { TemplateStore } from '../activities/notify/templates';
 import { SHIPPED_DIR } from './helpers/playbooks';
 
 const INVALID = join(__dirname, 'fixtures/playbooks-invalid');
@@ -100,7 +100,7 @@ test('reflex playbooks validate passes the shipped library, and list/show descri
   );
 });
 
-test('docs/playbook.schema.json is the current schema (regenerate with npm run schema)', () => {
+test('docs/playbook.schema.json is the current schema (regenerate with npm run docs)', () => {
   const committed = JSON.parse(
     readFileSync(join(__dirname, '../docs/playbook.schema.json'), 'utf8'),
   ) as unknown;

@@ -2,16 +2,15 @@
 // the playbook's outcome when nobody answers in time. Decisions arrive as the decideApproval Update.
 import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
+import { MESSAGES } from './activity-options';
 import { evaluate } from './model/conditions';
 import { toMs } from './model/durations';
 import type { Incident } from './incident';
 import type { DecideApprovalInput, DecideApprovalResult } from './messages';
 import type { ActionStep, ApprovalPolicy, Outcome, StepRecord } from './model/incident';
 
-const { 'approval.request': send, 'approval.close': closeLinks } = proxyActivities<ReflexActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const { 'approval.request': send, 'approval.close': closeLinks } =
+  proxyActivities<ReflexActivities>(MESSAGES);
 
 export type ApprovalResult = 'approved' | 'rejected' | Outcome;
 

@@ -1,24 +1,21 @@
 // Undoes completed steps in reverse order when an incident is aborted or marked a false positive.
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
+import { COMPENSATIONS } from './activity-options';
 import type { Incident } from './incident';
 import { call, describe } from './steps';
 
 export async function compensate(incident: Incident, reason: string): Promise<void> {
-  const activities = proxyActivities<ReflexActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  const activities = proxyActivities<ReflexActivities>(COMPENSATIONS);
   while (incident.compensations.length > 0) {
     const entry = incident.compensations.pop()!;
     const record = incident.record(entry.stepId);
     try {
-      const output = await call(activities, entry.action, {
-        incidentId: incident.state.incidentId,
-        stepId: `${entry.stepId}.compensate`,
-        drill: incident.state.drill,
-        args: entry.args,
-      });
+      const output = await call(
+        activities,
+        entry.action,
+        incident.actionInput(`${entry.stepId}.compensate`, entry.args),
+      );
       record.status = 'compensated';
       incident.audit.add('step.compensated', 'reflex', {
         step: entry.stepId,

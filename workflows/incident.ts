@@ -3,6 +3,7 @@
 import { workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import { AuditTrail, type RecordEvents } from './audit-trail';
 import type { Alert } from './model/alert';
+import type { ActionInput } from '../activities';
 import type { CarriedState, IncidentInput, IncidentState, StepRecord, Step } from './model/incident';
 
 /** Alerts kept in the state; the count goes on. Bounds the state (and history) of an alert storm. */
@@ -80,6 +81,17 @@ export class Incident {
   addressesOf(groups: readonly string[]): string[] {
     if (this.input.drill) return [...this.input.contacts.drillRecipients];
     return [...new Set(groups.flatMap((g) => this.input.contacts.groups[g] ?? []))];
+  }
+
+  /**
+   * What an activity of this incident receives. In a drill, whatever an action would send to people
+   * goes to the drill recipients instead.
+   */
+  actionInput(stepId: string, args: Record<string, unknown>): ActionInput {
+    const { incidentId, drill } = this.state;
+    return drill
+      ? { incidentId, stepId, drill, args, drillRecipients: this.input.contacts.drillRecipients }
+      : { incidentId, stepId, drill, args };
   }
 
   /** Joins a repeat alert. */

@@ -11,6 +11,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
+import { AUDIT_WRITES } from './activity-options';
 import { applyDecision, validateDecision } from './approval';
 import { compensate } from './compensation';
 import { Incident, type CloseRequest } from './incident';
@@ -26,11 +27,7 @@ import { runSteps } from './steps';
 import type { IncidentInput, IncidentState } from './model/incident';
 import type { Alert } from './model/alert';
 
-const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>({
-  startToCloseTimeout: '30 seconds',
-  // An audit write is never dropped: it retries until the store is back (readiness reports the outage).
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // no maximumAttempts: unlimited
-});
+const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>(AUDIT_WRITES);
 
 export async function runPlaybook(input: IncidentInput): Promise<IncidentState> {
   const incident = new Incident(input, recordAudit);

@@ -7,6 +7,7 @@ import {
   isCancellation,
 } from '@temporalio/workflow';
 import type { ActionInput, ReflexActivities } from '../activities';
+import { MESSAGES, actionOptions } from './activity-options';
 import { awaitApproval } from './approval';
 import { evaluate } from './model/conditions';
 import { toMs } from './model/durations';
@@ -69,10 +70,7 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
     }
   }
   start(record, incident, step);
-  const activities = proxyActivities<ReflexActivities>({
-    startToCloseTimeout: `${step.timeoutSeconds} seconds`,
-    retry: { maximumAttempts: step.maxAttempts, initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  const activities = proxyActivities<ReflexActivities>(actionOptions(step));
   // One call, or one per item of a forEach list (side by side, each with its own step id).
   const items = step.forEach
     ? [render(step.forEach, incident.context)].flat().filter((i) => i !== undefined && i !== '')
@@ -81,12 +79,14 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
     const outputs = await Promise.all(
       items.map(async (item, index) => {
         const context = step.forEach ? { ...incident.context, item } : incident.context;
-        const output = await call(activities, step.action, {
-          incidentId: incident.state.incidentId,
-          stepId: step.forEach ? `${step.id}.${index}` : step.id,
-          drill: incident.state.drill,
-          args: drillSafe(step.action, render(step.with, context) as Record<string, unknown>, incident),
-        });
+        const output = await call(
+          activities,
+          step.action,
+          incident.actionInput(
+            step.forEach ? `${step.id}.${index}` : step.id,
+            render(step.with, context) as Record<string, unknown>,
+          ),
+        );
         if (step.compensate) {
           const after = {
             ...context,
@@ -116,10 +116,7 @@ async function runNotify(step: NotifyStep, record: StepRecord, incident: Inciden
   const to = incident.state.drill
     ? incident.input.contacts.drillRecipients
     : [rendered].flat().map(String).filter(Boolean);
-  const { 'notify.send': send } = proxyActivities<ReflexActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  const { 'notify.send': send } = proxyActivities<ReflexActivities>(MESSAGES);
   try {
     const output = await send({
       incidentId: incident.state.incidentId,
@@ -192,14 +189,4 @@ export function describe(err: unknown): string {
   }
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
-}
-
-/** In a drill, e-mail goes to the drill recipients, whoever the step names. */
-function drillSafe(
-  action: string,
-  args: Record<string, unknown>,
-  incident: Incident,
-): Record<string, unknown> {
-  if (!incident.state.drill || action !== 'notify.email') return args;
-  return { ...args, to: incident.input.contacts.drillRecipients };
 }

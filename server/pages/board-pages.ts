@@ -1,6 +1,6 @@
 // The board's pages: server-rendered HTML, no script, printable. Mustache escapes every value.
 import Mustache from 'mustache';
-import { formatTime } from '../../activities/notify-send';
+import { formatTime } from '../../activities/notify/send';
 import type { IncidentFilter, IncidentSummary } from '../../storage/incident-index';
 import { INCIDENT_STATUSES } from '../../storage/incident-index';
 import { DICTIONARIES, formatDuration, type ReportLocale } from '../reports/i18n';

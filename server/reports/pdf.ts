@@ -2,7 +2,7 @@
 // summary a board member reads, then the full timeline. A period: page 1 the figures and the
 // time-to-contain chart against the 10-minute window, page 2 what is still open.
 import PDFDocument from 'pdfkit';
-import { formatTime } from '../../activities/notify-send';
+import { formatTime } from '../../activities/notify/send';
 import { DICTIONARIES, type ReportLocale } from './i18n';
 import type { PeriodSummary } from './summary';
 import type { Timeline } from './timeline';

@@ -2,8 +2,8 @@
 // did, who decided, how fast it was contained, and whether the DPO heard in time. Pure: events in,
 // timeline out, so the page, the PDF and the JSON API tell the same story.
 import type { AuditEvent } from '../../storage/audit-event';
-import { isContainment } from '../../storage/incident-projection';
-import { formatTime } from '../../activities/notify-send';
+import { isContainment } from '../../activities/actions';
+import { formatTime } from '../../activities/notify/send';
 import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
 
 export const GDPR_NOTIFY_MS = 72 * 3_600_000;

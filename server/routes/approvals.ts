@@ -8,7 +8,7 @@ import { IncidentClosedError, IncidentNotFoundError, IncidentRefusedError } from
 import type { IncidentState, StepRecord } from '../../workflows/model/incident';
 import { hashToken, type ApprovalLinks, type LinkRefusal } from '../../storage/approval-links';
 import type { AuditStore } from '../../storage/audit-store';
-import { formatTime } from '../../activities/notify-send';
+import { formatTime } from '../../activities/notify/send';
 import { confirmPage, messagePage, pendingPage, type PageFrame } from '../pages/approval-pages';
 import { HttpError } from '../errors';
 import { requireRole, type AccessControl } from '../access';

@@ -3,11 +3,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
-import type { TemplateStore } from './notification-templates';
-import { LOCALES, type Locale } from '../workflows/model/locale';
-import { messageIdFor } from './notify-email';
-import type { ActionInput } from './types';
-import type { IncidentState } from '../workflows/model/incident';
+import type { TemplateStore } from './templates';
+import { LOCALES, type Locale } from '../../workflows/model/locale';
+import { messageIdFor } from './email';
+import type { ActionInput } from '../action';
+import type { IncidentState } from '../../workflows/model/incident';
 
 export const sendArgsSchema = z.object({
   template: z.string().min(1),

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mustache from 'mustache';
-import { LOCALES, type Locale } from '../workflows/model/locale';
+import { LOCALES, type Locale } from '../../workflows/model/locale';
 
 /** The templates a notify step may name, with what each is for. */
 export const NOTIFICATION_TEMPLATES = {

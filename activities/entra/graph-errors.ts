@@ -1,20 +1,13 @@
 // Decides retryability where the error is born: Graph's status and code, never its message.
 import { ApplicationFailure } from '@temporalio/activity';
 import { GraphError } from '@microsoft/microsoft-graph-client';
+import { retryAfterSeconds } from '../retry-after';
 
 export interface GraphCallContext {
   /** What Reflex was doing, in plain words: "disable j.devries@…". */
   what: string;
   /** The least-privilege application permission the call needs. */
   permission: string;
-}
-
-/** Seconds from a Retry-After header (seconds or HTTP date); undefined when absent or unreadable. */
-export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Turns a failed Graph call into a Temporal failure with a type callers can act on. */

@@ -1,0 +1,141 @@
+// An action a playbook may name, defined once beside its code: its name, a plain description, its
+// input schema, the Microsoft Graph permission it needs, whether it changes anything or stops the
+// attacker, what undoes it, what a drill would call, and its implementation. The catalog, the activity
+// functions, the permission tables in the docs and the playbook JSON Schema are all derived from these.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { z } from 'zod';
+
+/** What every action activity receives: the rendered arguments plus where it runs. */
+export interface ActionInput<Args = Record<string, unknown>> {
+  incidentId: string;
+  stepId: string;
+  /** A drill: take the dry-run path, touch nothing. */
+  drill: boolean;
+  /** In a drill: who receives what the action would send to people. */
+  drillRecipients?: string[];
+  args: Args;
+}
+
+/** Where an action runs, and which action it is (for messages that name it and its permission). */
+export interface ActionContext extends Omit<ActionInput, 'args'> {
+  action: { name: string; permission?: GraphPermission };
+}
+
+/** One call an action would make. */
+export interface PlannedCall {
+  method: string;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a drill returns instead of acting: exactly what would be called, and nothing was. */
+export interface DryRun {
+  dryRun: true;
+  wouldCall: PlannedCall[];
+}
+
+/** The Microsoft Graph application permission an action needs (least privilege first). */
+export interface GraphPermission {
+  /** Every one of these is needed. */
+  needs: readonly string[];
+  /** A broader permission that also works. */
+  orElse?: string;
+  /** The Graph calls it makes, for docs/PERMISSIONS.md. */
+  calls: string;
+}
+
+export interface ActionDefinition<
+  Deps = never,
+  Args = never,
+  Output = unknown,
+  Name extends string = string,
+> {
+  /** The name playbooks use, e.g. `entra.disableAccount`; also the activity type in Temporal. */
+  readonly name: Name;
+  /** One plain-language line, used on timelines and in approval e-mails. */
+  readonly description: string;
+  /** Validates the step's arguments: literal ones when a playbook loads, all of them when it runs. */
+  readonly input: z.ZodType<Args>;
+  /** A looser schema for drills, where ids only a real run produces may be missing. */
+  readonly drillInput?: z.ZodType<Args>;
+  /** Graph permission; absent for actions that do not call Graph. */
+  readonly permission?: GraphPermission;
+  /** What it needs instead, for actions that do not call Graph (docs). */
+  readonly permissionNote?: string;
+  /** Whether it changes anything outside Reflex. */
+  readonly mutates: boolean;
+  /** It stops the attacker: timelines measure time to containment by these. */
+  readonly containment?: true;
+  /** The action that undoes this one, when there is one. */
+  readonly undo?: string;
+  /** Default per-attempt timeout in seconds. */
+  readonly timeoutSeconds: number;
+  /** Default attempts. */
+  readonly maxAttempts: number;
+  /** What a drill would call; absent when the action runs in drills as it is (it changes nothing). */
+  readonly dryRun?: (args: Args, ctx: ActionContext, deps: Deps) => PlannedCall[];
+  /** Does it, with the clients the worker built. */
+  readonly run: (deps: Deps, args: Args, ctx: ActionContext) => Promise<Output>;
+}
+
+/** Defines an action over the clients `Deps` (the type argument fixes them; the rest is inferred). */
+export function defineAction<Deps>() {
+  return <const Name extends string, Args, Output>(definition: ActionDefinition<Deps, Args, Output, Name>) =>
+    definition;
+}
+
+/** The permission in words, for error messages: "A (with B) (or C)". */
+export function permissionText(permission: GraphPermission): string {
+  const [first, ...also] = permission.needs;
+  return `${first}${also.length ? ` (with ${also.join(', ')})` : ''}${permission.orElse ? ` (or ${permission.orElse})` : ''}`;
+}
+
+/** A failure the caller's arguments caused: not retryable, and it says which argument. */
+export function invalidArguments(action: string, error: z.ZodError): ApplicationFailure {
+  const issues = error.issues.map((i) => `with${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`);
+  return ApplicationFailure.nonRetryable(`${action}: ${issues.join('; ')}`, 'InvalidArguments');
+}
+
+/**
+ * A definition of any argument and output types. Arguments are both read (`input`) and written
+ * (`run`), so no narrower type holds definitions of different actions in one list.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyActionDefinition<Deps = any> = ActionDefinition<Deps, any, any, string>;
+
+// The activity functions of a list of definitions, keyed by action name.
+type ActivitiesOf<Defs extends readonly AnyActionDefinition[]> = {
+  [D in Defs[number] as D['name']]: (input: ActionInput) => Promise<Awaited<ReturnType<D['run']>> | DryRun>;
+};
+
+/**
+ * The activities of `definitions` over `deps`: each parses its arguments (a bad one fails without
+ * retries, naming the argument), takes its dry-run path in a drill, and otherwise runs.
+ */
+export function activitiesOf<Deps, const Defs extends readonly AnyActionDefinition<Deps>[]>(
+  definitions: Defs,
+  deps: Deps,
+): ActivitiesOf<Defs> {
+  return Object.fromEntries(
+    definitions.map((definition) => {
+      // The list holds definitions of different argument types; each is used with its own schema.
+      const d = definition as unknown as ActionDefinition<Deps, unknown, unknown>;
+      const activity = async (input: ActionInput) => {
+        const schema = input.drill && d.drillInput ? d.drillInput : d.input;
+        const parsed = schema.safeParse(input.args);
+        if (!parsed.success) throw invalidArguments(d.name, parsed.error);
+        const ctx = {
+          incidentId: input.incidentId,
+          stepId: input.stepId,
+          drill: input.drill,
+          drillRecipients: input.drillRecipients,
+          action: { name: d.name, permission: d.permission },
+        };
+        if (input.drill && d.dryRun) return { dryRun: true, wouldCall: d.dryRun(parsed.data, ctx, deps) };
+        return d.run(deps, parsed.data, ctx);
+      };
+      return [d.name, activity];
+    }),
+  ) as ActivitiesOf<Defs>;
+}

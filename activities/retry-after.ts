@@ -1,0 +1,10 @@
+// The Retry-After header a throttling server sends, as seconds: Temporal waits that long before the
+// next attempt (an activity's nextRetryDelay), so no activity ever sleeps and no retry storm starts.
+
+/** Seconds from a Retry-After header (seconds or HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
