@@ -3,19 +3,24 @@
 // opens pages and reports, and anything that changes state needs the token itself (a Bearer header),
 // so a cross-site form can never approve, resolve or trigger on a signed-in person's behalf.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import express, {
-  Router,
-  type NextFunction,
-  type Request,
-  type RequestHandler,
-  type Response,
-} from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import cookieParser from 'cookie-parser';
-import type { AccessToken, Role } from '../config/schema';
+import { RANK, type Role } from './roles';
 import { HttpError } from './errors';
 import { loginPage } from './pages/board-pages';
+import type { RouteTable } from './contract';
+import * as contracts from './contracts/access';
 
-const RANK: Record<Role, number> = { board: 1, responder: 2, admin: 3 };
+/** One access token as the configuration gives it (access.tokens): the token, or only its SHA-256. */
+export interface AccessToken {
+  /** Shown in logs and on the audit trail instead of the token. */
+  name: string;
+  role: Role;
+  /** The person behind it: approvals made with it are theirs. */
+  email?: string;
+  token?: string;
+  sha256?: string;
+}
 export const SESSION_COOKIE = 'reflex-session';
 
 export interface Principal {
@@ -143,16 +148,14 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/board';
 }
 
-export function loginRoutes(access: AccessControl, organisation: string): Router {
-  const router = Router();
-  router.get('/login', (req, res) => {
+export function mountLogin(routes: RouteTable, access: AccessControl, organisation: string): void {
+  routes.add(contracts.loginPage, ({ query }, _req, res) => {
     res
       .set('Cache-Control', 'no-store')
       .type('html')
-      .send(loginPage(organisation, safeNext(req.query.next)));
+      .send(loginPage(organisation, safeNext(query.next)));
   });
-  router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
-    const body = req.body as { token?: string; next?: string };
+  routes.add(contracts.login, ({ body }, _req, res) => {
     const token = typeof body.token === 'string' ? access.byToken(body.token.trim()) : undefined;
     if (!token) {
       return void res
@@ -163,9 +166,8 @@ export function loginRoutes(access: AccessControl, organisation: string): Router
     res.cookie(SESSION_COOKIE, access.sessionValue(token), access.cookieOptions());
     res.redirect(303, safeNext(body.next));
   });
-  router.post('/logout', (_req, res) => {
+  routes.add(contracts.logout, (_input, _req, res) => {
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.redirect(303, '/login');
   });
-  return router;
 }

@@ -1,17 +1,21 @@
 // The HTTP app, built without listen() so tests drive it in-process or on an ephemeral port.
 import express, { type Express, type Request, type Response } from 'express';
+import cookieParser from 'cookie-parser';
 import { HttpError, errorHandler, statusOf } from './errors';
-import { mailboxRouter } from './routes/mailbox';
-import { approvalRoutes, type ApprovalRoutesOptions } from './routes/approvals';
-import { healthRouter, type ReadinessCheck } from './routes/health';
+import { RouteTable } from './contract';
+import * as intake from './contracts/intake';
+import * as operations from './contracts/operations';
+import { mountMailbox } from './routes/mailbox';
+import { mountApprovals, type ApprovalRoutesOptions } from './routes/approvals';
+import { mountHealth, type ReadinessCheck } from './routes/health';
 import type { Logger } from '../common/logger';
 import type { IncidentGateway } from '../temporal/incident-gateway';
 import type { AuditStore } from '../storage/audit-store';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import type { IncidentIndex } from '../storage/incident-index';
-import { loginRoutes, requireRole, type AccessControl } from './access';
-import { boardRoutes } from './routes/board';
-import { OPENAPI } from './openapi';
+import { mountLogin, requireRole, type AccessControl } from './access';
+import { mountBoard } from './routes/board';
+import { openApiDocument } from './openapi';
 import type { ReportLocale } from './reports/i18n';
 import type { DeliveryOutcome, Metrics } from './metrics';
 import type { Delivery, IntakeResult } from '../triggers/intake';
@@ -22,7 +26,7 @@ export type { ReadinessCheck } from './routes/health';
 export function createHealthApp(log: Logger, readiness: readonly ReadinessCheck[]): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(readiness));
+  mountHealth(new RouteTable(app, { role: () => (_req, _res, next) => next(), rawLimit: 0 }), readiness);
   app.use(errorHandler(log));
   return app;
 }
@@ -65,29 +69,32 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-
-  app.use(healthRouter(deps.readiness));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(OPENAPI);
-  });
-  app.get('/', (_req, res) => {
-    res.redirect(303, '/board');
+  app.use(cookieParser());
+  const routes = new RouteTable(app, {
+    role: (role, page) => requireRole(deps.access, role, page ? 'page' : 'api'),
+    rawLimit: deps.maxBodyBytes,
   });
 
-  const rawBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
-  const hook = async (req: Request<{ source: string; secret?: string }>, res: Response) => {
+  mountHealth(routes, deps.readiness);
+  let document: Record<string, unknown> | undefined;
+  routes.add(operations.openapi, (_input, _req, res) => {
+    // Generated from the contracts this app mounted, once, on first request.
+    res.json((document ??= openApiDocument(routes.contracts)));
+  });
+
+  const hook = async (
+    source: string,
+    urlSecret: string | undefined,
+    rawBody: Buffer,
+    req: Request,
+    res: Response,
+  ) => {
     const timer = deps.metrics.intakeSeconds.startTimer();
     // Only configured source names become label values (an attacker cannot grow the label set).
-    const source = deps.sourceNames.has(req.params.source) ? req.params.source : '(unknown)';
+    const label = deps.sourceNames.has(source) ? source : '(unknown)';
     let outcome: DeliveryOutcome = 'error';
     try {
-      const result = await deps.receive({
-        source: req.params.source,
-        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        headers: req.headers,
-        ip: req.ip,
-        urlSecret: req.params.secret,
-      });
+      const result = await deps.receive({ source, rawBody, headers: req.headers, ip: req.ip, urlSecret });
       outcome = result.ignored
         ? 'ignored'
         : !result.routed
@@ -100,48 +107,44 @@ export function createApp(deps: AppDeps): Express {
       outcome = OUTCOME_BY_STATUS[statusOf(err)] ?? 'error';
       throw err;
     } finally {
-      deps.metrics.deliveries.inc({ source, outcome });
+      deps.metrics.deliveries.inc({ source: label, outcome });
       timer({ outcome });
     }
   };
-  app.post('/hooks/:source', rawBody, hook);
+  routes.add(intake.deliverAlert, ({ params, body }, req, res) =>
+    hook(params.source, undefined, body as Buffer, req, res),
+  );
   // For senders that cannot send headers (Splunk): the secret is the last path segment.
-  app.post('/hooks/:source/:secret', rawBody, hook);
+  routes.add(intake.deliverAlertWithUrlSecret, ({ params, body }, req, res) =>
+    hook(params.source, params.secret, body as Buffer, req, res),
+  );
   app.all(['/hooks/:source', '/hooks/:source/:secret'], (_req, _res) => {
     throw new HttpError(405, 'use POST', { Allow: 'POST' });
   });
 
-  app.get('/metrics', requireRole(deps.access, 'board'), async (_req, res) => {
+  routes.add(operations.metrics, async (_input, _req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  app.use(loginRoutes(deps.access, deps.organisation.name));
-  app.use(
-    boardRoutes({
-      access: deps.access,
-      gateway: deps.gateway,
-      audit: deps.audit,
-      incidents: deps.incidents,
-      approvalLinks: deps.approvals.links,
-      organisation: deps.organisation.name,
-      timeZone: deps.timeZone,
-      locale: deps.locale,
-      startDrill: deps.startDrill,
-      redactedConfig: deps.redactedConfig,
-    }),
-  );
-  app.use(
-    approvalRoutes({
-      ...deps.approvals,
-      access: deps.access,
-      gateway: deps.gateway,
-      audit: deps.audit,
-      organisation: deps.organisation.name,
-      timeZone: deps.timeZone,
-    }),
-  );
-  if (deps.mailbox) {
-    app.use(mailboxRouter(deps.mailbox, requireRole(deps.access, 'responder', 'page')));
-  }
+  mountLogin(routes, deps.access, deps.organisation.name);
+  mountBoard(routes, {
+    gateway: deps.gateway,
+    audit: deps.audit,
+    incidents: deps.incidents,
+    approvalLinks: deps.approvals.links,
+    organisation: deps.organisation.name,
+    timeZone: deps.timeZone,
+    locale: deps.locale,
+    startDrill: deps.startDrill,
+    redactedConfig: deps.redactedConfig,
+  });
+  mountApprovals(routes, {
+    ...deps.approvals,
+    gateway: deps.gateway,
+    audit: deps.audit,
+    organisation: deps.organisation.name,
+    timeZone: deps.timeZone,
+  });
+  if (deps.mailbox) mountMailbox(routes, deps.mailbox);
 
   app.use((_req, _res) => {
     throw new HttpError(404, 'not found');

@@ -7,9 +7,11 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { runPlaybook } from '../workflows';
 import {
@@ -46,7 +48,10 @@ export interface IncidentGatewayOptions {
    * workflow task back in the start response (one round trip fewer on the hot path). @default false
    */
   eagerStart?: boolean;
-  /** How long a start, join, query or describe may take before the caller is told to retry. @default 5000 */
+  /**
+   * How long a start, join or describe may take before the caller is told to retry; queries and an
+   * Update's acceptance, which need a worker, get three times as long. @default 5000
+   */
   deadlineMs?: number;
 }
 
@@ -150,25 +155,31 @@ export class IncidentGateway {
 
   /** An approver's decision on a step waiting for approval. */
   decide(incidentId: string, input: DecideApprovalInput): Promise<DecideApprovalResult> {
-    return this.update(incidentId, (handle) => handle.executeUpdate(decideApprovalUpdate, { args: [input] }));
+    return this.update(incidentId, decideApprovalUpdate, input);
   }
 
   /** Closes a contained incident, or marks it a false positive (which undoes what Reflex did). */
-  resolve(incidentId: string, input: CloseInput & { as: 'contained' | 'false-positive' }) {
-    return this.update(incidentId, (handle) =>
-      handle.executeUpdate(resolveIncidentUpdate, { args: [input] }),
-    );
+  resolve(
+    incidentId: string,
+    input: CloseInput & { as: 'contained' | 'false-positive' },
+  ): Promise<IncidentState> {
+    return this.update(incidentId, resolveIncidentUpdate, input);
   }
 
   /** Stops the incident and undoes what Reflex did. */
-  abort(incidentId: string, input: CloseInput) {
-    return this.update(incidentId, (handle) => handle.executeUpdate(abortIncidentUpdate, { args: [input] }));
+  abort(incidentId: string, input: CloseInput): Promise<IncidentState> {
+    return this.update(incidentId, abortIncidentUpdate, input);
   }
 
-  /** The workflow's own view of the incident, within the deadline. */
+  /**
+   * The workflow's own view of the incident. A query needs a worker: after a worker restart Temporal
+   * first waits out the old worker's sticky queue (5 s), so a query's deadline is longer than a start's.
+   */
   async state(incidentId: string): Promise<IncidentState> {
     try {
-      return await this.bounded(() => this.client.workflow.getHandle(incidentId).query(incidentStateQuery));
+      return await this.client.withDeadline(Date.now() + this.deadlineMs * 3, () =>
+        this.client.workflow.getHandle(incidentId).query(incidentStateQuery),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new IncidentNotFoundError(incidentId);
       throw new TemporalUnavailableError(err);
@@ -320,14 +331,22 @@ export class IncidentGateway {
   /**
    * Runs an Update and translates its failures: the incident refused (its validator's reason), the
    * incident is closed (Updates reach only running workflows) or unknown, or Temporal is unreachable.
-   * No deadline: closing an incident waits for its compensations.
+   * Acceptance is bounded in time (a caller learns at once when Temporal or the worker is away); the
+   * outcome is not, since closing an incident waits for its compensations.
    */
-  private async update<T>(
+  private async update<Ret, Arg>(
     incidentId: string,
-    run: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>,
-  ): Promise<T> {
+    definition: UpdateDefinition<Ret, [Arg]>,
+    input: Arg,
+  ): Promise<Ret> {
     try {
-      return await run(this.client.workflow.getHandle(incidentId));
+      // Acceptance needs a worker, like a query: the longer deadline.
+      const accepted = await this.client.withDeadline(Date.now() + this.deadlineMs * 3, () =>
+        this.client.workflow
+          .getHandle(incidentId)
+          .startUpdate(definition, { args: [input], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      );
+      return await accepted.result();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const reason = (err.cause as Error | undefined)?.message ?? 'refused by the incident';

@@ -2,32 +2,20 @@
 // press Approve, and see the result. Screenshots are kept in test-artifacts/.
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { EntraFake } from './fakes/entra-fake';
-
-const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
-import { alertBody, postSigned, startTestReflex, TOKENS, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned, TOKENS } from './helpers/reflex';
+import { started, useEntraFake, useReflex } from './helpers/bootstrap';
 import { step, waitForState } from './helpers/incidents';
 import { linkIn } from './helpers/approval-links';
 import { ARTIFACTS, launchBrowser } from './helpers/browser';
 
-let fake: EntraFake;
-let reflex: TestReflex;
-let browser: Browser;
-
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  reflex = await startTestReflex({
-    entraUrl: fake.url,
-    playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ['anna@museum.example'], dpo: 'dpo@museum.example', groups: THREE },
-  });
-  browser = await launchBrowser();
+const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
+const fake = useEntraFake();
+const reflex = useReflex({
+  entra: fake,
+  playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
+  contacts: { onCall: ['anna@museum.example'], dpo: 'dpo@museum.example', groups: THREE },
 });
-afterAll(async () => {
-  await browser?.close();
-  await reflex?.stop();
-  await fake?.stop();
-});
+const browser: Browser = started(launchBrowser, (b) => b.close());
 
 test('approve from a phone: the link from the e-mail, a confirmation page, Approve, the result', async () => {
   const user = fake.addUser({ userPrincipalName: 'phone@museum.example' });

@@ -1,30 +1,22 @@
 // Approval links, against hostile and accidental use: scanners, forgeries, expiry, replays, wrong
 // approvers, races and decisions after the step closed. Only a POST from the page decides.
 import { join } from 'node:path';
-import { EntraFake } from './fakes/entra-fake';
+import type { EntraFake } from './fakes/entra-fake';
 
 const THREE = { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] };
-import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, auth, postSigned, startTestReflex } from './helpers/reflex';
+import { useEntraFake, useReflex } from './helpers/bootstrap';
 import { step, waitForState } from './helpers/incidents';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { decideByLink, linkIn, openLink, post } from './helpers/approval-links';
 import type { IncidentState } from '../workflows/model/incident';
 
-let fake: EntraFake;
-let reflex: TestReflex;
 const ON_CALL = ['anna@museum.example', 'bert@museum.example'];
-
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  reflex = await startTestReflex({
-    entraUrl: fake.url,
-    playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-    contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example', groups: THREE },
-  });
-});
-afterAll(async () => {
-  await reflex?.stop();
-  await fake?.stop();
+const fake = useEntraFake();
+const reflex = useReflex({
+  entra: fake,
+  playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
+  contacts: { onCall: ON_CALL, dpo: 'dpo@museum.example', groups: THREE },
 });
 
 /** Opens an incident that waits for approval; returns its id and each approver's link. */

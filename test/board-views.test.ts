@@ -5,15 +5,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { auth, startTestReflex, TOKENS, type TestReflex } from './helpers/reflex';
-import { fastPlaybooks } from './helpers/playbooks';
+import { auth, TOKENS } from './helpers/reflex';
+import { started, useReflex } from './helpers/bootstrap';
 import { step, waitForState } from './helpers/incidents';
 import { ARTIFACTS, launchBrowser } from './helpers/browser';
 import type { Timeline } from '../server/reports/timeline';
 import type { IncidentSummary } from '../storage/incident-index';
 
-let reflex: TestReflex;
-let browser: Browser;
+const reflex = useReflex({ playbooks: ['compromised-account', 'notify-on-call'] });
+const browser: Browser = started(launchBrowser, (b) => b.close());
 let drillId: string;
 
 const api = async (path: string, role: 'board' | 'responder' | 'admin' = 'board') => {
@@ -28,13 +28,10 @@ const post = (path: string, body: unknown, role: 'board' | 'responder' | 'admin'
   });
 
 beforeAll(async () => {
-  reflex = await startTestReflex({ playbooksDir: fastPlaybooks(['compromised-account', 'notify-on-call']) });
-  browser = await launchBrowser();
-
   // A responder runs the drill, approves the block through the API, and closes the incident.
-  const started = await post('/api/drills', { playbook: 'compromised-account' }, 'responder');
-  expect(started.status).toBe(202);
-  drillId = ((await started.json()) as { incidentId: string }).incidentId;
+  const drill = await post('/api/drills', { playbook: 'compromised-account' }, 'responder');
+  expect(drill.status).toBe(202);
+  drillId = ((await drill.json()) as { incidentId: string }).incidentId;
   await waitForState(
     reflex.gateway,
     drillId,
@@ -57,11 +54,6 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await reflex?.stop();
-});
 
 test('the timeline tells what happened, what Reflex did, who approved, how fast, and the GDPR clock', async () => {
   const { status, body } = await api(`/api/incidents/${drillId}/timeline`);
@@ -156,19 +148,7 @@ test('the incident list filters by period, status, playbook and drill; a malform
   });
   expect((listed.incidents as IncidentSummary[])[0]!.firstContainedAt).toBeDefined();
 
-  for (const [query, parameter] of [
-    ['from=yesterday', 'from'],
-    ['to=2026-13-45', 'to'],
-    ['status=pending', 'status'],
-    ['drill=yes', 'drill'],
-    ['limit=0', 'limit'],
-    ['colour=red', 'colour'],
-    [`from=${tomorrow}&to=${today}`, 'to'],
-  ] as const) {
-    const { status, body } = await api(`/api/incidents?${query}`);
-    expect({ query, status }).toEqual({ query, status: 400 });
-    expect(body.error).toContain(`query parameter "${parameter}"`);
-  }
+  // Malformed filters are a 400 naming the parameter (in-process: test/http-contract.test.ts).
   expect((await fetch(`${reflex.url}/board?status=nope`, { headers: auth('board') })).status).toBe(400);
   expect((await api('/api/incidents/no-such-incident-1/timeline')).status).toBe(404);
   expect(

@@ -1,16 +1,11 @@
 // The dedup window: a repeat within it joins the running incident; once it has passed, a repeat opens
 // the next incident for the same key, which takes in the repeats of its own window.
 import { join } from 'node:path';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned } from './helpers/reflex';
+import { useReflex } from './helpers/bootstrap';
 import { waitForState } from './helpers/incidents';
 
-let reflex: TestReflex;
-beforeAll(async () => {
-  reflex = await startTestReflex({ playbooksDir: join(__dirname, 'fixtures/playbooks-window') });
-});
-afterAll(async () => {
-  await reflex?.stop();
-});
+const reflex = useReflex({ playbooksDir: join(__dirname, 'fixtures/playbooks-window') });
 
 test('repeats within the window join; after it, a repeat opens the next incident', async () => {
   const user = `window-${Date.now()}@museum.example`;

@@ -1,23 +1,17 @@
 // In a drill, e-mail goes only to the drill recipients, even from a plain notify.email action that
 // names someone else; a real run mails whom the step names.
 import { join } from 'node:path';
-import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, auth, postSigned } from './helpers/reflex';
+import { useReflex } from './helpers/bootstrap';
 import { waitForState } from './helpers/incidents';
 
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  reflex = await startTestReflex({
-    playbooksDir: join(__dirname, 'fixtures/playbooks-drill'),
-    contacts: {
-      onCall: ['oncall@museum.example'],
-      dpo: 'dpo@museum.example',
-      drillRecipients: ['drills@museum.example'],
-    },
-  });
-});
-afterAll(async () => {
-  await reflex?.stop();
+const reflex = useReflex({
+  playbooksDir: join(__dirname, 'fixtures/playbooks-drill'),
+  contacts: {
+    onCall: ['oncall@museum.example'],
+    dpo: 'dpo@museum.example',
+    drillRecipients: ['drills@museum.example'],
+  },
 });
 
 test('a drill mails the drill recipients only; a real incident mails the named person', async () => {

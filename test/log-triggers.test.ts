@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { startTestReflex, type TestReflex } from './helpers/reflex';
+import {} from './helpers/bootstrap';
 import { fastPlaybooks } from './helpers/playbooks';
 import { openDb } from '../storage/db';
 import { DbLogState } from '../storage/log-state';

@@ -1,37 +1,29 @@
 // Every shipped playbook with an approval step, driven through reject and time-out as well (approve is
 // driven in the per-playbook tests): the step's outcome, the Graph calls and the e-mails each time.
-import { EntraFake } from './fakes/entra-fake';
 import { SecretStoreFake } from './fakes/secret-store-fake';
 import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned } from './helpers/reflex';
+import { started, useEntraFake, useReflex } from './helpers/bootstrap';
 import { decide, step, waitForState } from './helpers/incidents';
 
-let fake: EntraFake;
-let store: SecretStoreFake;
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  store = await new SecretStoreFake().start();
-  reflex = await startTestReflex({
-    entraUrl: fake.url,
-    playbooksDir: fastPlaybooks(),
-    contacts: {
-      onCall: ['oncall@museum.example'],
-      dpo: 'dpo@museum.example',
-      ncsc: 'cert@ncsc.example',
-      owner: 'it@museum.example',
-    },
-    extra: {
-      secretStores: [{ name: 'default', type: 'webhook', url: store.url, token: 'store-token-0123456789' }],
-    },
-  });
-});
-afterAll(async () => {
-  await reflex?.stop();
-  await store?.stop();
-  await fake?.stop();
-});
+const fake = useEntraFake();
+const store = started(
+  () => new SecretStoreFake().start(),
+  (s) => s.stop(),
+);
+const reflex = useReflex(() => ({
+  entra: fake,
+  playbooksDir: fastPlaybooks(),
+  contacts: {
+    onCall: ['oncall@museum.example'],
+    dpo: 'dpo@museum.example',
+    ncsc: 'cert@ncsc.example',
+    owner: 'it@museum.example',
+  },
+  extra: {
+    secretStores: [{ name: 'default', type: 'webhook', url: store.url, token: 'store-token-0123456789' }],
+  },
+}));
 
 interface Case {
   playbook: string;

@@ -1,27 +1,17 @@
 // compromised-account, end to end on the real dev server: Graph calls land on the HTTPS fake through the
 // real client libraries, e-mails go over real SMTP; approve, reject and time out are each driven.
-import { EntraFake } from './fakes/entra-fake';
 import { buildTimeline } from '../server/reports/timeline';
-import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned } from './helpers/reflex';
+import { useEntraFake, useReflex } from './helpers/bootstrap';
 import { decide, step, waitForState } from './helpers/incidents';
 import { recordHistory } from './helpers/histories';
 
-let fake: EntraFake;
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  reflex = await startTestReflex({
-    entraUrl: fake.url,
-    playbooksDir: fastPlaybooks(['compromised-account', 'notify-on-call']),
-    contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
-  });
-});
-afterAll(async () => {
-  await reflex?.stop();
-  await fake?.stop();
-});
+const fake = useEntraFake();
+const reflex = useReflex(() => ({
+  entra: fake,
+  playbooks: ['compromised-account', 'notify-on-call'],
+  contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
+}));
 
 async function raise(user: string, severity = 'high') {
   const response = await postSigned(

@@ -1,14 +1,12 @@
 // The rest of the shipped library end to end: mass-export, oauth-consent-or-inbox-rule and
 // ransomware-suspected (a two-person rule over several accounts), plus drills.
-import { EntraFake } from './fakes/entra-fake';
 import { fastPlaybooks } from './helpers/playbooks';
-import { auth, alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, auth, postSigned } from './helpers/reflex';
+import { useEntraFake, useReflex } from './helpers/bootstrap';
 import { decide, step, waitForState } from './helpers/incidents';
 import { sampleAlert } from '../triggers/drill-alert';
 import { recordHistory } from './helpers/histories';
 
-let fake: EntraFake;
-let reflex: TestReflex;
 const contacts = {
   onCall: ['oncall@museum.example'],
   dpo: 'dpo@museum.example',
@@ -16,14 +14,8 @@ const contacts = {
   drillRecipients: ['drills@museum.example'],
 };
 
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: fastPlaybooks(), contacts });
-});
-afterAll(async () => {
-  await reflex?.stop();
-  await fake?.stop();
-});
+const fake = useEntraFake();
+const reflex = useReflex({ entra: fake, playbooksDir: fastPlaybooks(), contacts });
 
 const mailsFor = (id: string) => reflex.mailbox!.list().filter((m) => m.headers['x-reflex-incident'] === id);
 const templatesFor = (id: string) =>

@@ -2,38 +2,29 @@
 // delivery to the organisation's secret store, removal of the old secret only after approval, safe
 // under retries, and the secret text nowhere else.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { EntraFake } from './fakes/entra-fake';
 import { SecretStoreFake } from './fakes/secret-store-fake';
-import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, postSigned } from './helpers/reflex';
+import { started, useEntraFake, useReflex } from './helpers/bootstrap';
 import { decide, step, waitForState } from './helpers/incidents';
 import { recordHistory } from './helpers/histories';
 
-let fake: EntraFake;
-let store: SecretStoreFake;
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  fake = await new EntraFake().start();
-  store = await new SecretStoreFake().start();
-  reflex = await startTestReflex({
-    entraUrl: fake.url,
-    playbooksDir: fastPlaybooks(['leaked-secret']),
-    contacts: {
-      onCall: ['oncall@museum.example'],
-      dpo: 'dpo@museum.example',
-      owner: 'it-owner@museum.example',
-    },
-    extra: {
-      secretStores: [{ name: 'default', type: 'webhook', url: store.url, token: 'store-token-0123456789' }],
-    },
-  });
-});
-afterAll(async () => {
-  await reflex?.stop();
-  await store?.stop();
-  await fake?.stop();
-});
+const fake = useEntraFake();
+const store = started(
+  () => new SecretStoreFake().start(),
+  (s) => s.stop(),
+);
+const reflex = useReflex(() => ({
+  entra: fake,
+  playbooks: ['leaked-secret'],
+  contacts: {
+    onCall: ['oncall@museum.example'],
+    dpo: 'dpo@museum.example',
+    owner: 'it-owner@museum.example',
+  },
+  extra: {
+    secretStores: [{ name: 'default', type: 'webhook', url: store.url, token: 'store-token-0123456789' }],
+  },
+}));
 
 async function leak(appId: string) {
   const response = await postSigned(

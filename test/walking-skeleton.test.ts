@@ -2,19 +2,12 @@
 // workflow, an activity e-mails on-call over real SMTP, audit events land in the hash chain, and the
 // incident is readable over HTTP.
 import { incidentIdFor } from '../temporal/incident-gateway';
-import { fastPlaybooks } from './helpers/playbooks';
 import { waitForClosedWorkflow } from './helpers/incidents';
-import { auth, alertBody, postSigned, startTestReflex, TEST_SECRET, type TestReflex } from './helpers/reflex';
+import { TEST_SECRET, alertBody, auth, postSigned } from './helpers/reflex';
+import { useReflex } from './helpers/bootstrap';
 
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  // Only the fallback playbook, so every test alert takes the plain notify path.
-  reflex = await startTestReflex({ playbooksDir: fastPlaybooks(['notify-on-call']) });
-});
-afterAll(async () => {
-  await reflex?.stop();
-});
+// Only the fallback playbook, so every test alert takes the plain notify path.
+const reflex = useReflex({ playbooks: ['notify-on-call'] });
 
 async function waitForIncident(id: string, status: string) {
   const deadline = Date.now() + 30_000;

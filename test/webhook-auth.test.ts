@@ -6,8 +6,8 @@ import { createHmac } from 'node:crypto';
 import { verifyDelivery, constantTimeEqual } from '../triggers/auth';
 import { AuthError } from '../common/errors';
 import { signedHeaders, TEST_SECRET, ROTATED_SECRET } from './helpers/reflex';
-import type { SourceAuth } from '../config/schema';
-import { sourceAuthSchema } from '../config/schema';
+import type { SourceAuth } from '../triggers/source';
+import { sourceAuthSchema } from '../triggers/source';
 
 const raw = '{"id":"a1"}';
 const body = Buffer.from(raw);

@@ -8,15 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Mustache from 'mustache';
-import {
-  alertBody,
-  auth,
-  postSigned,
-  startTestReflex,
-  TEST_SOURCES,
-  TEST_SECRET,
-  type TestReflex,
-} from './helpers/reflex';
+import { TEST_SECRET, TEST_SOURCES, alertBody, auth, postSigned } from './helpers/reflex';
+import { useReflex } from './helpers/bootstrap';
 import { fastPlaybooks } from './helpers/playbooks';
 import { waitForState } from './helpers/incidents';
 
@@ -26,57 +19,50 @@ const URL_SECRET = 'splunk-url-secret-0123456789abcdefghijkl';
 const SENTINEL = 'sentinel-logic-app-header-secret';
 const WAZUH = 'whsec_d2F6dWgtc2VjcmV0LWZvci1yZWZsZXgtdGVzdHM=';
 
-let reflex: TestReflex;
-
-beforeAll(async () => {
-  reflex = await startTestReflex({
-    playbooksDir: fastPlaybooks(),
-    extra: {
-      sources: [
-        ...TEST_SOURCES,
-        { name: 'gh', format: 'generic', auth: { scheme: 'github', secrets: [GH] }, drill: true },
-        {
-          name: 'grafana',
-          format: 'grafana',
-          auth: {
-            scheme: 'grafana-hmac',
-            secrets: [GRAFANA],
-            timestampHeader: 'X-Grafana-Alerting-Signature-Timestamp',
-          },
-          drill: true,
+const reflex = useReflex({
+  playbooksDir: fastPlaybooks(),
+  extra: {
+    sources: [
+      ...TEST_SOURCES,
+      { name: 'gh', format: 'generic', auth: { scheme: 'github', secrets: [GH] }, drill: true },
+      {
+        name: 'grafana',
+        format: 'grafana',
+        auth: {
+          scheme: 'grafana-hmac',
+          secrets: [GRAFANA],
+          timestampHeader: 'X-Grafana-Alerting-Signature-Timestamp',
         },
-        {
-          name: 'splunk',
-          format: 'splunk',
-          auth: { scheme: 'url-secret', secrets: [URL_SECRET] },
-          drill: true,
-        },
-        {
-          name: 'sentinel',
-          format: 'sentinel',
-          auth: { scheme: 'header', header: 'X-Reflex-Token', secrets: [SENTINEL] },
-          drill: true,
-        },
-        { name: 'kibana', format: 'elastic', auth: { scheme: 'bearer', secrets: [SENTINEL] }, drill: true },
-        {
-          name: 'wazuh',
-          format: 'wazuh',
-          auth: { scheme: 'standard-webhooks', secrets: [WAZUH] },
-          drill: true,
-        },
-        {
-          name: 'limited',
-          format: 'generic',
-          auth: { scheme: 'bearer', secrets: [SENTINEL] },
-          ratePerMinute: 3,
-          drill: true,
-        },
-      ],
-    },
-  });
-}, 60_000);
-afterAll(async () => {
-  await reflex?.stop();
+        drill: true,
+      },
+      {
+        name: 'splunk',
+        format: 'splunk',
+        auth: { scheme: 'url-secret', secrets: [URL_SECRET] },
+        drill: true,
+      },
+      {
+        name: 'sentinel',
+        format: 'sentinel',
+        auth: { scheme: 'header', header: 'X-Reflex-Token', secrets: [SENTINEL] },
+        drill: true,
+      },
+      { name: 'kibana', format: 'elastic', auth: { scheme: 'bearer', secrets: [SENTINEL] }, drill: true },
+      {
+        name: 'wazuh',
+        format: 'wazuh',
+        auth: { scheme: 'standard-webhooks', secrets: [WAZUH] },
+        drill: true,
+      },
+      {
+        name: 'limited',
+        format: 'generic',
+        auth: { scheme: 'bearer', secrets: [SENTINEL] },
+        ratePerMinute: 3,
+        drill: true,
+      },
+    ],
+  },
 });
 
 // Unique per run: incidents are keyed by account, and other test files share this Temporal server.

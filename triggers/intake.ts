@@ -1,7 +1,7 @@
 // Webhook intake: authenticate, normalise, route, and hand the alert to Temporal through the incident
 // gateway. The answer is given only after Temporal has durably accepted the start or the join; nothing
 // else sits on this path.
-import type { SourceConfig } from '../config/schema';
+import type { SourceConfig } from './source';
 import type { LoadedPlaybook } from '../playbooks/load';
 import type { Alert } from '../workflows/model/alert';
 import type { IncidentGateway, IncidentRef } from '../temporal/incident-gateway';

@@ -1,7 +1,8 @@
 // `reflex tokens new`: a random access token, shown once, and the config entry that keeps only its hash.
 import { createHash, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { accessTokenSchema, ROLES } from '../../config/schema';
+import { accessTokenSchema } from '../../config/schema';
+import { ROLES } from '../../server/roles';
 import type { Output } from './playbooks';
 
 export function tokensCommand(

@@ -1,17 +1,21 @@
 // Approval links. GET and HEAD only show (mail scanners open every link); a POST from the page's
 // form, with a CSRF token, decides. Every refusal is a clear page with a 4xx and changes nothing.
-import express, { Router, type Request, type Response } from 'express';
-import cookieParser from 'cookie-parser';
+import type { Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import type { IncidentGateway } from '../../temporal/incident-gateway';
-import { IncidentClosedError, IncidentNotFoundError, IncidentRefusedError } from '../../common/errors';
+import {
+  IncidentClosedError,
+  IncidentNotFoundError,
+  IncidentRefusedError,
+  TemporalUnavailableError,
+} from '../../common/errors';
 import type { IncidentState, StepRecord } from '../../workflows/model/incident';
 import { hashToken, type ApprovalLinks, type LinkRefusal } from '../../storage/approval-links';
 import type { AuditStore } from '../../storage/audit-store';
 import { formatTime } from '../../activities/notify/send';
 import { confirmPage, messagePage, pendingPage, type PageFrame } from '../pages/approval-pages';
-import { HttpError } from '../errors';
-import { requireRole, type AccessControl } from '../access';
+import type { RouteTable } from '../contract';
+import * as contracts from '../contracts/approvals';
 
 export interface ApprovalRoutesOptions {
   links: ApprovalLinks;
@@ -22,7 +26,6 @@ export interface ApprovalRoutesOptions {
 }
 
 interface Deps extends ApprovalRoutesOptions {
-  access: AccessControl;
   gateway: IncidentGateway;
   audit: AuditStore;
   organisation: string;
@@ -58,8 +61,7 @@ const OUTCOME_TEXT: Record<string, string> = {
   abort: 'Reflex stops the response and undoes what it did.',
 };
 
-export function approvalRoutes(deps: Deps): Router {
-  const router = Router();
+export function mountApprovals(routes: RouteTable, deps: Deps): void {
   const frame = (title: string, drill = false): PageFrame => ({
     title,
     drill,
@@ -82,6 +84,20 @@ export function approvalRoutes(deps: Deps): Router {
       .send(messagePage(frame(r.heading), r.heading, extra ?? '', r.detail));
   };
 
+  const unavailable = (res: Response) =>
+    res
+      .status(503)
+      .set('Retry-After', '30')
+      .type('html')
+      .send(
+        messagePage(
+          frame('Try again in a minute'),
+          'Reflex cannot reach its workflow service',
+          '',
+          'Nothing was decided and the link still works: open it again in a minute.',
+        ),
+      );
+
   /** The step as the workflow sees it now; undefined when it no longer waits for a decision. */
   const pendingStep = async (incidentId: string, stepId: string) => {
     const state = await deps.gateway.state(incidentId);
@@ -93,13 +109,19 @@ export function approvalRoutes(deps: Deps): Router {
     };
   };
 
-  router.use(cookieParser());
-
-  router.get('/approve/:token', async (req: Request<{ token: string }>, res) => {
-    const link = await deps.links.find(req.params.token);
+  routes.add(contracts.showApproval, async ({ params }, req, res) => {
+    const link = await deps.links.find(params.token);
     const refusal = deps.links.refusal(link);
     if (refusal) return refuse(res, refusal);
-    const { state, step, any } = await pendingStep(link!.incidentId, link!.stepId);
+    let pending;
+    try {
+      pending = await pendingStep(link!.incidentId, link!.stepId);
+    } catch (err) {
+      if (err instanceof IncidentNotFoundError) return refuse(res, 'closed', 'The incident is closed.');
+      if (err instanceof TemporalUnavailableError) return unavailable(res);
+      throw err;
+    }
+    const { state, step, any } = pending;
     if (!step) return refuse(res, 'closed', describeOutcome(any, state));
     if (req.method === 'GET') {
       // A view is worth recording (scanners show up here too), but decides nothing.
@@ -136,97 +158,88 @@ export function approvalRoutes(deps: Deps): Router {
           deadline: formatTime(approval.deadline, 'en', deps.timeZone),
           onTimeoutText: OUTCOME_TEXT[approval.onTimeout ?? 'skip'],
           incidentId: state.incidentId,
-          action_url: `/approve/${encodeURIComponent(req.params.token)}`,
+          action_url: `/approve/${encodeURIComponent(params.token)}`,
           csrf: generateCsrfToken(req, res, { overwrite: true }),
         }),
       );
   });
 
-  router.post(
-    '/approve/:token',
-    express.urlencoded({ extended: false, limit: '4kb' }),
-    async (req: Request<{ token: string }>, res) => {
-      const token = req.params.token;
-      const decision = (req.body as { decision?: string }).decision;
-      if (decision !== 'approve' && decision !== 'reject') {
-        return void res
-          .status(400)
-          .type('html')
-          .send(messagePage(frame('Bad request'), 'Choose Approve or Reject', ''));
-      }
-      const link = await deps.links.find(token);
-      const refusal = deps.links.refusal(link);
-      if (refusal) return refuse(res, refusal);
-      if (!validateRequest(req)) {
-        return void res
-          .status(403)
-          .type('html')
-          .send(
-            messagePage(
-              frame('Page expired'),
-              'This page has expired',
-              '',
-              'Open the link from the e-mail again and choose once more.',
-            ),
-          );
-      }
-      // One atomic claim: of two racing POSTs with the same link, exactly one goes on.
-      const claimed = await deps.links.claim(token);
-      if (!claimed) return refuse(res, deps.links.refusal(await deps.links.find(token)) ?? 'used');
-      let result;
-      try {
-        result = await deps.gateway.decide(claimed.incidentId, {
-          stepId: claimed.stepId,
-          approver: claimed.approver,
-          decision,
+  routes.add(contracts.decideApproval, async ({ params, body }, req, res) => {
+    const token = params.token;
+    const decision = body.decision;
+    if (decision !== 'approve' && decision !== 'reject') {
+      return void res
+        .status(400)
+        .type('html')
+        .send(messagePage(frame('Bad request'), 'Choose Approve or Reject', ''));
+    }
+    const link = await deps.links.find(token);
+    const refusal = deps.links.refusal(link);
+    if (refusal) return refuse(res, refusal);
+    if (!validateRequest(req)) {
+      return void res
+        .status(403)
+        .type('html')
+        .send(
+          messagePage(
+            frame('Page expired'),
+            'This page has expired',
+            '',
+            'Open the link from the e-mail again and choose once more.',
+          ),
+        );
+    }
+    // One atomic claim: of two racing POSTs with the same link, exactly one goes on.
+    const claimed = await deps.links.claim(token);
+    if (!claimed) return refuse(res, deps.links.refusal(await deps.links.find(token)) ?? 'used');
+    let result;
+    try {
+      result = await deps.gateway.decide(claimed.incidentId, {
+        stepId: claimed.stepId,
+        approver: claimed.approver,
+        decision,
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+      });
+    } catch (err) {
+      if (
+        err instanceof IncidentRefusedError ||
+        err instanceof IncidentClosedError ||
+        err instanceof IncidentNotFoundError
+      ) {
+        // The workflow refused: the step is decided or closed. The link is spent; nothing changed.
+        await deps.links.markUsed(token, {
+          decision: 'refused',
           ip: req.ip,
           userAgent: req.get('user-agent'),
         });
-      } catch (err) {
-        if (
-          err instanceof IncidentRefusedError ||
-          err instanceof IncidentClosedError ||
-          err instanceof IncidentNotFoundError
-        ) {
-          // The workflow refused: the step is decided or closed. The link is spent; nothing changed.
-          await deps.links.markUsed(token, {
-            decision: 'refused',
-            ip: req.ip,
-            userAgent: req.get('user-agent'),
-          });
-          return refuse(res, 'closed', err instanceof IncidentRefusedError ? err.message : undefined);
-        }
-        await deps.links.release(token);
-        throw new HttpError(
-          503,
-          'Reflex could not reach the workflow service; try the link again in a minute',
-          { 'Retry-After': '30' },
-        );
+        return refuse(res, 'closed', err instanceof IncidentRefusedError ? err.message : undefined);
       }
-      await deps.links.markUsed(token, { decision, ip: req.ip, userAgent: req.get('user-agent') });
-      const heading = decision === 'approve' ? 'You approved' : 'You rejected';
-      const outcome =
-        result.outcome === 'approved'
-          ? 'Approved: Reflex is carrying it out now.'
-          : result.outcome === 'rejected'
-            ? 'Rejected: Reflex will not do it.'
-            : `Recorded: ${result.approvals} of ${result.quorum} approvals so far.`;
-      res
-        .status(200)
-        .set('Cache-Control', 'no-store')
-        .type('html')
-        .send(messagePage(frame(heading), heading, outcome));
-    },
-  );
+      // Not delivered: the link stays valid for another try.
+      await deps.links.release(token);
+      if (err instanceof TemporalUnavailableError) return unavailable(res);
+      throw err;
+    }
+    await deps.links.markUsed(token, { decision, ip: req.ip, userAgent: req.get('user-agent') });
+    const heading = decision === 'approve' ? 'You approved' : 'You rejected';
+    const outcome =
+      result.outcome === 'approved'
+        ? 'Approved: Reflex is carrying it out now.'
+        : result.outcome === 'rejected'
+          ? 'Rejected: Reflex will not do it.'
+          : `Recorded: ${result.approvals} of ${result.quorum} approvals so far.`;
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(messagePage(frame(heading), heading, outcome));
+  });
 
-  router.get('/api/approvals', requireRole(deps.access, 'responder'), async (req, res) => {
-    const state = req.query.state ?? 'pending';
-    if (state !== 'pending')
-      throw new HttpError(400, `state: only "pending" is supported, not ${JSON.stringify(state)}`);
+  routes.add(contracts.listPendingApprovals, async (_input, _req, res) => {
     res.json({ approvals: await deps.links.pending() });
   });
 
-  router.get('/approvals', requireRole(deps.access, 'responder', 'page'), async (_req, res) => {
+  routes.add(contracts.pendingApprovalsPage, async (_input, _req, res) => {
     const items = (await deps.links.pending()).map((p) => ({
       stepId: p.stepId,
       incidentId: p.incidentId,
@@ -235,8 +248,6 @@ export function approvalRoutes(deps: Deps): Router {
     }));
     res.type('html').send(pendingPage(frame('Pending approvals'), items));
   });
-
-  return router;
 }
 
 function describeOutcome(step: StepRecord | undefined, state: IncidentState): string {

@@ -1,17 +1,17 @@
 // Liveness and readiness. Readiness is the AND of named checks, each bounded in time.
-import { Router } from 'express';
+import type { RouteTable } from '../contract';
+import { healthz, readyz } from '../contracts/operations';
 
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
 }
 
-export function healthRouter(readiness: readonly ReadinessCheck[]): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
+export function mountHealth(routes: RouteTable, readiness: readonly ReadinessCheck[]): void {
+  routes.add(healthz, (_input, _req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  routes.add(readyz, async (_input, _req, res) => {
     const results = await Promise.all(
       readiness.map(async ({ name, check }) => {
         try {
@@ -27,7 +27,6 @@ export function healthRouter(readiness: readonly ReadinessCheck[]): Router {
       .status(ready ? 200 : 503)
       .json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
-  return router;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

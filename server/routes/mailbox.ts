@@ -1,8 +1,9 @@
 // Pages of the demo mailbox: what Reflex "sent", with working links.
-import { Router, type Request, type RequestHandler } from 'express';
 import Mustache from 'mustache';
 import type { DemoMailbox } from '../../mail/demo-mailbox';
 import { HttpError } from '../errors';
+import type { RouteTable } from '../contract';
+import * as contracts from '../contracts/mailbox';
 
 const LAYOUT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -41,18 +42,17 @@ function page(title: string, content: string): string {
   return Mustache.render(LAYOUT, { title, content });
 }
 
-/** The demo mailbox's pages, behind `guard` (it holds approval links). */
-export function mailboxRouter(mailbox: DemoMailbox, guard: RequestHandler): Router {
-  const router = Router();
-  router.get('/mailbox', guard, (_req, res) => {
+/** The demo mailbox's pages (their contracts ask for a responder: it holds approval links). */
+export function mountMailbox(routes: RouteTable, mailbox: DemoMailbox): void {
+  routes.add(contracts.mailboxPage, (_input, _req, res) => {
     const messages = mailbox.list().map((m) => ({ ...m, to: m.to.join(', ') }));
     res.type('html').send(page('Mailbox', Mustache.render(LIST, { messages })));
   });
-  router.get('/mailbox/api/messages', guard, (_req, res) => {
+  routes.add(contracts.mailboxMessages, (_input, _req, res) => {
     res.json({ messages: mailbox.list() });
   });
-  router.get('/mailbox/:id', guard, (req: Request<{ id: string }>, res) => {
-    const message = mailbox.get(req.params.id);
+  routes.add(contracts.mailboxMessage, ({ params }, _req, res) => {
+    const message = mailbox.get(params.id);
     if (!message) throw new HttpError(404, 'no such message');
     const content = Mustache.render(MESSAGE, {
       ...message,
@@ -61,5 +61,4 @@ export function mailboxRouter(mailbox: DemoMailbox, guard: RequestHandler): Rout
     });
     res.type('html').send(page(message.subject, content));
   });
-  return router;
 }

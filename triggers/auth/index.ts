@@ -2,7 +2,7 @@
 // scheme takes two secrets at once (rotation without downtime), and no reason ever names a secret.
 import { createHmac, createHash, timingSafeEqual } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import type { SourceAuth } from '../../config/schema';
+import type { SourceAuth } from '../source';
 import { AuthError } from '../../common/errors';
 
 export interface VerifiedDelivery {

@@ -1,0 +1,40 @@
+// Signing in to the board with an access token (a read-only browser session), and out.
+import { z } from 'zod';
+import { defineRoute } from '../contract';
+
+export const loginPage = defineRoute({
+  method: 'get',
+  path: '/login',
+  tag: 'access',
+  summary: 'Sign-in page',
+  access: 'public',
+  query: z.looseObject({ next: z.unknown().optional() }),
+  responses: { 200: { description: 'The page', content: 'text/html' } },
+});
+
+export const login = defineRoute({
+  method: 'post',
+  path: '/login',
+  tag: 'access',
+  summary: 'Sign in with an access token: sets a read-only session cookie',
+  access: 'public',
+  body: {
+    kind: 'form',
+    schema: z.looseObject({ token: z.unknown().optional(), next: z.unknown().optional() }),
+  },
+  responses: {
+    303: { description: 'Signed in', headers: ['Location', 'Set-Cookie'] },
+    401: { description: 'Not a valid token', content: 'text/html' },
+  },
+});
+
+export const logout = defineRoute({
+  method: 'post',
+  path: '/logout',
+  tag: 'access',
+  summary: 'Sign out',
+  access: 'public',
+  responses: { 303: { description: 'Signed out', headers: ['Location'] } },
+});
+
+export const ACCESS_ROUTES = [loginPage, login, logout];

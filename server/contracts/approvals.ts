@@ -1,0 +1,73 @@
+// Approval links: the e-mailed link is the credential. GET and HEAD only show; the page's form decides.
+import { z } from 'zod';
+import { defineRoute, type ResponseSpec } from '../contract';
+import { errorBody, pendingApproval } from './schemas';
+
+const html = (description: string): ResponseSpec => ({ description, content: 'text/html' });
+const token = z.object({ token: z.string().min(1).max(200).describe('The approval link’s token') });
+
+export const showApproval = defineRoute({
+  method: 'get',
+  path: '/approve/{token}',
+  tag: 'approvals',
+  summary:
+    'Approval page from an e-mailed link: shows what happened and what Reflex wants to do; decides nothing',
+  access: 'link',
+  params: token,
+  responses: {
+    200: html('The confirmation page'),
+    404: html('Not a valid link'),
+    409: html('Used, or the step is decided'),
+    410: html('Expired'),
+    503: html('The workflow service is unreachable: try again'),
+  },
+});
+
+export const decideApproval = defineRoute({
+  method: 'post',
+  path: '/approve/{token}',
+  tag: 'approvals',
+  summary: 'Approve or reject from the confirmation page (a form with its CSRF token)',
+  access: 'link',
+  params: token,
+  body: {
+    kind: 'form',
+    schema: z.looseObject({ decision: z.string().optional(), csrf: z.string().optional() }),
+  },
+  responses: {
+    200: html('Recorded'),
+    400: html('Neither approve nor reject'),
+    403: html('The page expired (CSRF)'),
+    404: html('Not a valid link'),
+    409: html('Used, or the step is decided'),
+    410: html('Expired'),
+    503: html('The workflow service is unreachable: the link stays valid'),
+  },
+});
+
+export const listPendingApprovals = defineRoute({
+  method: 'get',
+  path: '/api/approvals',
+  tag: 'approvals',
+  summary: 'Steps waiting for approval',
+  access: 'responder',
+  query: z
+    .object({ state: z.literal('pending', { error: 'only "pending" is supported' }).default('pending') })
+    .strict(),
+  responses: {
+    200: { description: 'Pending approvals', json: z.object({ approvals: z.array(pendingApproval) }) },
+    400: { description: 'A malformed parameter', json: errorBody },
+  },
+});
+
+export const pendingApprovalsPage = defineRoute({
+  method: 'get',
+  path: '/approvals',
+  tag: 'approvals',
+  summary: 'Pending approvals page',
+  access: 'responder',
+  page: true,
+  responses: { 200: html('The list'), 303: { description: 'Not signed in', headers: ['Location'] } },
+});
+
+export const APPROVAL_ROUTES = [showApproval, decideApproval, listPendingApprovals, pendingApprovalsPage];

@@ -1,0 +1,110 @@
+// The full HTTP app, built in-process without listen() and without a Temporal server: real storage (a
+// fresh database on the run's PostgreSQL), the shipped playbooks, real access control and intake, and
+// an incident gateway whose connection points at a port nothing listens on, so anything that needs
+// Temporal answers 503. For status codes, validation and roles, at in-process speed.
+import { Client, Connection } from '@temporalio/client';
+import { createLogger } from '../../common/logger';
+import { configSchema } from '../../config/schema';
+import { resolveContacts, resolveOrganisation } from '../../config/contacts';
+import { loadPlaybooks } from '../../playbooks/load';
+import { openDb, type Db } from '../../storage/db';
+import { AuditStore } from '../../storage/audit-store';
+import { IncidentIndex } from '../../storage/incident-index';
+import { ApprovalLinks } from '../../storage/approval-links';
+import { WebhookDeliveries } from '../../storage/deliveries';
+import { intakeRecorder } from '../../storage/intake-chain';
+import { IncidentGateway } from '../../temporal/incident-gateway';
+import { createIntake } from '../../triggers/intake';
+import { drillAlert } from '../../triggers/drill-alert';
+import { DemoMailbox } from '../../mail/demo-mailbox';
+import { AccessControl } from '../../server/access';
+import { createApp } from '../../server/app';
+import { Metrics } from '../../server/metrics';
+import { redactConfig } from '../../config/redact';
+import { SHIPPED_PLAYBOOKS_DIR } from '../../startup/project';
+import { freshDatabaseUrl } from './postgres';
+import { TEST_ACCESS_TOKENS, TEST_SOURCES } from './reflex';
+
+export interface InProcessApp {
+  app: ReturnType<typeof createApp>;
+  db: Db;
+  audit: AuditStore;
+  approvalLinks: ApprovalLinks;
+  close(): Promise<void>;
+}
+
+export async function inProcessApp(): Promise<InProcessApp> {
+  const config = configSchema.parse({
+    contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
+    organisation: { name: 'Museum Example' },
+    sources: TEST_SOURCES,
+    access: { tokens: TEST_ACCESS_TOKENS },
+    server: { maxBodyBytes: 64 * 1024 },
+  });
+  const log = createLogger({ level: 'silent' });
+  const db = await openDb({ url: await freshDatabaseUrl('app') });
+  const audit = new AuditStore(db);
+  const approvalLinks = new ApprovalLinks(db);
+  const playbooks = loadPlaybooks(SHIPPED_PLAYBOOKS_DIR);
+  // Nothing listens on port 1: every call to Temporal fails at once, as an outage does.
+  const connection = Connection.lazy({ address: '127.0.0.1:1' });
+  const gateway = new IncidentGateway({
+    client: new Client({ connection }),
+    taskQueue: 'in-process',
+    contacts: resolveContacts(config.contacts),
+    organisation: resolveOrganisation(config, 'http://127.0.0.1'),
+    deadlineMs: 300,
+  });
+  const mailbox = await DemoMailbox.start();
+  const app = createApp({
+    log,
+    gateway,
+    audit,
+    incidents: new IncidentIndex(db),
+    access: new AccessControl(
+      config.access.tokens,
+      'in-process-secret-of-at-least-32-chars',
+      3_600_000,
+      false,
+    ),
+    receive: createIntake({
+      sources: config.sources,
+      playbooks: () => playbooks,
+      incidents: gateway,
+      deliveries: new WebhookDeliveries(db),
+      ...intakeRecorder(audit, log),
+    }),
+    readiness: [
+      { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
+      { name: 'storage', check: () => db.ping() },
+    ],
+    maxBodyBytes: config.server.maxBodyBytes,
+    mailbox,
+    approvals: {
+      links: approvalLinks,
+      secret: 'in-process-secret-of-at-least-32-chars',
+      secureCookies: false,
+    },
+    startDrill: async (playbookId, body) => {
+      const playbook = playbooks.find((p) => p.definition.id === playbookId);
+      return playbook ? gateway.drill(playbook, drillAlert(playbook, body)) : undefined;
+    },
+    organisation: { name: 'Museum Example' },
+    timeZone: 'Europe/Amsterdam',
+    locale: 'en',
+    redactedConfig: () => redactConfig(config),
+    metrics: new Metrics(),
+    sourceNames: new Set(config.sources.map((s) => s.name)),
+  });
+  return {
+    app,
+    db,
+    audit,
+    approvalLinks,
+    async close() {
+      await mailbox.close();
+      await connection.close().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
