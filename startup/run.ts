@@ -9,22 +9,16 @@ import type { WorkerOptions } from '@temporalio/worker';
 import type { ReflexConfig, SourceConfig } from '../config/schema';
 import type { Mode } from '../config/checks';
 import { resolveOrganisation } from '../config/contacts';
-import { redactConfig } from '../config/redact';
 import type { Logger } from '../common/logger';
 import type { YamlSource } from '../common/yaml-source';
 import type { LoadedPlaybook } from '../playbooks/load';
 import { IncidentGateway } from '../temporal/incident-gateway';
-import { createIntake, type IntakeDeps } from '../triggers/intake';
-import { drillAlert } from '../triggers/drill-alert';
 import type { LogTriggers } from '../triggers/logs/runner';
-import { intakeRecorder } from '../storage/intake-chain';
 import type { AuditStore } from '../storage/audit-store';
 import type { ApprovalLinks } from '../storage/approval-links';
 import type { IncidentIndex } from '../storage/incident-index';
 import type { DemoMailbox } from '../mail/demo-mailbox';
-import { AccessControl } from '../server/access';
-import { createApp, createHealthApp, type ReadinessCheck } from '../server/app';
-import { Metrics } from '../server/metrics';
+import { createHealthApp, type ReadinessCheck } from '../server/app';
 import { auditEvent } from '../workflows/model/audit-events';
 import { loadInputs } from './inputs';
 import { Resources } from './resources';
@@ -33,8 +27,7 @@ import { openStorage } from './storage';
 import { openMail } from './mail';
 import { openTemporal } from './temporal';
 import { startWorker } from './worker';
-import { startLogTriggers } from './log-triggers';
-import { setUpAccess } from './access';
+import { buildHttpApp } from './http-app';
 
 export type { Mode } from '../config/checks';
 
@@ -129,68 +122,25 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       );
     }
 
-    let app: Express;
-    let logTriggers: LogTriggers | undefined;
-    let demoTokenFile: string | undefined;
-    if (mode === 'worker') {
-      // A worker serves only /healthz and /readyz, for its orchestrator.
-      app = createHealthApp(log, readiness);
-    } else {
-      const prune = setInterval(() => {
-        storage.deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning delivery ids failed'));
-      }, 3_600_000);
-      prune.unref();
-      resources.add('delivery pruning', async () => clearInterval(prune));
-      const metrics = new Metrics();
-      const intake: IntakeDeps = {
-        sources: inputs.sources,
-        playbooks: () => inputs.playbooks,
-        incidents: gateway,
-        deliveries: storage.deliveries,
-        // Deliveries that make no incident go on the intake chain: refused ones and unrouted alerts.
-        ...intakeRecorder(storage.audit, log),
-      };
-      if (inputs.wantsLogs) {
-        logTriggers = await startLogTriggers(
-          { config, rules: inputs.rules, storage, intake, metrics, log },
-          resources,
-        );
-      }
-      const access = setUpAccess(config, mode, dataDir, inputs.contacts);
-      demoTokenFile = access.demoTokenFile;
-      if (access.tokens.length === 0) {
-        log.warn('no access tokens configured (access.tokens): the board and the API refuse everyone');
-      }
-      const secureCookies = http.publicUrl.startsWith('https://') && Boolean(config.server.publicUrl);
-      app = createApp({
-        access: new AccessControl(
-          access.tokens,
-          access.secret,
-          config.access.sessionHours * 3_600_000,
-          secureCookies,
-        ),
-        gateway,
-        incidents: storage.incidents,
-        locale: config.organisation.locale,
-        redactedConfig: () => redactConfig(config),
-        metrics,
-        sourceNames: new Set(inputs.sources.map((s) => s.name)),
-        approvals: { links: storage.approvalLinks, secret: access.secret, secureCookies },
-        startDrill: async (playbookId, body) => {
-          const playbook = inputs.playbooks.find((p) => p.definition.id === playbookId);
-          if (!playbook) return undefined;
-          return gateway.drill(playbook, drillAlert(playbook, body));
-        },
-        organisation,
-        timeZone: config.organisation.timeZone,
-        log,
-        audit: storage.audit,
-        receive: createIntake(intake),
-        maxBodyBytes: config.server.maxBodyBytes,
-        mailbox: mail.mailbox,
-        readiness,
-      });
-    }
+    // A worker serves only /healthz and /readyz, for its orchestrator.
+    const { app, logTriggers, demoTokenFile } =
+      mode === 'worker'
+        ? { app: createHealthApp(log, readiness), logTriggers: undefined, demoTokenFile: undefined }
+        : await buildHttpApp(
+            {
+              mode,
+              config,
+              inputs,
+              storage,
+              gateway,
+              organisation,
+              mailbox: mail.mailbox,
+              readiness,
+              dataDir,
+              log,
+            },
+            resources,
+          );
     http.serve(app);
     resources.add('HTTP server', () => http.close());
 

@@ -1,0 +1,99 @@
+// The HTTP side of a start: the webhook intake over the incident gateway, log triggers feeding the same
+// routing, access control, and the app with every route. `reflex worker` serves only health instead.
+import type { Express } from 'express';
+import type { ReflexConfig } from '../config/schema';
+import type { Mode } from '../config/checks';
+import { redactConfig } from '../config/redact';
+import type { Organisation } from '../workflows/model/incident';
+import type { Logger } from '../common/logger';
+import type { IncidentGateway } from '../temporal/incident-gateway';
+import { createIntake, type IntakeDeps } from '../triggers/intake';
+import { drillAlert } from '../triggers/drill-alert';
+import type { LogTriggers } from '../triggers/logs/runner';
+import { intakeRecorder } from '../storage/intake-chain';
+import type { DemoMailbox } from '../mail/demo-mailbox';
+import { AccessControl } from '../server/access';
+import { createApp, type ReadinessCheck } from '../server/app';
+import { Metrics } from '../server/metrics';
+import type { Inputs } from './inputs';
+import type { Storage } from './storage';
+import type { Resources } from './resources';
+import { startLogTriggers } from './log-triggers';
+import { setUpAccess } from './access';
+
+export interface HttpAppInputs {
+  mode: Mode;
+  config: ReflexConfig;
+  inputs: Inputs;
+  storage: Storage;
+  gateway: IncidentGateway;
+  organisation: Organisation;
+  mailbox?: DemoMailbox;
+  readiness: readonly ReadinessCheck[];
+  dataDir: string;
+  log: Logger;
+}
+
+export interface HttpApp {
+  app: Express;
+  logTriggers?: LogTriggers;
+  /** Where the local admin token is kept, when one was made. */
+  demoTokenFile?: string;
+}
+
+export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources): Promise<HttpApp> {
+  const { mode, config, storage, gateway, organisation, log } = inputs;
+  const { playbooks, sources, contacts } = inputs.inputs;
+  const prune = setInterval(() => {
+    storage.deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning delivery ids failed'));
+  }, 3_600_000);
+  prune.unref();
+  resources.add('delivery pruning', async () => clearInterval(prune));
+
+  const metrics = new Metrics();
+  const intake: IntakeDeps = {
+    sources,
+    playbooks: () => playbooks,
+    incidents: gateway,
+    deliveries: storage.deliveries,
+    // Deliveries that make no incident go on the intake chain: refused ones and unrouted alerts.
+    ...intakeRecorder(storage.audit, log),
+  };
+  const logTriggers = inputs.inputs.wantsLogs
+    ? await startLogTriggers({ config, rules: inputs.inputs.rules, storage, intake, metrics, log }, resources)
+    : undefined;
+
+  const access = setUpAccess(config, mode, inputs.dataDir, contacts);
+  if (access.tokens.length === 0) {
+    log.warn('no access tokens configured (access.tokens): the board and the API refuse everyone');
+  }
+  const secureCookies = Boolean(config.server.publicUrl?.startsWith('https://'));
+  const app = createApp({
+    access: new AccessControl(
+      access.tokens,
+      access.secret,
+      config.access.sessionHours * 3_600_000,
+      secureCookies,
+    ),
+    gateway,
+    incidents: storage.incidents,
+    locale: config.organisation.locale,
+    redactedConfig: () => redactConfig(config),
+    metrics,
+    sourceNames: new Set(sources.map((s) => s.name)),
+    approvals: { links: storage.approvalLinks, secret: access.secret, secureCookies },
+    startDrill: async (playbookId, body) => {
+      const playbook = playbooks.find((p) => p.definition.id === playbookId);
+      return playbook ? gateway.drill(playbook, drillAlert(playbook, body)) : undefined;
+    },
+    organisation,
+    timeZone: config.organisation.timeZone,
+    log,
+    audit: storage.audit,
+    receive: createIntake(intake),
+    maxBodyBytes: config.server.maxBodyBytes,
+    mailbox: inputs.mailbox,
+    readiness: inputs.readiness,
+  });
+  return { app, logTriggers, demoTokenFile: access.demoTokenFile };
+}
