@@ -4,6 +4,7 @@
 // functions, the permission tables in the docs and the playbook JSON Schema are all derived from these.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
+import type { Encoding } from '../workflows/model/template';
 
 /** What every action activity receives: the rendered arguments plus where it runs. */
 export interface ActionInput<Args = Record<string, unknown>> {
@@ -63,6 +64,17 @@ export interface ActionDefinition<
   readonly permission?: GraphPermission;
   /** What it needs instead, for actions that do not call Graph (docs). */
   readonly permissionNote?: string;
+  /**
+   * How values rendered into an argument are encoded: `url` percent-encodes each (a user name cannot
+   * turn `/users/{{…}}/block` into another path), `html` escapes each. Such an argument cannot be one
+   * whole template, and refuses unescaped tags (`{{{…}}}`).
+   */
+  readonly encode?: Readonly<Record<string, Encoding>>;
+  /**
+   * Argument paths (`*` for any key) that must be written out in the playbook, never a template: what
+   * an alert must not choose (which secret to send, say).
+   */
+  readonly literal?: readonly string[];
   /** Whether it changes anything outside Reflex. */
   readonly mutates: boolean;
   /** It stops the attacker: timelines measure time to containment by these. */

@@ -1,11 +1,16 @@
 // YAML parsing that remembers where each value came from, so errors can name file and line.
-import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document } from 'yaml';
 
 export interface YamlSource {
   readonly file: string;
   readonly doc: Document;
   readonly lines: LineCounter;
+  /** The document as plain data (aliases resolved). */
+  readonly value: unknown;
 }
+
+/** Aliases a document may expand: enough for any real file, too few for a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
 
 /** A problem in a YAML file, located at `file:line`. */
 export class YamlError extends Error {
@@ -28,7 +33,33 @@ export function parseYaml(file: string, text: string): YamlSource {
     const line = lines.linePos(first.pos[0]).line;
     throw new YamlError(file, line, first.message.split('\n')[0] ?? 'invalid YAML');
   }
-  return { file, doc, lines };
+  // Aliases are checked here rather than left to toJS, which throws a bare ReferenceError.
+  let dangling: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      dangling = node.range ? lines.linePos(node.range[0]).line : 0;
+      return visit.BREAK;
+    },
+  });
+  if (dangling !== undefined) {
+    throw new YamlError(
+      file,
+      dangling || undefined,
+      'an alias (*name) refers to an anchor (&name) that is not set before it',
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new YamlError(
+      file,
+      undefined,
+      `the document cannot be read: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  return { file, doc, lines, value };
 }
 
 /**

@@ -72,7 +72,7 @@ export function loadConfig({ file, env = process.env }: LoadConfigOptions = {}):
     } catch (err) {
       throw new ConfigError([(err as Error).message]);
     }
-    raw = source.doc.toJS() ?? {};
+    raw = source.value ?? {};
   }
   const problems: string[] = [];
   raw = interpolate(raw, [], env, (keyPath, name) => {

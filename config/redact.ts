@@ -1,5 +1,7 @@
-// The configuration as an admin may read it: every secret replaced, passwords taken out of URLs.
-const SECRET_KEY = /secret|token|apikey|password|sha256/i;
+// The configuration as an admin may read it: every secret replaced, and every URL cut to its scheme and
+// host (a URL can carry a password in its user part, its path or its query: postgres://u@h/db?password=…).
+// `value`: a named secret's value (actions.http.secrets.<name>.value).
+const SECRET_KEY = /secret|token|apikey|password|sha256|^value$/i;
 
 /**
  * Under a secret-named key, strings (and the strings of a list or a name → value record) are secrets;
@@ -22,8 +24,16 @@ export function redactConfig(value: unknown, key = ''): unknown {
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
   }
-  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value)) {
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, '$1:[redacted]@');
-  }
+  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return schemeAndHost(value);
   return value;
+}
+
+/** `scheme://host[:port]` of a URL, nothing else; an unparsable one is redacted whole. */
+function schemeAndHost(value: string): string {
+  try {
+    const url = new URL(value);
+    return url.host ? `${url.protocol}//${url.host}` : '[redacted]';
+  } catch {
+    return '[redacted]';
+  }
 }

@@ -1,6 +1,7 @@
 // The shape of reflex.yaml. Parsed once at the edge; everything downstream receives typed values.
 import { z } from 'zod';
 import { sourceSchema } from '../triggers/source';
+import { patternProblem } from '../common/patterns';
 import { ROLES } from '../server/roles';
 import type { AccessToken } from '../server/access';
 import { LOCALES } from '../workflows/model/locale';
@@ -29,6 +30,25 @@ export const accessTokenSchema = z
     (t) => Boolean(t.token) !== Boolean(t.sha256),
     'give exactly one of token or sha256',
   ) satisfies z.ZodType<AccessToken>;
+
+/**
+ * A name given twice is refused at the second, naming the first: two tokens by one name would make a
+ * sign-in ambiguous, two sources by one name would share a URL.
+ */
+function uniqueNames(what: string) {
+  return (items: ReadonlyArray<{ name: string }>, ctx: z.RefinementCtx) => {
+    const first = new Map<string, number>();
+    items.forEach((item, index) => {
+      const earlier = first.get(item.name);
+      if (earlier === undefined) return void first.set(item.name, index);
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `another ${what} is already named "${item.name}" ([${earlier}]); names must be unique`,
+      });
+    });
+  };
+}
 
 export const configSchema = z.object({
   /** Where Reflex keeps its embedded state (Temporal's SQLite file, the embedded database). */
@@ -149,7 +169,19 @@ export const configSchema = z.object({
     .prefault({}),
   access: z
     .object({
-      tokens: z.array(accessTokenSchema).default([]),
+      tokens: z.array(accessTokenSchema).default([]).superRefine(uniqueNames('token')),
+      /** What one address may try a minute before it gets 429 with Retry-After (guessing is slowed). */
+      attemptsPerMinute: z
+        .object({
+          /** Requests with a Bearer token that is not one. @default 30 */
+          failedTokens: z.number().int().min(1).max(100_000).default(30),
+          /** Sign-ins at /login. @default 10 */
+          signIns: z.number().int().min(1).max(100_000).default(10),
+          /** Approval pages opened or posted. @default 60 */
+          approvalLinks: z.number().int().min(1).max(100_000).default(60),
+        })
+        .strict()
+        .prefault({}),
       /** How long a browser sign-in lasts, in hours. @default 12 */
       sessionHours: z
         .number()
@@ -158,7 +190,7 @@ export const configSchema = z.object({
         .default(12),
     })
     .prefault({}),
-  sources: z.array(sourceSchema).default([]),
+  sources: z.array(sourceSchema).default([]).superRefine(uniqueNames('source')),
   /** Log triggers: Reflex reads logs itself and raises alerts from rules (no SIEM needed). */
   logs: z
     .object({
@@ -183,14 +215,10 @@ export const configSchema = z.object({
             })
             .strict()
             .refine((f) => f.format !== 'regex' || Boolean(f.pattern), 'format regex needs a pattern')
-            .refine((f) => {
-              try {
-                if (f.pattern) new RegExp(f.pattern);
-                return true;
-              } catch {
-                return false;
-              }
-            }, 'pattern is not a valid regular expression'),
+            .superRefine((f, ctx) => {
+              const problem = f.pattern ? patternProblem(f.pattern) : undefined;
+              if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
+            }),
         )
         .default([]),
       syslog: z
@@ -249,10 +277,47 @@ export const configSchema = z.object({
     .object({
       http: z
         .object({
-          /** Named secrets http.request steps may put in headers: { secret: name }. */
-          secrets: z.record(z.string(), secret).default({}),
+          /**
+           * Named secrets http.request steps may put in headers ({ secret: name }), each with the only
+           * origins it may be sent to: `crm: { value: ${CRM_TOKEN}, origins: [https://crm.museum.example] }`.
+           */
+          secrets: z
+            .record(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, dots, dashes and underscores'),
+              z
+                .object(
+                  {
+                    value: secret,
+                    origins: z
+                      .array(
+                        z
+                          .url()
+                          .refine(
+                            (u) => new URL(u).origin === u.replace(/\/$/, ''),
+                            'an origin: scheme, host and port, no path',
+                          ),
+                      )
+                      .min(1, 'at least one origin the secret may be sent to'),
+                  },
+                  { error: 'give { value, origins }: the secret, and the origins it may be sent to' },
+                )
+                .strict(),
+            )
+            .default({}),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** Calls Reflex makes to other systems (http.request, secret stores). */
+  outbound: z
+    .object({
+      /**
+       * Let them reach this machine. Off by default: the embedded Temporal and Reflex itself listen
+       * here and trust local callers. For local stand-ins in tests. @default false
+       */
+      allowLoopback: z.boolean().default(false),
     })
     .prefault({}),
 });

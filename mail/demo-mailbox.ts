@@ -1,6 +1,8 @@
 // The demo mailbox: a real SMTP server on loopback that keeps what Reflex "sent", so a newcomer can
 // read notifications and follow approval links with no mail server. Tests use it as their SMTP catcher.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// It holds approval links, so its folder is the owner's only (0700, files 0600), and a message larger
+// than `maxBytes` is refused rather than kept.
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
@@ -22,6 +24,8 @@ export interface DemoMailboxOptions {
   port?: number;
   /** Keep messages as .eml files here, so they survive restarts. In memory only when absent. */
   dir?: string;
+  /** The largest message taken, in bytes. @default 10 MiB */
+  maxBytes?: number;
 }
 
 export class DemoMailbox {
@@ -30,12 +34,20 @@ export class DemoMailbox {
   private server?: SMTPServer;
   port = 0;
 
-  private constructor(private readonly dir?: string) {}
+  private constructor(
+    private readonly dir: string | undefined,
+    private readonly maxBytes: number,
+  ) {}
 
-  static async start({ port = 0, dir }: DemoMailboxOptions = {}): Promise<DemoMailbox> {
-    const mailbox = new DemoMailbox(dir);
+  static async start({
+    port = 0,
+    dir,
+    maxBytes = 10 * 1024 * 1024,
+  }: DemoMailboxOptions = {}): Promise<DemoMailbox> {
+    const mailbox = new DemoMailbox(dir, maxBytes);
     if (dir) {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
       for (const file of readdirSync(dir)
         .filter((f) => f.endsWith('.eml'))
         .sort()) {
@@ -52,13 +64,24 @@ export class DemoMailbox {
       disabledCommands: ['STARTTLS'],
       banner: 'Reflex demo mailbox',
       logger: false,
+      size: this.maxBytes,
       onData: (stream, _session, callback) => {
         const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
+        let bytes = 0;
+        stream.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (bytes <= this.maxBytes) chunks.push(c);
+        });
         stream.on('end', () => {
+          if (stream.sizeExceeded || bytes > this.maxBytes) {
+            const refused = Object.assign(new Error(`message larger than ${this.maxBytes} bytes`), {
+              responseCode: 552,
+            });
+            return callback(refused);
+          }
           const raw = Buffer.concat(chunks);
           const id = `${Date.now()}-${String(this.messages.length + 1).padStart(5, '0')}`;
-          if (this.dir) writeFileSync(join(this.dir, `${id}.eml`), raw);
+          if (this.dir) writeFileSync(join(this.dir, `${id}.eml`), raw, { mode: 0o600 });
           parse(id, raw).then(
             (message) => {
               this.messages.push(message);

@@ -18,6 +18,10 @@ import { NOTIFICATION_TEMPLATES } from '../activities/notify/templates';
 import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../common/yaml-source';
 import type { ResolvedPlaybook, Step } from '../workflows/model/incident';
 import { pathsOf, testsOf } from '../workflows/model/conditions';
+import { hasUnescapedTags } from '../workflows/model/template';
+
+/** A value that is one template and nothing else. */
+const WHOLE_TEMPLATE = /^\{\{[^{}]*\}\}$/;
 
 export interface LoadedPlaybook {
   file: string;
@@ -137,7 +141,7 @@ export function parsePlaybook(file: string, text: string): LoadedPlaybook {
     throw new PlaybookError([err as YamlError]);
   }
   const problems = new Problems(source);
-  const { steps: rawSteps, ...rest } = (source.doc.toJS() ?? {}) as Record<string, unknown>;
+  const { steps: rawSteps, ...rest } = (source.value ?? {}) as Record<string, unknown>;
   const header = playbookSchema.omit({ steps: true }).safeParse(rest);
   if (!header.success) problems.addZod([], header.error);
   if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
@@ -242,9 +246,61 @@ function allIds(steps: readonly StepDef[]): string[] {
   return steps.flatMap((s) => [s.id, ...(s.kind === 'parallel' ? allIds(s.parallel) : [])]);
 }
 
-/** Literal argument values are checked against the action's schema now; templated ones at run time. */
+function resolveCompensation(
+  compensate: { action: string; with?: Record<string, unknown> },
+  args: Record<string, unknown>,
+) {
+  const entry = actionNamed(compensate.action as ActionName);
+  return {
+    action: compensate.action,
+    with: compensate.with ?? args,
+    ...(entry.encode ? { encode: { ...entry.encode } } : {}),
+  };
+}
+
+/** The values of `args` at a path such as `headers.*.secret`, with their paths. */
+function valuesAt(args: unknown, pattern: string): Array<[Path, unknown]> {
+  let found: Array<[Path, unknown]> = [[[], args]];
+  for (const part of pattern.split('.')) {
+    found = found.flatMap(([at, node]) => {
+      if (!node || typeof node !== 'object') return [];
+      const record = node as Record<string, unknown>;
+      const keys = part === '*' ? Object.keys(record) : Object.hasOwn(record, part) ? [part] : [];
+      return keys.map((k): [Path, unknown] => [[...at, k], record[k]]);
+    });
+  }
+  return found;
+}
+
+/**
+ * Literal argument values are checked against the action's schema now; templated ones at run time.
+ * What an alert must not choose is refused as a template, and an encoded argument refuses unescaped
+ * tags and whole-value templates.
+ */
 function checkArguments(action: string, args: Record<string, unknown>, path: Path, problems: Problems): void {
   const entry = actionNamed(action as ActionName);
+  for (const pattern of entry.literal ?? []) {
+    for (const [at, value] of valuesAt(args, pattern)) {
+      if (typeof value === 'string' && value.includes('{{')) {
+        problems.add([...path, ...at], 'must be written out, not a template (an alert must not choose it)');
+      }
+    }
+  }
+  for (const [name, encoding] of Object.entries(entry.encode ?? {})) {
+    const value = args[name];
+    if (typeof value !== 'string' || !value.includes('{{')) continue;
+    if (hasUnescapedTags(value)) {
+      problems.add(
+        [...path, name],
+        `a ${encoding === 'url' ? 'URL' : 'HTML'} argument takes {{value}}, which it encodes; not {{{value}}} or {{&value}}`,
+      );
+    } else if (WHOLE_TEMPLATE.test(value.trim())) {
+      problems.add(
+        [...path, name],
+        `must not be one whole template: write the ${encoding === 'url' ? 'URL' : 'HTML'} out, with {{values}} in it`,
+      );
+    }
+  }
   const result = entry.input.safeParse(args);
   if (result.success) return;
   for (const issue of result.error.issues) {
@@ -299,13 +355,12 @@ function resolveStep(step: StepDef): Step {
         actionDescription: entry.description,
         mutates: entry.mutates,
         with: step.with,
+        ...(entry.encode ? { encode: { ...entry.encode } } : {}),
         forEach: step.forEach,
         timeoutSeconds: step.timeoutSeconds ?? entry.timeoutSeconds,
         maxAttempts: step.maxAttempts ?? entry.maxAttempts,
         approval: step.approval,
-        compensate: step.compensate
-          ? { action: step.compensate.action, with: step.compensate.with ?? step.with }
-          : undefined,
+        compensate: step.compensate ? resolveCompensation(step.compensate, step.with) : undefined,
         onFailure: step.onFailure,
       };
     }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../workflows/model/alert';
 import type { Condition } from '../workflows/model/conditions';
 import { DURATION_PATTERN } from '../workflows/model/durations';
+import { patternProblem } from '../common/patterns';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes');
 
@@ -18,16 +19,16 @@ const testSchema = z
       .optional(),
     atLeast: z.enum(SEVERITIES).optional(),
     exists: z.boolean().optional(),
+    /** A regular expression, checked when the playbook loads against catastrophic backtracking. */
     matches: z
       .string()
-      .refine((s) => {
-        try {
-          new RegExp(s);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a valid regular expression')
+      .superRefine((pattern, ctx) => {
+        // Plain JavaScript syntax here: `(?i)` is a rules-only convenience.
+        const problem = pattern.startsWith('(?i)')
+          ? 'not a valid regular expression'
+          : patternProblem(pattern);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pattern)}: ${problem}` });
+      })
       .optional(),
   })
   .strict()

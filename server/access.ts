@@ -2,14 +2,19 @@
 // same tokens. Only SHA-256 hashes of tokens are held in memory. A browser session is read-only: it
 // opens pages and reports, and anything that changes state needs the token itself (a Bearer header),
 // so a cross-site form can never approve, resolve or trigger on a signed-in person's behalf.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+// Sessions live on the server (the cookie is a random id, stored only as its hash), bound to the token
+// they were opened with: signing out ends one, and so does rotating or removing its token. Guessing
+// is slowed per address: failed Bearer tokens and sign-ins beyond a budget get 429 with Retry-After.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import cookieParser from 'cookie-parser';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { RANK, type Role } from './roles';
 import { HttpError } from './errors';
 import { loginPage } from './pages/board-pages';
 import type { RouteTable } from './contract';
 import * as contracts from './contracts/access';
+
+export const SESSION_COOKIE = 'reflex-session';
 
 /** One access token as the configuration gives it (access.tokens): the token, or only its SHA-256. */
 export interface AccessToken {
@@ -21,13 +26,20 @@ export interface AccessToken {
   token?: string;
   sha256?: string;
 }
-export const SESSION_COOKIE = 'reflex-session';
 
 export interface Principal {
   name: string;
   role: Role;
   email?: string;
   via: 'token' | 'session';
+}
+
+/** Where browser sessions are kept (storage/sessions.ts): by the hash of their id, never the id. */
+export interface SessionStore {
+  create(idHash: string, tokenHash: string, expiresAt: Date): Promise<void>;
+  /** The session, unless it has expired. */
+  find(idHash: string): Promise<{ tokenHash: string } | undefined>;
+  remove(idHash: string): Promise<void>;
 }
 
 declare module 'express-serve-static-core' {
@@ -38,45 +50,113 @@ declare module 'express-serve-static-core' {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** How many failures an address may have before it waits. */
+export interface GuessingLimits {
+  /** Failed Bearer tokens per address and minute. @default 30 */
+  bearerFailuresPerMinute?: number;
+  /** Sign-in attempts per address and minute. @default 10 */
+  loginsPerMinute?: number;
+}
+
+/** Too many failed attempts from one address: try again after `retryAfterSeconds`. */
+export class TooManyAttemptsError extends HttpError {
+  constructor(retryAfterSeconds: number) {
+    super(429, `too many attempts from this address; retry after ${retryAfterSeconds} s`, {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
+}
+
+/** Consumes one point of `limiter` for `key`; throws {@link TooManyAttemptsError} when spent. */
+export async function spend(limiter: RateLimiterMemory, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (res) {
+    if (res instanceof Error) throw res;
+    throw new TooManyAttemptsError(Math.max(1, Math.ceil((res as RateLimiterRes).msBeforeNext / 1000)));
+  }
+}
+
 export class AccessControl {
   private readonly tokens: Array<{ hash: Buffer; token: AccessToken }>;
+  private readonly bearerFailures: RateLimiterMemory;
+  readonly logins: RateLimiterMemory;
 
   constructor(
     tokens: readonly AccessToken[],
-    private readonly secret: string,
+    private readonly sessions: SessionStore,
     private readonly sessionMs: number,
     private readonly secureCookies: boolean,
+    limits: GuessingLimits = {},
   ) {
     this.tokens = tokens.map((token) => ({
       hash: token.sha256 ? Buffer.from(token.sha256, 'hex') : sha256(token.token!),
       token,
     }));
+    this.bearerFailures = new RateLimiterMemory({
+      points: limits.bearerFailuresPerMinute ?? 30,
+      duration: 60,
+    });
+    this.logins = new RateLimiterMemory({ points: limits.loginsPerMinute ?? 10, duration: 60 });
   }
 
-  /** The token's owner, comparing hashes in constant time. */
-  byToken(presented: string): AccessToken | undefined {
+  /** The token's entry, comparing hashes in constant time. */
+  private entryOf(presented: string): { hash: Buffer; token: AccessToken } | undefined {
     const hash = sha256(presented);
-    let found: AccessToken | undefined;
-    for (const t of this.tokens) if (timingSafeEqual(t.hash, hash)) found = t.token;
+    let found: { hash: Buffer; token: AccessToken } | undefined;
+    for (const t of this.tokens) if (timingSafeEqual(t.hash, hash)) found = t;
     return found;
   }
 
-  authenticate(req: Request): Principal | undefined {
+  /** The token's owner. */
+  byToken(presented: string): AccessToken | undefined {
+    return this.entryOf(presented)?.token;
+  }
+
+  /**
+   * Who is asking: the Bearer token's owner, or the browser session's. An address that keeps
+   * presenting wrong tokens is slowed down (429) before any comparison.
+   */
+  async authenticate(req: Request): Promise<Principal | undefined> {
     const header = req.get('authorization');
     if (header) {
+      const key = req.ip ?? 'unknown';
+      const budget = await this.bearerFailures.get(key);
+      if (budget && budget.remainingPoints <= 0) {
+        throw new TooManyAttemptsError(Math.max(1, Math.ceil(budget.msBeforeNext / 1000)));
+      }
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const token = match ? this.byToken(match[1]!) : undefined;
+      if (!token) await this.bearerFailures.penalty(key, 1);
       return token ? { name: token.name, role: token.role, email: token.email, via: 'token' } : undefined;
     }
     const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
-    return cookie ? this.fromSession(cookie) : undefined;
+    if (!cookie || !/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
+    const session = await this.sessions.find(sha256(cookie).toString('hex'));
+    // Bound to the token it was opened with: rotated or removed, the session is gone.
+    const entry = session && this.tokens.find((t) => t.hash.toString('hex') === session.tokenHash);
+    return entry
+      ? { name: entry.token.name, role: entry.token.role, email: entry.token.email, via: 'session' }
+      : undefined;
   }
 
-  sessionValue(token: AccessToken, now = Date.now()): string {
-    const payload = Buffer.from(JSON.stringify({ n: token.name, e: now + this.sessionMs })).toString(
-      'base64url',
+  /** Opens a browser session for the holder of `presented`; undefined when it is not a token. */
+  async signIn(presented: string): Promise<string | undefined> {
+    const entry = this.entryOf(presented);
+    if (!entry) return undefined;
+    const id = randomBytes(32).toString('base64url');
+    await this.sessions.create(
+      sha256(id).toString('hex'),
+      entry.hash.toString('hex'),
+      new Date(Date.now() + this.sessionMs),
     );
-    return `${payload}.${this.sign(payload)}`;
+    return id;
+  }
+
+  /** Ends the request's browser session, if it has one. */
+  async signOut(req: Request): Promise<void> {
+    const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    if (cookie) await this.sessions.remove(sha256(cookie).toString('hex'));
   }
 
   cookieOptions() {
@@ -88,28 +168,6 @@ export class AccessControl {
       maxAge: this.sessionMs,
     };
   }
-
-  private fromSession(value: string): Principal | undefined {
-    const [payload, signature] = value.split('.');
-    if (!payload || !signature) return undefined;
-    const expected = Buffer.from(this.sign(payload));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    let session: { n?: string; e?: number };
-    try {
-      session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof session;
-    } catch {
-      return undefined;
-    }
-    if (typeof session.e !== 'number' || session.e < Date.now()) return undefined;
-    // A token removed from the configuration ends its sessions too.
-    const token = this.tokens.find((t) => t.token.name === session.n)?.token;
-    return token ? { name: token.name, role: token.role, email: token.email, via: 'session' } : undefined;
-  }
-
-  private sign(payload: string): string {
-    return createHmac('sha256', this.secret).update('reflex-session\n').update(payload).digest('base64url');
-  }
 }
 
 /**
@@ -117,10 +175,8 @@ export class AccessControl {
  * redirect to the sign-in); with too small a role: 403.
  */
 export function requireRole(access: AccessControl, role: Role, kind: 'api' | 'page' = 'api'): RequestHandler {
-  const parseCookies = cookieParser();
   return (req: Request, res: Response, next: NextFunction) => {
-    parseCookies(req, res, () => {
-      const principal = access.authenticate(req);
+    access.authenticate(req).then((principal) => {
       if (!principal) {
         if (kind === 'page' && (req.method === 'GET' || req.method === 'HEAD')) {
           return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
@@ -139,7 +195,7 @@ export function requireRole(access: AccessControl, role: Role, kind: 'api' | 'pa
       }
       req.principal = principal;
       next();
-    });
+    }, next);
   };
 }
 
@@ -155,18 +211,21 @@ export function mountLogin(routes: RouteTable, access: AccessControl, organisati
       .type('html')
       .send(loginPage(organisation, safeNext(query.next)));
   });
-  routes.add(contracts.login, ({ body }, _req, res) => {
-    const token = typeof body.token === 'string' ? access.byToken(body.token.trim()) : undefined;
-    if (!token) {
+  routes.add(contracts.login, async ({ body }, req, res) => {
+    // Every attempt counts: guessing tokens through the sign-in form is as slow as through the API.
+    await spend(access.logins, req.ip ?? 'unknown');
+    const id = typeof body.token === 'string' ? await access.signIn(body.token.trim()) : undefined;
+    if (!id) {
       return void res
         .status(401)
         .type('html')
         .send(loginPage(organisation, safeNext(body.next), 'That token is not valid.'));
     }
-    res.cookie(SESSION_COOKIE, access.sessionValue(token), access.cookieOptions());
+    res.cookie(SESSION_COOKIE, id, access.cookieOptions());
     res.redirect(303, safeNext(body.next));
   });
-  routes.add(contracts.logout, (_input, _req, res) => {
+  routes.add(contracts.logout, async (_input, req, res) => {
+    await access.signOut(req);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.redirect(303, '/login');
   });

@@ -3,6 +3,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import cookieParser from 'cookie-parser';
 import { HttpError, errorHandler, statusOf } from './errors';
 import { RouteTable } from './contract';
+import { securityHeaders } from './security-headers';
 import * as intake from './contracts/intake';
 import * as operations from './contracts/operations';
 import { mountMailbox } from './routes/mailbox';
@@ -26,6 +27,7 @@ export type { ReadinessCheck } from './routes/health';
 export function createHealthApp(log: Logger, readiness: readonly ReadinessCheck[]): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(false));
   mountHealth(new RouteTable(app, { role: () => (_req, _res, next) => next(), rawLimit: 0 }), readiness);
   app.use(errorHandler(log));
   return app;
@@ -52,6 +54,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** The configured source names (metric labels). */
   sourceNames: ReadonlySet<string>;
+  /** Reflex is reached over HTTPS (secure cookies, HSTS). @default false */
+  secureCookies?: boolean;
 }
 
 /** A refused delivery's outcome, read off the status the error handler answers it with. */
@@ -69,13 +73,14 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(securityHeaders(deps.secureCookies ?? false));
   app.use(cookieParser());
   const routes = new RouteTable(app, {
     role: (role, page) => requireRole(deps.access, role, page ? 'page' : 'api'),
     rawLimit: deps.maxBodyBytes,
   });
 
-  mountHealth(routes, deps.readiness);
+  mountHealth(routes, deps.readiness, deps.access);
   let document: Record<string, unknown> | undefined;
   routes.add(operations.openapi, (_input, _req, res) => {
     // Generated from the contracts this app mounted, once, on first request.

@@ -1,5 +1,5 @@
 // The one place errors become HTTP responses. Handlers throw; this maps; nothing secret leaks.
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 import { ZodError } from 'zod';
 import { ReflexError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -53,19 +53,28 @@ export function statusOf(err: unknown): number {
   return map(err)?.status ?? 500;
 }
 
+/**
+ * The route a request matched, as its pattern (`POST /approve/:token`), for logs: a path can carry a
+ * credential (an approval link's token, a source's URL secret) and never goes into a log line.
+ */
+function routeOf(req: Request): string {
+  const pattern = (req.route as { path?: string } | undefined)?.path;
+  return `${req.method} ${pattern ?? '(no route)'}`;
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const mapped = map(err);
     if (mapped) {
       if (mapped.status >= 500)
-        log.warn({ err: (err as { cause?: unknown }).cause ?? err, path: req.path }, 'request failed');
+        log.warn({ err: (err as { cause?: unknown }).cause ?? err, route: routeOf(req) }, 'request failed');
       res
         .status(mapped.status)
         .set(mapped.headers ?? {})
         .json(mapped.body);
       return;
     }
-    log.error({ err, path: req.path }, 'unexpected error');
+    log.error({ err, route: routeOf(req) }, 'unexpected error');
     res.status(500).json({ error: 'internal error' });
   };
 }

@@ -38,6 +38,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly logRecordsLost = new Counter({
+    name: 'reflex_log_records_lost_total',
+    help: 'Log records not evaluated: skipped (too long, unevaluable) or dropped (queue full), by source',
+    labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
   }

@@ -51,16 +51,21 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
   resources.add('delivery pruning', async () => clearInterval(prune));
 
   const metrics = new Metrics();
+  // What makes no incident goes on the intake chain: refused deliveries, unrouted alerts, log trouble.
+  const { onRejected, onUnrouted, onLogTrouble } = intakeRecorder(storage.audit, log);
   const intake: IntakeDeps = {
     sources,
     playbooks: () => playbooks,
     incidents: gateway,
     deliveries: storage.deliveries,
-    // Deliveries that make no incident go on the intake chain: refused ones and unrouted alerts.
-    ...intakeRecorder(storage.audit, log),
+    onRejected,
+    onUnrouted,
   };
   const logTriggers = inputs.inputs.wantsLogs
-    ? await startLogTriggers({ config, rules: inputs.inputs.rules, storage, intake, metrics, log }, resources)
+    ? await startLogTriggers(
+        { config, rules: inputs.inputs.rules, storage, intake, metrics, onTrouble: onLogTrouble, log },
+        resources,
+      )
     : undefined;
 
   const access = setUpAccess(config, mode, inputs.dataDir, contacts);
@@ -71,9 +76,13 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
   const app = createApp({
     access: new AccessControl(
       access.tokens,
-      access.secret,
+      storage.sessions,
       config.access.sessionHours * 3_600_000,
       secureCookies,
+      {
+        bearerFailuresPerMinute: config.access.attemptsPerMinute.failedTokens,
+        loginsPerMinute: config.access.attemptsPerMinute.signIns,
+      },
     ),
     gateway,
     incidents: storage.incidents,
@@ -81,7 +90,12 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     redactedConfig: () => redactConfig(config),
     metrics,
     sourceNames: new Set(sources.map((s) => s.name)),
-    approvals: { links: storage.approvalLinks, secret: access.secret, secureCookies },
+    approvals: {
+      links: storage.approvalLinks,
+      secret: access.secret,
+      secureCookies,
+      linksPerMinute: config.access.attemptsPerMinute.approvalLinks,
+    },
     startDrill: async (playbookId, body) => {
       const playbook = playbooks.find((p) => p.definition.id === playbookId);
       return playbook ? gateway.drill(playbook, drillAlert(playbook, body)) : undefined;
@@ -94,6 +108,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     maxBodyBytes: config.server.maxBodyBytes,
     mailbox: inputs.mailbox,
     readiness: inputs.readiness,
+    secureCookies,
   });
   return { app, logTriggers, demoTokenFile: access.demoTokenFile };
 }

@@ -20,6 +20,10 @@ export async function bindHttp(config: ReflexConfig): Promise<HttpListener> {
     res.end(JSON.stringify({ error: 'Reflex is starting; retry in a moment' }));
   };
   const server = createServer((req, res) => handler(req, res));
+  // A sender that half-closes its side after the request (HTTP/1.0-style clients, nc, some log
+  // shippers) still gets its answer: without this, Node drops the request when the client's side ends.
+  // (Long-standing in Node's http server, though not in its typings.)
+  (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await listen(server, config.server.port, config.server.host);
   const port = (server.address() as { port: number }).port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { ReflexConfig } from '../config/schema';
 import type { Logger } from '../common/logger';
-import { LogTriggers } from '../triggers/logs/runner';
+import { LogTriggers, type TroubleRecorder } from '../triggers/logs/runner';
 import { GraphLogPoller } from '../triggers/logs/graph-source';
 import type { LoadedRule } from '../triggers/logs/rules';
 import { deliverAlert, type IntakeDeps } from '../triggers/intake';
@@ -20,6 +20,8 @@ export interface LogTriggerInputs {
   /** Routing and start-or-join, shared with the webhook intake. */
   intake: Pick<IntakeDeps, 'incidents' | 'playbooks' | 'onUnrouted'>;
   metrics: Metrics;
+  /** Records skipped and dropped log records (the intake chain). */
+  onTrouble: TroubleRecorder;
   log: Logger;
 }
 
@@ -57,6 +59,10 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
       deliver: (alert, drill) => deliverAlert(inputs.intake, alert, drill),
     },
     onFiring: (firing) => metrics.ruleFirings.inc({ rule: firing.ruleId }),
+    onTrouble: async (trouble) => {
+      metrics.logRecordsLost.inc({ source: trouble.source, kind: trouble.kind }, trouble.records);
+      await inputs.onTrouble(trouble);
+    },
   });
   await triggers.start();
   resources.add('log triggers', () => triggers.stop());

@@ -1,7 +1,7 @@
 // The composition root: the only place that builds real clients. `reflex start` runs everything in one
 // process; `reflex worker` and `reflex server` run the parts separately for production. Each resource
 // is opened by its own module and closed in reverse order (resources.ts).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
@@ -78,7 +78,10 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   // Everything that can be wrong with the input is checked before anything starts.
   const inputs = loadInputs({ ...options, playbooksDir: options.playbooksDir });
   const resources = new Resources(log);
-  mkdirSync(dataDir, { recursive: true });
+  // The owner's only: it holds the embedded database, Temporal's state, the demo mailbox's approval
+  // links and the local secrets.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const http = await bindHttp(config);
   try {
     const organisation = resolveOrganisation(config, http.publicUrl);

@@ -6,6 +6,7 @@ import { AuditStore } from '../storage/audit-store';
 import { IncidentIndex } from '../storage/incident-index';
 import { ApprovalLinks } from '../storage/approval-links';
 import { WebhookDeliveries } from '../storage/deliveries';
+import { Sessions } from '../storage/sessions';
 import type { Resources } from './resources';
 
 export interface Storage {
@@ -14,6 +15,7 @@ export interface Storage {
   incidents: IncidentIndex;
   approvalLinks: ApprovalLinks;
   deliveries: WebhookDeliveries;
+  sessions: Sessions;
 }
 
 export async function openStorage(
@@ -33,5 +35,6 @@ export async function openStorage(
     incidents,
     approvalLinks: new ApprovalLinks(db),
     deliveries: new WebhookDeliveries(db),
+    sessions: new Sessions(db),
   };
 }

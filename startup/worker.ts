@@ -27,7 +27,10 @@ export interface WorkerInputs {
 export async function startWorker(inputs: WorkerInputs, resources: Resources): Promise<ReadinessCheck> {
   const { config, storage, mailer, templates, log } = inputs;
   const graph = createGraphClient(config.entra);
-  const stores = new Map(config.secretStores.map((s) => [s.name, new WebhookSecretStore(s.url, s.token)]));
+  const outbound = { allowLoopback: config.outbound.allowLoopback };
+  const stores = new Map(
+    config.secretStores.map((s) => [s.name, new WebhookSecretStore(s.url, s.token, outbound)]),
+  );
   const worker: Worker = await createReflexWorker({
     connection: inputs.connection,
     namespace: config.temporal.namespace,
@@ -42,7 +45,7 @@ export async function startWorker(inputs: WorkerInputs, resources: Resources): P
       entra: { graph },
       approvalLinks: storage.approvalLinks,
       secrets: { graph, stores },
-      http: { secrets: config.actions.http.secrets },
+      http: { secrets: config.actions.http.secrets, ...outbound },
     },
   });
   const running = worker.run();

@@ -72,6 +72,8 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'alert.received':
       case 'alert.rejected':
       case 'alert.unrouted':
+      case 'log.skipped':
+      case 'log.dropped':
       case 'drill.started':
       case 'drill.finished':
       case 'step.started':

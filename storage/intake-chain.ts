@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Alert } from '../workflows/model/alert';
 import { auditEvent, type AuditContent } from '../workflows/model/audit-events';
 import type { IntakeDeps } from '../triggers/intake';
+import type { TroubleRecorder } from '../triggers/logs/runner';
 import type { AuditStore } from './audit-store';
 import type { Logger } from '../common/logger';
 
@@ -12,7 +13,7 @@ export const INTAKE_CHAIN = 'intake';
 /** Refusals recorded one by one per source and minute; beyond it they are counted into the next record. */
 const REJECTIONS_PER_MINUTE = 60;
 
-function intakeEvent<K extends 'alert.rejected' | 'alert.unrouted'>(
+function intakeEvent<K extends 'alert.rejected' | 'alert.unrouted' | 'log.skipped' | 'log.dropped'>(
   kind: K,
   source: string,
   content: AuditContent[K],
@@ -29,7 +30,7 @@ function intakeEvent<K extends 'alert.rejected' | 'alert.unrouted'>(
 export function intakeRecorder(
   audit: Pick<AuditStore, 'append'>,
   log: Logger,
-): Required<Pick<IntakeDeps, 'onRejected' | 'onUnrouted'>> {
+): Required<Pick<IntakeDeps, 'onRejected' | 'onUnrouted'>> & { onLogTrouble: TroubleRecorder } {
   // A forged flood must not turn into a flood of audit writes.
   const budgets = new Map<string, { minute: number; recorded: number; suppressed: number }>();
   return {
@@ -52,6 +53,11 @@ export function intakeRecorder(
           ip,
           ...(suppressed ? { suppressedBefore: suppressed } : {}),
         }),
+      ]);
+    },
+    async onLogTrouble({ kind, source, records, reason }) {
+      await audit.append([
+        intakeEvent(kind === 'dropped' ? 'log.dropped' : 'log.skipped', source, { source, records, reason }),
       ]);
     },
     async onUnrouted(alert: Alert) {

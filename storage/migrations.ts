@@ -104,4 +104,18 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 6,
+    statements: [
+      // Browser sessions, by the hash of their random id, bound to the hash of the token they were
+      // opened with: signing out deletes the row; rotating or removing the token orphans it.
+      `create table sessions (
+         id_hash text primary key,
+         token_hash text not null,
+         expires_at timestamptz not null,
+         created_at timestamptz not null default now()
+       )`,
+      `create index sessions_expires on sessions (expires_at)`,
+    ],
+  },
 ];

@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import { ADAPTERS, type AdapterName } from '../triggers/adapters';
 import { ADAPTER_NAMES } from '../triggers/adapters/names';
 import { alertBody } from './helpers/reflex';
+import { leafCount, withLeafReplaced } from './helpers/hostile';
 
 const RECEIVED = new Date('2026-03-02T14:00:00Z');
 const fixture = (name: string): unknown =>
@@ -149,4 +150,26 @@ test('malformed bodies are schema errors naming the field, never half an alert',
       expect((err as ZodError).issues.map((i) => i.path.join('.'))).toContain(path);
     }
   }
+});
+
+test('a value String() cannot convert, in any place of any sender’s body, is a schema error or ignored', () => {
+  // `{"toString": 1}` is valid JSON that makes String() and template literals throw a TypeError.
+  const unconvertible = { toString: 1, valueOf: 1 };
+  let tried = 0;
+  for (const [adapter, name] of [
+    ...cases.map(([a, n]) => [a, n] as const),
+    ['grafana', 'grafana-resolved'] as const,
+  ]) {
+    const body = fixture(name);
+    for (let n = 0; n < leafCount(body); n++) {
+      tried += 1;
+      try {
+        const alert = ADAPTERS[adapter]('src', withLeafReplaced(body, n, unconvertible), RECEIVED);
+        if (alert) expect(JSON.stringify(alert.entities)).not.toContain('toString');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ZodError);
+      }
+    }
+  }
+  expect(tried).toBeGreaterThan(150); // every leaf of every fixture
 });

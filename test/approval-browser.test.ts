@@ -13,7 +13,7 @@ const fake = useEntraFake();
 const reflex = useReflex({
   entra: fake,
   playbooksDir: join(__dirname, 'fixtures/playbooks-approval'),
-  contacts: { onCall: ['anna@museum.example'], dpo: 'dpo@museum.example', groups: THREE },
+  contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example', groups: THREE },
 });
 const browser: Browser = started(launchBrowser, (b) => b.close());
 
@@ -40,7 +40,8 @@ test('approve from a phone: the link from the e-mail, a confirmation page, Appro
     deviceScaleFactor: 2,
   });
   // Follow the link as it appears in the demo mailbox (a real click on a real <a>).
-  // The demo mailbox sits behind the sign-in: it redirects there and back.
+  // The demo mailbox sits behind the sign-in (it redirects there and back) and shows the on-call
+  // person, who signs in with their own token, only their own mail.
   await page.goto(`${reflex.url}/mailbox/${mail.id}`);
   await page.waitForURL(/\/login\?next=/);
   await page.getByLabel('Access token').fill(TOKENS.responder);
@@ -70,7 +71,7 @@ test('approve from a phone: the link from the e-mail, a confirmation page, Appro
     (s) => step(s, 'disable-account').status === 'succeeded',
   );
   expect(step(state, 'disable-account').approval!.decisions[0]).toMatchObject({
-    approver: 'anna@museum.example',
+    approver: 'oncall@museum.example',
     decision: 'approve',
   });
   expect(step(state, 'disable-account').approval!.decisions[0]!.userAgent).toMatch(/Mobile|Chrome/);

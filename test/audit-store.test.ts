@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { openDb, type Db } from '../storage/db';
+import { MIGRATIONS } from '../storage/migrations';
 import { AuditStore, headsDigest } from '../storage/audit-store';
 import { IncidentIndex } from '../storage/incident-index';
 import type { AuditEventInput } from '../workflows/model/audit-events';
@@ -197,6 +198,6 @@ test('processes starting together against a fresh PostgreSQL database migrate it
   const [versions] = await Promise.all([
     dbs[0]!.query<{ version: number }>('select version from schema_migrations order by version'),
   ]);
-  expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
+  expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
   await Promise.all(dbs.map((db) => db.close()));
 });

@@ -121,7 +121,7 @@ const table: Record<string, Record<string, Row>> = {
     valid: {
       auth: schemes.github,
       headers: { 'x-hub-signature-256': `sha256=${hmac('gh-old', raw)}`, 'x-github-delivery': 'd-1' },
-      expect: { index: 0, deliveryId: 'd-1' },
+      expect: { index: 0, deliveryId: `hmac:${hmac('gh-old', raw)}` },
     },
     'wrong secret': {
       auth: schemes.github,
@@ -129,10 +129,11 @@ const table: Record<string, Record<string, Row>> = {
       expect: /no matching signature/,
     },
     'stale timestamp': { auth: schemes.github, expect: 'n/a' },
+    // A captured delivery sent again under a new (unsigned) X-GitHub-Delivery: the same id, refused.
     'replayed id': {
       auth: schemes.github,
-      headers: { 'x-hub-signature-256': `sha256=${hmac('gh-old', raw)}`, 'x-github-delivery': 'd-1' },
-      expect: { index: 0, deliveryId: 'd-1' },
+      headers: { 'x-hub-signature-256': `sha256=${hmac('gh-old', raw)}`, 'x-github-delivery': 'd-2-new' },
+      expect: { index: 0, deliveryId: `hmac:${hmac('gh-old', raw)}` },
     },
     'missing header': { auth: schemes.github, headers: {}, expect: /missing X-Hub-Signature-256/ },
     'rotated secret': {
@@ -145,7 +146,7 @@ const table: Record<string, Record<string, Row>> = {
     valid: {
       auth: schemes.grafana,
       headers: { 'x-grafana-alerting-signature': hmac('gf-old', raw) },
-      expect: { index: 0 },
+      expect: { index: 0, deliveryId: `hmac:${hmac('gf-old', raw)}` },
     },
     'wrong secret': {
       auth: schemes.grafana,
@@ -153,7 +154,12 @@ const table: Record<string, Record<string, Row>> = {
       expect: /no matching signature/,
     },
     'stale timestamp': { auth: schemes.grafana, expect: 'n/a' },
-    'replayed id': { auth: schemes.grafana, expect: 'n/a' },
+    // Without a timestamp the signature is all a delivery has: sent again, it is the same id.
+    'replayed id': {
+      auth: schemes.grafana,
+      headers: { 'x-grafana-alerting-signature': hmac('gf-old', raw) },
+      expect: { index: 0, deliveryId: `hmac:${hmac('gf-old', raw)}` },
+    },
     'missing header': {
       auth: schemes.grafana,
       headers: {},

@@ -26,6 +26,12 @@ const reflex = useReflex({
       ...TEST_SOURCES,
       { name: 'gh', format: 'generic', auth: { scheme: 'github', secrets: [GH] }, drill: true },
       {
+        name: 'grafana-plain',
+        format: 'grafana',
+        auth: { scheme: 'grafana-hmac', secrets: [GRAFANA] },
+        drill: true,
+      },
+      {
         name: 'grafana',
         format: 'grafana',
         auth: {
@@ -172,10 +178,22 @@ test('a GitHub-style delivery id is idempotent: the same delivery again is refus
   expect(first.status).toBe(202);
   const again = await post('/hooks/gh', body, headers);
   expect(again).toMatchObject({ status: 409, body: { incidentId: first.body.incidentId } });
+  // X-GitHub-Delivery is not signed: a captured delivery under a new one is the same delivery.
+  const replayed = await post('/hooks/gh', body, { ...headers, 'x-github-delivery': randomUUID() });
+  expect(replayed).toMatchObject({ status: 409, body: { incidentId: first.body.incidentId } });
   expect(
     (await post('/hooks/gh', body, { ...headers, 'x-hub-signature-256': `sha256=${hmac('guess', body)}` }))
       .status,
   ).toBe(401);
+});
+
+test('a Grafana HMAC without a timestamp: the signature is the delivery id, so a replay is refused', async () => {
+  const body = readFileSync(join(__dirname, 'fixtures/adapters/grafana-firing.json'), 'utf8');
+  const headers = { 'x-grafana-alerting-signature': hmac(GRAFANA, body) };
+  const first = await post('/hooks/grafana-plain', body, headers);
+  expect(first.status).toBe(202);
+  const replayed = await post('/hooks/grafana-plain', body, headers);
+  expect(replayed).toMatchObject({ status: 409, body: { incidentId: first.body.incidentId } });
 });
 
 test('limits: a per-source rate limit (429 with Retry-After) and JSON depth', async () => {

@@ -12,7 +12,7 @@ import { awaitApproval } from './approval';
 import { evaluate } from './model/conditions';
 import { toMs } from './model/durations';
 import type { Incident } from './incident';
-import { render } from './model/template';
+import { render, renderArguments } from './model/template';
 import type { ActionStep, NotifyStep, Step, StepRecord } from './model/incident';
 
 /** `abort` ends the playbook (the incident is aborted and compensated); `next` goes on. */
@@ -84,7 +84,7 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
           step.action,
           incident.actionInput(
             step.forEach ? `${step.id}.${index}` : step.id,
-            render(step.with, context) as Record<string, unknown>,
+            renderArguments(step.with, context, step.encode),
           ),
         );
         if (step.compensate) {
@@ -95,7 +95,7 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
           incident.compensations.push({
             stepId: step.id,
             action: step.compensate.action,
-            args: render(step.compensate.with, after) as Record<string, unknown>,
+            args: renderArguments(step.compensate.with, after, step.compensate.encode),
           });
         }
         return output;

@@ -1,10 +1,13 @@
 // http.request: the generic action for systems without a native one (a CRM's session-revoke or
 // user-block API, a ticketing tool, a newsletter tool). Secrets for headers come from configuration by
-// name and never appear in playbooks, results, logs or the audit trail.
+// name, only to the origins configured for them, and never appear in playbooks, results, logs or the
+// audit trail. Values rendered into the URL are percent-encoded; the call goes through activities/
+// outbound.ts (HTTPS, not this machine, no redirects followed).
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { retryAfterSeconds } from '../retry-after';
 import { activitiesOf, defineAction } from '../action';
+import { OutboundRedirect, OutboundRefused, send, urlProblem, type OutboundOptions } from '../outbound';
 
 const headerValue = z.union([
   z.string(),
@@ -20,7 +23,10 @@ export const httpArgsSchema = z
         (u) => u.startsWith('https://') || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(u),
         'must be https://',
       ),
-    /** Header values; `{ secret: name, prefix: 'Bearer ' }` takes the value from actions.http.secrets. */
+    /**
+     * Header values; `{ secret: name, prefix: 'Bearer ' }` takes the value from actions.http.secrets
+     * (written out in the playbook: a template cannot name a secret).
+     */
     headers: z.record(z.string(), headerValue).default({}),
     /** JSON body (templated from the incident). */
     body: z.unknown().optional(),
@@ -29,10 +35,16 @@ export const httpArgsSchema = z
   })
   .strict();
 
-export interface HttpDeps {
+/** A named secret, and the only origins it may be sent to. */
+export interface HttpSecret {
+  value: string;
+  /** e.g. https://crm.museum.example */
+  origins: readonly string[];
+}
+
+export interface HttpDeps extends OutboundOptions {
   /** Named secrets usable in headers. */
-  secrets: Readonly<Record<string, string>>;
-  timeoutMs?: number;
+  secrets: Readonly<Record<string, HttpSecret>>;
 }
 
 type HttpArgs = z.infer<typeof httpArgsSchema>;
@@ -49,14 +61,21 @@ function headersOf(args: HttpArgs, ctx: { incidentId: string; stepId: string }, 
       headers[name] = shown[name] = value;
       continue;
     }
-    const secret = deps.secrets[value.secret];
+    const secret = Object.hasOwn(deps.secrets, value.secret) ? deps.secrets[value.secret] : undefined;
     if (secret === undefined) {
       throw ApplicationFailure.nonRetryable(
         `http.request: with.headers.${name}: no secret "${value.secret}" in actions.http.secrets`,
         'InvalidArguments',
       );
     }
-    headers[name] = `${value.prefix}${secret}`;
+    const origin = new URL(args.url).origin;
+    if (!secret.origins.some((o) => new URL(o).origin === origin)) {
+      throw ApplicationFailure.nonRetryable(
+        `http.request: with.headers.${name}: secret "${value.secret}" may not be sent to ${origin} (its origins: ${secret.origins.join(', ')})`,
+        'SecretNotAllowed',
+      );
+    }
+    headers[name] = `${value.prefix}${secret.value}`;
     shown[name] = `${value.prefix}[secret ${value.secret}]`;
   }
   return { headers, shown };
@@ -66,6 +85,8 @@ export const httpRequest = defineAction<HttpDeps>()({
   name: 'http.request',
   description: 'Call an external system over HTTPS',
   input: httpArgsSchema,
+  encode: { url: 'url' },
+  literal: ['headers.*.secret', 'headers.*.prefix'],
   permissionNote: 'none: credentials come from `actions.http.secrets`',
   mutates: true,
   timeoutSeconds: 30,
@@ -77,25 +98,36 @@ export const httpRequest = defineAction<HttpDeps>()({
     const { headers } = headersOf(args, ctx, deps);
     const expected = [args.expectStatus].flat();
     const target = `${args.method} ${args.url}`;
-    let response: Response;
+    const refusedScheme = urlProblem(new URL(args.url), deps.allowLoopback ?? false);
+    if (refusedScheme)
+      throw ApplicationFailure.nonRetryable(`http.request: with.url: ${refusedScheme}`, 'HttpRefused');
+    let response;
     try {
-      response = await fetch(args.url, {
-        method: args.method,
-        headers,
-        body: args.body === undefined || args.method === 'GET' ? undefined : JSON.stringify(args.body),
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
-      });
+      response = await send(
+        args.url,
+        {
+          method: args.method,
+          headers,
+          body: args.body === undefined || args.method === 'GET' ? undefined : JSON.stringify(args.body),
+        },
+        deps,
+      );
     } catch (err) {
+      if (err instanceof OutboundRefused) {
+        throw ApplicationFailure.nonRetryable(`${target}: refused: ${err.message}`, 'HttpRefused');
+      }
+      if (err instanceof OutboundRedirect) {
+        throw ApplicationFailure.nonRetryable(`${target} ${err.message}`, 'HttpRedirect');
+      }
       throw ApplicationFailure.create({
         type: 'HttpUnreachable',
         message: `${target}: ${(err as Error).name}`,
       });
     }
-    const text = (await response.text()).slice(0, 2000);
     if (expected.includes(response.status)) {
-      let body: unknown = text;
+      let body: unknown = response.text;
       try {
-        body = text ? JSON.parse(text) : null;
+        body = response.text ? JSON.parse(response.text) : null;
       } catch {
         /* not JSON: keep the text */
       }

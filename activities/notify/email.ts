@@ -35,6 +35,8 @@ export const notifyEmail = defineAction<EmailDeps>()({
   name: 'notify.email',
   description: 'Send an e-mail',
   input: emailArgsSchema,
+  // Alert data in the HTML part is escaped (an app name cannot add links or images to on-call's mail).
+  encode: { html: 'html' },
   permissionNote: "none: Reflex's own SMTP relay (`mail.smtpUrl`)",
   // In a drill it still sends, marked [DRILL], only to the drill recipients (whoever the step names).
   mutates: false,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mustache from 'mustache';
 import { LOCALES, type Locale } from '../../workflows/model/locale';
+import { renderTemplate } from '../../workflows/model/template';
 
 /** The templates a notify step may name, with what each is for. */
 export const NOTIFICATION_TEMPLATES = {
@@ -48,11 +49,11 @@ export class TemplateStore {
   /** Renders a template; text and subject are not HTML-escaped, the HTML version is. */
   render(name: string, locale: Locale, view: Record<string, unknown>): RenderedMessage {
     const files = this.load(name, locale);
-    const plain = { escape: (s: string) => s };
+    const plain = (s: string) => s;
     return {
-      subject: Mustache.render(files.subject, view, {}, plain).replace(/\s+/g, ' ').trim(),
-      text: Mustache.render(files.text, view, {}, plain),
-      html: Mustache.render(files.html, view),
+      subject: renderTemplate(files.subject, view, plain).replace(/\s+/g, ' ').trim(),
+      text: renderTemplate(files.text, view, plain),
+      html: renderTemplate(files.html, view),
     };
   }
 

@@ -60,14 +60,21 @@ export function rulesCommand(
     }
     const f = fields as Record<string, unknown>;
     records += 1;
-    firings.push(
-      ...engine.process({
-        source: 'rules-test',
-        kind: flags.kind ?? guessKind(f),
-        at: recordTime(f),
-        fields: f,
-      }),
-    );
+    try {
+      firings.push(
+        ...engine.process({
+          source: 'rules-test',
+          kind: flags.kind ?? guessKind(f),
+          at: recordTime(f),
+          fields: f,
+        }),
+      );
+    } catch (err) {
+      // What log triggers do with such a record: skip it, say so, go on.
+      bad += 1;
+      if (!flags.json)
+        io.err(`${logfile}:${index + 1}: could not be evaluated (${(err as Error).message}); skipped`);
+    }
   });
   for (const firing of firings) {
     if (flags.json) {

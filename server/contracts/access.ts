@@ -1,6 +1,7 @@
 // Signing in to the board with an access token (a read-only browser session), and out.
 import { z } from 'zod';
 import { defineRoute } from '../contract';
+import { errorBody } from './schemas';
 
 export const loginPage = defineRoute({
   method: 'get',
@@ -25,6 +26,7 @@ export const login = defineRoute({
   responses: {
     303: { description: 'Signed in', headers: ['Location', 'Set-Cookie'] },
     401: { description: 'Not a valid token', content: 'text/html' },
+    429: { description: 'Too many sign-in attempts from this address; see Retry-After', json: errorBody },
   },
 });
 

@@ -20,6 +20,7 @@ export const showApproval = defineRoute({
     409: html('Used, or the step is decided'),
     410: html('Expired'),
     503: html('The workflow service is unreachable: try again'),
+    429: html('Too many links opened from this address; see Retry-After'),
   },
 });
 
@@ -41,6 +42,7 @@ export const decideApproval = defineRoute({
     404: html('Not a valid link'),
     409: html('Used, or the step is decided'),
     410: html('Expired'),
+    429: html('Too many attempts from this address; see Retry-After'),
     503: html('The workflow service is unreachable: the link stays valid'),
   },
 });

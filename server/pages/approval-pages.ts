@@ -45,6 +45,9 @@ const LIST = `<h1>Pending approvals</h1>
 {{^items}}<p>Nothing is waiting for approval.</p>{{/items}}
 <ul>{{#items}}<li><b>{{stepId}}</b> in {{incidentId}}<br><small>asked: {{approvers}}; until {{until}}</small></li>{{/items}}</ul>`;
 
+/** The page template, for the Content-Security-Policy's style hashes (server/security-headers.ts). */
+export const APPROVAL_TEMPLATES = [LAYOUT];
+
 export interface PageFrame {
   title: string;
   drill?: boolean;

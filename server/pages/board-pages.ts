@@ -7,6 +7,9 @@ import { DICTIONARIES, formatDuration, type ReportLocale } from '../reports/i18n
 import type { PeriodSummary } from '../reports/summary';
 import type { Timeline } from '../reports/timeline';
 
+/** `.w0`…`.w20`: bar widths in rem, so no page needs an inline style attribute. */
+const BAR_WIDTHS = Array.from({ length: 21 }, (_, n) => `.w${n}{width:${n}rem}`).join('');
+
 const LAYOUT = `<!doctype html>
 <html lang="{{locale}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -26,7 +29,7 @@ th{color:#555;font-weight:600}td.time{white-space:nowrap;color:#444}
 nav a,.actions a{margin-right:1rem}form.filter{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.5rem 0 1rem}
 form.filter label{display:flex;flex-direction:column;font-size:.8rem;color:#555}
 .muted{color:#666;font-size:.85rem;margin-top:1.2rem}.bar{background:#2f6fdf;height:.8rem;display:inline-block}
-.bar.out{background:#b42318}
+.bar.out{background:#b42318}${BAR_WIDTHS}
 @media print{body{background:#fff;padding:0}main{box-shadow:none;max-width:none}nav,.actions,form.filter{display:none}a{color:inherit;text-decoration:none}}
 </style></head><body><main>
 <header><nav><a href="/board?lang={{locale}}">{{labels.back}}</a><a href="/board/summary?lang={{locale}}">{{labels.summary}}</a>
@@ -88,7 +91,7 @@ const SUMMARY = `<h1>{{labels.summary}}</h1>
 {{#statuses}}<div class="fact"><span>{{text}}</span><b>{{count}}</b></div>{{/statuses}}
 </div>
 <h2>{{labels.distribution}}</h2>
-<table id="distribution">{{#buckets}}<tr><td class="time">{{label}} {{labels.minutes}}</td><td><span class="bar{{^withinWindow}} out{{/withinWindow}}" style="width:{{width}}rem"></span> {{count}}</td></tr>{{/buckets}}</table>
+<table id="distribution">{{#buckets}}<tr><td class="time">{{label}} {{labels.minutes}}</td><td><span class="bar w{{width}}{{^withinWindow}} out{{/withinWindow}}"></span> {{count}}</td></tr>{{/buckets}}</table>
 <h2>{{labels.openActions}}</h2>
 {{^open.length}}<p>{{labels.noOpenActions}}</p>{{/open.length}}
 <ul>{{#open}}<li><a href="/board/incidents/{{id}}?lang={{locale}}">{{title}}</a> · {{status}} · {{started}}</li>{{/open}}
@@ -104,6 +107,9 @@ input{width:100%;font-size:1rem;padding:.5rem;box-sizing:border-box}button{margi
 <form method="post" action="/login"><input type="hidden" name="next" value="{{next}}">
 <label>Access token<br><input type="password" name="token" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button></form></main></body></html>`;
+
+/** The page templates, for the Content-Security-Policy's style hashes (server/security-headers.ts). */
+export const BOARD_TEMPLATES = [LAYOUT, LOGIN];
 
 export interface FrameInput {
   title: string;
@@ -218,7 +224,8 @@ export function summaryPage(
       text: d.status[status] ?? status,
       count,
     })),
-    buckets: s.distribution.map((b) => ({ ...b, width: ((b.count / max) * 20).toFixed(1) })),
+    // Bar lengths as classes (w0…w20, in rem): the pages' CSP allows no inline style attributes.
+    buckets: s.distribution.map((b) => ({ ...b, width: Math.round((b.count / max) * 20) })),
     open: s.open.map((i) => ({
       id: i.id,
       title: i.playbook.title,

@@ -10,7 +10,14 @@ type Vars = Record<string, string | number | undefined>;
 type Text = (v: Vars) => string;
 
 /** Kinds a board's timeline never words: detail for investigators, or events of other chains. */
-type Unworded = 'step.started' | 'approval.closed' | 'alert.rejected' | 'alert.unrouted' | 'config.loaded';
+type Unworded =
+  | 'step.started'
+  | 'approval.closed'
+  | 'alert.rejected'
+  | 'alert.unrouted'
+  | 'log.skipped'
+  | 'log.dropped'
+  | 'config.loaded';
 
 /** One sentence per kind of event on a timeline, plus a notification sent and a kind not known. */
 export type TimelineTexts = Record<Exclude<AuditKind, Unworded> | 'step.notified' | 'other', Text>;

@@ -269,6 +269,8 @@ export function buildTimeline(
       // Kinds of the intake and system chains, never on an incident's own chain.
       case 'alert.rejected':
       case 'alert.unrouted':
+      case 'log.skipped':
+      case 'log.dropped':
       case 'config.loaded':
         push(d.events.other({ kind: e.kind }));
         break;

@@ -1,6 +1,7 @@
 // Approval links. GET and HEAD only show (mail scanners open every link); a POST from the page's
 // form, with a CSRF token, decides. Every refusal is a clear page with a 4xx and changes nothing.
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { doubleCsrf } from 'csrf-csrf';
 import type { IncidentGateway } from '../../temporal/incident-gateway';
 import {
@@ -16,6 +17,7 @@ import { formatTime } from '../../activities/notify/send';
 import { confirmPage, messagePage, pendingPage, type PageFrame } from '../pages/approval-pages';
 import type { RouteTable } from '../contract';
 import * as contracts from '../contracts/approvals';
+import { spend, TooManyAttemptsError } from '../access';
 
 export interface ApprovalRoutesOptions {
   links: ApprovalLinks;
@@ -23,6 +25,8 @@ export interface ApprovalRoutesOptions {
   secret: string;
   /** Set the CSRF cookie `Secure` (when Reflex is reached over HTTPS). */
   secureCookies: boolean;
+  /** Approval pages an address may open (or post) a minute; beyond it 429. @default 60 */
+  linksPerMinute?: number;
 }
 
 interface Deps extends ApprovalRoutesOptions {
@@ -98,6 +102,31 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
         ),
       );
 
+  // Guessing links is slowed per address (a link's token is 32 random bytes: this is for the noise).
+  const opened = new RateLimiterMemory({ points: deps.linksPerMinute ?? 60, duration: 60 });
+  /** True (and a 429 page sent) when this address has opened too many links this minute. */
+  const limited = async (req: Request, res: Response): Promise<boolean> => {
+    try {
+      await spend(opened, req.ip ?? 'unknown');
+      return false;
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      res
+        .status(429)
+        .set(err.headers())
+        .type('html')
+        .send(
+          messagePage(
+            frame('Slow down'),
+            'Too many links opened from here',
+            '',
+            'Wait a minute and try again.',
+          ),
+        );
+      return true;
+    }
+  };
+
   /** The step as the workflow sees it now; undefined when it no longer waits for a decision. */
   const pendingStep = async (incidentId: string, stepId: string) => {
     const state = await deps.gateway.state(incidentId);
@@ -110,6 +139,7 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
   };
 
   routes.add(contracts.showApproval, async ({ params }, req, res) => {
+    if (await limited(req, res)) return;
     const link = await deps.links.find(params.token);
     const refusal = deps.links.refusal(link);
     if (refusal) return refuse(res, refusal);
@@ -165,6 +195,7 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
   });
 
   routes.add(contracts.decideApproval, async ({ params, body }, req, res) => {
+    if (await limited(req, res)) return;
     const token = params.token;
     const decision = body.decision;
     if (decision !== 'approve' && decision !== 'reject') {

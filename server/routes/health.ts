@@ -1,17 +1,26 @@
 // Liveness and readiness. Readiness is the AND of named checks, each bounded in time.
 import type { RouteTable } from '../contract';
 import { healthz, readyz } from '../contracts/operations';
+import type { AccessControl } from '../access';
 
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
 }
 
-export function mountHealth(routes: RouteTable, readiness: readonly ReadinessCheck[]): void {
+/**
+ * `/healthz`, and `/readyz`: the AND of the checks. Anyone gets the status and which check fails; what
+ * the failure said (an address, an error) only a board token or sign-in sees.
+ */
+export function mountHealth(
+  routes: RouteTable,
+  readiness: readonly ReadinessCheck[],
+  access?: Pick<AccessControl, 'authenticate'>,
+): void {
   routes.add(healthz, (_input, _req, res) => {
     res.json({ status: 'ok' });
   });
-  routes.add(readyz, async (_input, _req, res) => {
+  routes.add(readyz, async (_input, req, res) => {
     const results = await Promise.all(
       readiness.map(async ({ name, check }) => {
         try {
@@ -23,9 +32,11 @@ export function mountHealth(routes: RouteTable, readiness: readonly ReadinessChe
       }),
     );
     const ready = results.every(([, r]) => r === 'ok');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    const detailed = access ? await access.authenticate(req).catch(() => undefined) : undefined;
+    const checks = Object.fromEntries(
+      results.map(([name, r]) => [name, detailed ? r : r === 'ok' ? 'ok' : 'failing']),
+    );
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 }
 

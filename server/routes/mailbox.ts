@@ -1,6 +1,7 @@
 // Pages of the demo mailbox: what Reflex "sent", with working links.
 import Mustache from 'mustache';
-import type { DemoMailbox } from '../../mail/demo-mailbox';
+import type { Request } from 'express';
+import type { CaughtMessage, DemoMailbox } from '../../mail/demo-mailbox';
 import { HttpError } from '../errors';
 import type { RouteTable } from '../contract';
 import * as contracts from '../contracts/mailbox';
@@ -29,6 +30,9 @@ const MESSAGE = `<p><a href="/mailbox">&larr; all messages</a></p>
 <h2>Text version</h2><pre>{{{linkedText}}}</pre>
 {{#html}}<h2>HTML version</h2><iframe sandbox="allow-popups allow-top-navigation-by-user-activation" srcdoc="{{html}}"></iframe>{{/html}}`;
 
+/** The page template, for the Content-Security-Policy's style hashes (server/security-headers.ts). */
+export const MAILBOX_TEMPLATES = [LAYOUT];
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -42,18 +46,31 @@ function page(title: string, content: string): string {
   return Mustache.render(LAYOUT, { title, content });
 }
 
+/**
+ * What a person may read: mail to their own address (approval links are single-use and personal: one
+ * approver must not take another's), or every message for an admin.
+ */
+function visible(req: Request, message: CaughtMessage): boolean {
+  const principal = req.principal;
+  if (!principal) return false;
+  if (principal.role === 'admin') return true;
+  const email = principal.email?.toLowerCase();
+  return email !== undefined && message.to.some((to) => to.toLowerCase() === email);
+}
+
 /** The demo mailbox's pages (their contracts ask for a responder: it holds approval links). */
 export function mountMailbox(routes: RouteTable, mailbox: DemoMailbox): void {
-  routes.add(contracts.mailboxPage, (_input, _req, res) => {
-    const messages = mailbox.list().map((m) => ({ ...m, to: m.to.join(', ') }));
+  const listFor = (req: Request) => mailbox.list().filter((m) => visible(req, m));
+  routes.add(contracts.mailboxPage, (_input, req, res) => {
+    const messages = listFor(req).map((m) => ({ ...m, to: m.to.join(', ') }));
     res.type('html').send(page('Mailbox', Mustache.render(LIST, { messages })));
   });
-  routes.add(contracts.mailboxMessages, (_input, _req, res) => {
-    res.json({ messages: mailbox.list() });
+  routes.add(contracts.mailboxMessages, (_input, req, res) => {
+    res.json({ messages: listFor(req) });
   });
-  routes.add(contracts.mailboxMessage, ({ params }, _req, res) => {
+  routes.add(contracts.mailboxMessage, ({ params }, req, res) => {
     const message = mailbox.get(params.id);
-    if (!message) throw new HttpError(404, 'no such message');
+    if (!message || !visible(req, message)) throw new HttpError(404, 'no such message');
     const content = Mustache.render(MESSAGE, {
       ...message,
       to: message.to.join(', '),

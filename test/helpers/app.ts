@@ -2,6 +2,7 @@
 // fresh database on the run's PostgreSQL), the shipped playbooks, real access control and intake, and
 // an incident gateway whose connection points at a port nothing listens on, so anything that needs
 // Temporal answers 503. For status codes, validation and roles, at in-process speed.
+import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../../common/logger';
 import { configSchema } from '../../config/schema';
@@ -12,6 +13,7 @@ import { AuditStore } from '../../storage/audit-store';
 import { IncidentIndex } from '../../storage/incident-index';
 import { ApprovalLinks } from '../../storage/approval-links';
 import { WebhookDeliveries } from '../../storage/deliveries';
+import { Sessions } from '../../storage/sessions';
 import { intakeRecorder } from '../../storage/intake-chain';
 import { IncidentGateway } from '../../temporal/incident-gateway';
 import { createIntake } from '../../triggers/intake';
@@ -27,33 +29,54 @@ import { TEST_ACCESS_TOKENS, TEST_SOURCES } from './reflex';
 
 export interface InProcessApp {
   app: ReturnType<typeof createApp>;
+  mailbox: DemoMailbox;
   db: Db;
   audit: AuditStore;
   approvalLinks: ApprovalLinks;
   close(): Promise<void>;
 }
 
-export async function inProcessApp(): Promise<InProcessApp> {
+export interface InProcessOptions {
+  /** Share a database (another instance's sessions, say). */
+  databaseUrl?: string;
+  /** Configuration over the test defaults (access.attemptsPerMinute, tokens, URLs to redact…). */
+  config?: Record<string, unknown>;
+  /**
+   * A real Temporal to start incidents on (the run's dev server), with no worker on this app's task
+   * queue: starts succeed and the incidents wait. Without it, every call to Temporal fails.
+   */
+  temporalAddress?: string;
+}
+
+export async function inProcessApp(options: InProcessOptions = {}): Promise<InProcessApp> {
   const config = configSchema.parse({
     contacts: { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
     organisation: { name: 'Museum Example' },
     sources: TEST_SOURCES,
-    access: { tokens: TEST_ACCESS_TOKENS },
+    // The edge tests try many tokens and links from one address; the limits have tests of their own.
+    access: {
+      tokens: TEST_ACCESS_TOKENS,
+      attemptsPerMinute: { failedTokens: 10_000, signIns: 10_000, approvalLinks: 10_000 },
+    },
     server: { maxBodyBytes: 64 * 1024 },
+    ...options.config,
   });
   const log = createLogger({ level: 'silent' });
-  const db = await openDb({ url: await freshDatabaseUrl('app') });
+  const db = await openDb({ url: options.databaseUrl ?? (await freshDatabaseUrl('app')) });
   const audit = new AuditStore(db);
   const approvalLinks = new ApprovalLinks(db);
   const playbooks = loadPlaybooks(SHIPPED_PLAYBOOKS_DIR);
   // Nothing listens on port 1: every call to Temporal fails at once, as an outage does.
-  const connection = Connection.lazy({ address: '127.0.0.1:1' });
+  const connection = options.temporalAddress
+    ? await Connection.connect({ address: options.temporalAddress })
+    : // No retries: each call fails at once, as in an outage, and none is left running at close.
+      Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
   const gateway = new IncidentGateway({
     client: new Client({ connection }),
-    taskQueue: 'in-process',
+    taskQueue: `in-process-${randomUUID()}`,
     contacts: resolveContacts(config.contacts),
     organisation: resolveOrganisation(config, 'http://127.0.0.1'),
-    deadlineMs: 300,
+    deadlineMs: options.temporalAddress ? 5_000 : 300,
   });
   const mailbox = await DemoMailbox.start();
   const app = createApp({
@@ -61,12 +84,10 @@ export async function inProcessApp(): Promise<InProcessApp> {
     gateway,
     audit,
     incidents: new IncidentIndex(db),
-    access: new AccessControl(
-      config.access.tokens,
-      'in-process-secret-of-at-least-32-chars',
-      3_600_000,
-      false,
-    ),
+    access: new AccessControl(config.access.tokens, new Sessions(db), 3_600_000, false, {
+      bearerFailuresPerMinute: config.access.attemptsPerMinute.failedTokens,
+      loginsPerMinute: config.access.attemptsPerMinute.signIns,
+    }),
     receive: createIntake({
       sources: config.sources,
       playbooks: () => playbooks,
@@ -84,6 +105,7 @@ export async function inProcessApp(): Promise<InProcessApp> {
       links: approvalLinks,
       secret: 'in-process-secret-of-at-least-32-chars',
       secureCookies: false,
+      linksPerMinute: config.access.attemptsPerMinute.approvalLinks,
     },
     startDrill: async (playbookId, body) => {
       const playbook = playbooks.find((p) => p.definition.id === playbookId);
@@ -98,6 +120,7 @@ export async function inProcessApp(): Promise<InProcessApp> {
   });
   return {
     app,
+    mailbox,
     db,
     audit,
     approvalLinks,

@@ -46,6 +46,8 @@ export const TEST_SOURCES: z.input<typeof sourceSchema>[] = [
 
 export interface TestReflex extends Reflex {
   url: string;
+  /** Its data directory. */
+  dataDir: string;
   /** This instance's own task queue (each test file has one). */
   taskQueue: string;
   /** Every log line so far, as one string. */
@@ -99,7 +101,13 @@ export async function startTestReflex(
         }
       : {},
     sources: TEST_SOURCES,
-    access: { tokens: TEST_ACCESS_TOKENS },
+    // The tests try many tokens and links from one address; the limits have tests of their own.
+    access: {
+      tokens: TEST_ACCESS_TOKENS,
+      attemptsPerMinute: { failedTokens: 10_000, signIns: 10_000, approvalLinks: 10_000 },
+    },
+    // The tests' stand-ins (secret stores, CRMs) listen on this machine.
+    outbound: { allowLoopback: true },
     ...overrides.extra,
   });
   const reflex = await runReflex({
@@ -111,6 +119,7 @@ export async function startTestReflex(
   });
   return Object.assign(reflex, {
     url: reflex.url!,
+    dataDir: config.dataDir,
     taskQueue: config.temporal.taskQueue,
     logs: () => lines.join(''),
   });

@@ -58,7 +58,9 @@ export function fromSentinel(source: string, body: unknown, receivedAt: Date): A
       case 'Host':
         entities.add(
           'hosts',
-          typeof e.dnsDomain === 'string' ? `${String(e.hostName)}.${e.dnsDomain}` : e.hostName,
+          typeof e.hostName === 'string' && typeof e.dnsDomain === 'string'
+            ? `${e.hostName}.${e.dnsDomain}`
+            : e.hostName,
         );
         break;
       case 'CloudApplication':

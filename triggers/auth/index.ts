@@ -72,7 +72,9 @@ export function verifyDelivery(auth: SourceAuth, delivery: DeliveryCredentials):
         (s) => hexEqual(given, hmacHex(s, rawBody)),
         'no matching signature',
       );
-      return { secretIndex, deliveryId: header(headers, 'x-github-delivery') };
+      // The signature is the delivery id: X-GitHub-Delivery is not signed, so a captured delivery sent
+      // again under a new one would otherwise be taken for a new delivery.
+      return { secretIndex, deliveryId: `hmac:${given.toLowerCase()}` };
     }
     case 'grafana-hmac': {
       const signature = header(headers, auth.header);
@@ -91,8 +93,9 @@ export function verifyDelivery(auth: SourceAuth, delivery: DeliveryCredentials):
         (s) => hexEqual(given, hmacHex(s, signed)),
         'no matching signature',
       );
-      // With a timestamp, the signature itself identifies the delivery: a replay within the window is refused.
-      return { secretIndex, deliveryId: auth.timestampHeader ? `hmac:${given.toLowerCase()}` : undefined };
+      // The signature identifies the delivery: a replay of it is refused. (With a timestamp header, a
+      // captured delivery is also refused once it is older than ±5 minutes; SOURCES.md recommends one.)
+      return { secretIndex, deliveryId: `hmac:${given.toLowerCase()}` };
     }
   }
 }

@@ -1,5 +1,8 @@
-// The rule engine: feeds log records through the rules, keeps threshold and new-value state (which
-// can be exported and restored, so it survives a restart), and says what fires and why.
+// The rule engine: feeds log records through the rules, keeps threshold, new-value and travel state
+// (which can be exported and restored, so it survives a restart), and says what fires and why.
+// Attackers write the records: per-group state lives in Maps (no key, `__proto__` included, can collide
+// with anything), only records a rule matches make state, empty groups expire, and every rule's state
+// is capped (the oldest group goes first, and is counted).
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { lookup, render } from '../../workflows/model/template';
@@ -7,6 +10,7 @@ import { toMs } from '../../workflows/model/durations';
 import type { Alert } from '../../workflows/model/alert';
 import { EntityList } from '../adapters/common';
 import type { FieldTest, LoadedRule, Rule, RuleCondition } from './rules';
+import { compilePattern } from '../../common/patterns';
 
 /** A log record as a source hands it over: its fields, its kind, and when it happened. */
 export interface LogRecord {
@@ -40,11 +44,53 @@ interface ThresholdGroup {
   firedAt?: number;
 }
 
+/** Travel rules: a group's last place [time, latitude, longitude, place name]. */
+type LastPlace = [number, number, number, string];
+
+/**
+ * The engine's state as it is saved: per rule, its groups as [key, value] pairs (never as object keys,
+ * so no value an attacker chooses can become a property name).
+ */
 export interface EngineState {
-  threshold: Record<string, Record<string, ThresholdGroup>>;
-  seen: Record<string, Record<string, string[]>>;
-  /** Travel rules: each group's last place [time, latitude, longitude, place name]. */
-  last?: Record<string, Record<string, [number, number, number, string]>>;
+  version: 2;
+  threshold: Array<[rule: string, groups: Array<[group: string, ThresholdGroup]>]>;
+  seen: Array<[rule: string, groups: Array<[group: string, string[]]>]>;
+  last: Array<[rule: string, groups: Array<[group: string, LastPlace]>]>;
+}
+
+/** The saved state of an earlier version: groups as object keys. Read, never written. */
+interface EngineStateV1 {
+  threshold?: Record<string, Record<string, ThresholdGroup>>;
+  seen?: Record<string, Record<string, string[]>>;
+  last?: Record<string, Record<string, LastPlace>>;
+}
+
+/** Groups one rule keeps: insertion-ordered, so the first is the least recently touched. */
+class Groups<V> {
+  readonly map = new Map<string, V>();
+  constructor(
+    private readonly cap: number,
+    private readonly onEvict: () => void,
+  ) {}
+
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  /** Stores `value` as the most recently touched; beyond the cap the least recently touched goes. */
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.cap) {
+      this.map.delete(this.map.keys().next().value!);
+      this.onEvict();
+    }
+  }
+}
+
+export interface EngineOptions {
+  /** Groups one rule may keep (distinct users, addresses…); beyond it the oldest go. @default 10000 */
+  maxGroupsPerRule?: number;
 }
 
 /** Great-circle distance in km (haversine). */
@@ -104,18 +150,21 @@ function asText(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** `(?i)` at the start makes a pattern case-insensitive (JavaScript has no inline flags). */
-function regex(pattern: string): RegExp {
-  return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), 'i') : new RegExp(pattern);
+/**
+ * A field's value as text, whatever a record holds: an object whose `toString` is not a function (which
+ * `String()` cannot convert) becomes JSON.
+ */
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 function holds(test: FieldTest, value: unknown): boolean {
   const empty = value === undefined || value === null || value === '';
   if (test.exists !== undefined && test.exists === empty) return false;
-  if (test.equals !== undefined && value !== test.equals && String(value) !== String(test.equals))
-    return false;
-  if (test.in !== undefined && !test.in.some((x) => x === value || String(x) === String(value))) return false;
-  if (test.matches !== undefined && !regex(test.matches).test(asText(value))) return false;
+  if (test.equals !== undefined && value !== test.equals && text(value) !== String(test.equals)) return false;
+  if (test.in !== undefined && !test.in.some((x) => x === value || String(x) === text(value))) return false;
+  if (test.matches !== undefined && !compilePattern(test.matches).test(asText(value))) return false;
   if (test.cidr !== undefined && !inCidr(value, test.cidr)) return false;
   return true;
 }
@@ -132,23 +181,76 @@ export function matches(condition: RuleCondition | undefined, fields: Record<str
   return true;
 }
 
-const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-
 export class RuleEngine {
-  private state: EngineState = { threshold: {}, seen: {} };
+  private threshold = new Map<string, Groups<ThresholdGroup>>();
+  private seen = new Map<string, Groups<string[]>>();
+  private last = new Map<string, Groups<LastPlace>>();
+  /** The newest record time seen: groups are expired against it. */
+  private latest = 0;
+  private readonly cap: number;
+  /** Groups dropped because a rule was at its cap (the least recently touched went). */
+  evicted = 0;
 
-  constructor(private readonly rules: readonly LoadedRule[]) {}
-
-  exportState(): EngineState {
-    return this.state;
+  constructor(
+    private readonly rules: readonly LoadedRule[],
+    options: EngineOptions = {},
+  ) {
+    this.cap = options.maxGroupsPerRule ?? 10_000;
   }
 
-  importState(state: EngineState | undefined): void {
-    this.state = state ? structuredClone(state) : { threshold: {}, seen: {} };
+  private groupsOf<V>(state: Map<string, Groups<V>>, ruleId: string): Groups<V> {
+    let groups = state.get(ruleId);
+    if (!groups) state.set(ruleId, (groups = new Groups<V>(this.cap, () => (this.evicted += 1))));
+    return groups;
+  }
+
+  /** The state to save; expired threshold groups (no event left in the window, no recent firing) go first. */
+  exportState(): EngineState {
+    for (const { rule } of this.rules) {
+      if (rule.kind !== 'threshold') continue;
+      const window = toMs(rule.window);
+      const groups = this.threshold.get(rule.id);
+      for (const [key, g] of groups?.map ?? []) {
+        const events = g.events.filter(([t]) => t > this.latest - window);
+        const quiet = g.firedAt === undefined || this.latest - g.firedAt >= window;
+        if (events.length === 0 && quiet) groups!.map.delete(key);
+        else g.events = events;
+      }
+    }
+    const entries = <V>(state: Map<string, Groups<V>>) =>
+      [...state].map(([rule, groups]) => [rule, [...groups.map]] as [string, Array<[string, V]>]);
+    return {
+      version: 2,
+      threshold: entries(this.threshold),
+      seen: entries(this.seen),
+      last: entries(this.last),
+    };
+  }
+
+  importState(saved: EngineState | EngineStateV1 | undefined): void {
+    this.threshold = new Map();
+    this.seen = new Map();
+    this.last = new Map();
+    if (!saved) return;
+    // Objects parsed from JSON hold "__proto__" and the like as own keys: entries read them as data.
+    const pairs = <V>(value: unknown): Array<[string, V]> =>
+      Array.isArray(value)
+        ? (value as Array<[string, V]>)
+        : Object.entries((value ?? {}) as Record<string, V>);
+    const load = <V>(state: Map<string, Groups<V>>, value: unknown) => {
+      for (const [rule, groups] of pairs<unknown>(value)) {
+        const target = this.groupsOf(state, rule);
+        for (const [key, v] of pairs<V>(groups)) target.set(key, structuredClone(v));
+      }
+    };
+    load(this.threshold, saved.threshold);
+    load(this.seen, saved.seen);
+    load(this.last, saved.last);
   }
 
   /** Feeds one record through every rule; returns what fired. */
   process(record: LogRecord): Firing[] {
+    if (record.at > this.latest) this.latest = record.at;
     const firings: Firing[] = [];
     for (const { rule } of this.rules) {
       if (rule.kinds && !rule.kinds.includes(record.kind)) continue;
@@ -170,11 +272,14 @@ export class RuleEngine {
         const group = text(lookup(f, rule.groupBy));
         if (!group) return undefined;
         const window = toMs(rule.window);
-        const groups = (this.state.threshold[rule.id] ??= {});
-        const g = (groups[group] ??= { events: [] });
         const inWhere = matches(rule.where, f);
         const inThen = rule.then !== undefined && !inWhere && matches(rule.then, f);
+        // Only records the rule matches make state: the rest of the log cannot grow it.
         if (!inWhere && !inThen) return undefined;
+        const groups = this.groupsOf(this.threshold, rule.id);
+        const g = groups.get(group) ?? { events: [] };
+        if (!inWhere && g.events.length === 0) return undefined; // a `then` with nothing before it
+        groups.set(group, g);
         if (inWhere) g.events.push([record.at, rule.distinct ? text(lookup(f, rule.distinct)) : '']);
         g.events = g.events.filter(([t]) => t > record.at - window && t <= record.at);
         const count = rule.distinct
@@ -193,8 +298,9 @@ export class RuleEngine {
         const group = text(lookup(f, rule.groupBy));
         const value = text(lookup(f, rule.field));
         if (!group || !value) return undefined;
-        const groups = (this.state.seen[rule.id] ??= {});
-        const seen = (groups[group] ??= []);
+        const groups = this.groupsOf(this.seen, rule.id);
+        const seen = groups.get(group) ?? [];
+        groups.set(group, seen);
         if (seen.includes(value)) return undefined;
         const first = seen.length === 0;
         seen.push(value);
@@ -218,9 +324,9 @@ export class RuleEngine {
         if (!group || !Number.isFinite(lat) || !Number.isFinite(lon) || (lat === 0 && lon === 0))
           return undefined;
         const place = rule.place ? text(lookup(f, rule.place)) : `${lat.toFixed(2)},${lon.toFixed(2)}`;
-        const groups = ((this.state.last ??= {})[rule.id] ??= {});
-        const previous = groups[group];
-        groups[group] = [record.at, lat, lon, place];
+        const groups = this.groupsOf(this.last, rule.id);
+        const previous = groups.get(group);
+        groups.set(group, [record.at, lat, lon, place]);
         if (!previous || record.at <= previous[0]) return undefined;
         const km = distanceKm(previous[1], previous[2], lat, lon);
         const hours = (record.at - previous[0]) / 3_600_000;

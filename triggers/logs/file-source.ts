@@ -10,6 +10,8 @@ import { recordTime } from './engine';
 export interface FileCheckpoint {
   ino: number;
   offset: number;
+  /** Inside a line longer than a batch: everything up to its end is skipped. */
+  skipping?: boolean;
 }
 
 export interface FileSourceOptions {
@@ -21,13 +23,16 @@ export interface FileSourceOptions {
   kind: string;
 }
 
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** The most read at once, and so the longest line kept: a longer one is skipped and counted. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export class FileTail {
   private checkpoint: FileCheckpoint | undefined;
   private readonly regex?: RegExp;
   /** Lines that were not records (bad JSON, no regex match): counted, skipped, never fatal. */
   skipped = 0;
+  /** Lines longer than a batch, skipped since the last {@link takeSkipped}. */
+  private oversized = 0;
 
   constructor(
     readonly options: FileSourceOptions,
@@ -48,6 +53,13 @@ export class FileTail {
   /** Back to a stored checkpoint (after a batch could not be delivered). */
   reset(checkpoint: unknown): void {
     this.checkpoint = checkpoint ? { ...(checkpoint as FileCheckpoint) } : undefined;
+  }
+
+  /** What was skipped since the last call, for the record (over-long lines). */
+  takeSkipped(): { records: number; reason: string } | undefined {
+    const records = this.oversized;
+    this.oversized = 0;
+    return records ? { records, reason: `a line longer than ${MAX_BATCH_BYTES} bytes` } : undefined;
   }
 
   /** Reads the complete lines written since the checkpoint and turns them into records. */
@@ -74,6 +86,11 @@ export class FileTail {
     return lines.flatMap((line) => this.toRecord(line));
   }
 
+  /**
+   * Reads from `offset`: complete lines only (a rotated file's last line is complete by definition).
+   * A batch without any line end is a line longer than a batch: it is skipped to its end and counted,
+   * so one such line cannot stop the file from being read.
+   */
   private async read(
     path: string,
     offset: number,
@@ -86,11 +103,26 @@ export class FileTail {
       if (length <= 0) return { lines: [], bytes: 0 };
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      const chunk = buffer.subarray(0, bytesRead);
-      // Only complete lines; a rotated file's last line is complete by definition.
-      const end = toEnd && length === size - offset ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
+      let chunk = buffer.subarray(0, bytesRead);
+      let skippedBytes = 0;
+      if (this.checkpoint?.skipping) {
+        const newline = chunk.indexOf(0x0a);
+        if (newline < 0) return { lines: [], bytes: chunk.length }; // still inside the long line
+        this.checkpoint.skipping = false;
+        skippedBytes = newline + 1;
+        chunk = chunk.subarray(skippedBytes);
+      }
+      const last = chunk.lastIndexOf(0x0a);
+      if (last < 0 && skippedBytes === 0 && chunk.length === MAX_BATCH_BYTES) {
+        // A whole batch and no line end: skip this line to its end, whenever that comes.
+        this.oversized += 1;
+        this.checkpoint!.skipping = true;
+        return { lines: [], bytes: chunk.length };
+      }
+      const whole = toEnd && offset + bytesRead === size;
+      const end = whole ? chunk.length : last + 1;
       const text = chunk.subarray(0, end).toString('utf8');
-      return { lines: text.split('\n').filter((l) => l.trim().length > 0), bytes: end };
+      return { lines: text.split('\n').filter((l) => l.trim().length > 0), bytes: skippedBytes + end };
     } finally {
       await handle.close();
     }

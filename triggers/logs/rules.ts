@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { severitySchema } from '../alert-schema';
 import { formatPath, lineOf, parseYaml, YamlError } from '../../common/yaml-source';
 import { DURATION_PATTERN } from '../../workflows/model/durations';
+import { patternProblem } from '../../common/patterns';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -14,16 +15,13 @@ export const fieldTestSchema = z
   .object({
     equals: scalar.optional(),
     in: z.array(scalar).min(1).optional(),
+    /** A regular expression (`(?i)` first: case-insensitive), checked against catastrophic backtracking. */
     matches: z
       .string()
-      .refine((r) => {
-        try {
-          new RegExp(r.startsWith('(?i)') ? r.slice(4) : r);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a valid regular expression')
+      .superRefine((pattern, ctx) => {
+        const problem = patternProblem(pattern);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pattern)}: ${problem}` });
+      })
       .optional(),
     cidr: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     exists: z.boolean().optional(),
@@ -167,7 +165,7 @@ export class RuleError extends Error {
 /** A rule file may hold one rule or a list of them. */
 function parseRuleFile(file: string, text: string): LoadedRule[] {
   const source = parseYaml(file, text);
-  const data: unknown = source.doc.toJS();
+  const data: unknown = source.value;
   const list = Array.isArray(data) ? data : [data];
   const problems: YamlError[] = [];
   const rules: LoadedRule[] = [];

@@ -2,6 +2,8 @@
 // deliver each firing through the same routing and de-duplication as a webhook, then store the file
 // checkpoints and the rule state together. A firing is claimed by its id before delivery, so a batch
 // read again after a crash cannot raise it twice; a batch that could not be delivered is read again.
+// Attackers write the records: one that cannot be evaluated is skipped and recorded, never retried
+// forever, and the syslog queue is bounded, its drops counted and recorded.
 import type { Logger } from 'pino';
 import type { Alert } from '../../workflows/model/alert';
 import { RuleEngine, type EngineState, type Firing, type LogRecord } from './engine';
@@ -21,7 +23,17 @@ export interface PullSource {
   poll(): Promise<LogRecord[]>;
   readonly position: unknown;
   reset(position: unknown): void;
+  /** What it skipped since the last call (a line too long to read), for the record. */
+  takeSkipped?(): { records: number; reason: string } | undefined;
 }
+
+/** Records a source's trouble on the intake chain: records skipped, or dropped from a full queue. */
+export type TroubleRecorder = (trouble: {
+  kind: 'skipped' | 'dropped';
+  source: string;
+  records: number;
+  reason: string;
+}) => Promise<void>;
 
 export interface LogStateStore {
   load(): Promise<LogState | undefined>;
@@ -47,6 +59,12 @@ export interface LogTriggerOptions {
   pollMs: number;
   /** Every firing, after delivery (for tests and metrics). */
   onFiring?: (firing: Firing) => void;
+  /** Records skipped and dropped records (the intake chain). */
+  onTrouble?: TroubleRecorder;
+  /** Syslog records waiting for the next cycle, at most; beyond it new ones are dropped and counted. @default 10000 */
+  maxQueuedRecords?: number;
+  /** The rule engine; by default one over `rules`. */
+  engine?: RuleEngine;
 }
 
 export class LogTriggers {
@@ -55,13 +73,16 @@ export class LogTriggers {
   private readonly drill = new Map<string, boolean>();
   private syslog?: SyslogListener;
   private pendingSyslog: LogRecord[] = [];
+  private droppedSyslog = 0;
+  /** The engine's group evictions already recorded. */
+  private evictionsReported = 0;
   private saved: LogState = { checkpoints: {} };
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
 
   constructor(private readonly options: LogTriggerOptions) {
-    this.engine = new RuleEngine(options.rules);
+    this.engine = options.engine ?? new RuleEngine(options.rules);
     this.sources = [
       ...options.files.map((f) => new FileTail(f)),
       ...(options.pulled ?? []).map((p) => p.source),
@@ -81,7 +102,11 @@ export class LogTriggers {
     if (this.options.syslog) {
       this.syslog = new SyslogListener(
         this.options.syslog,
-        (record) => this.pendingSyslog.push(record),
+        (record) => {
+          // Bounded: a flood (or a stuck delivery) cannot grow the queue without end.
+          if (this.pendingSyslog.length >= (this.options.maxQueuedRecords ?? 10_000)) this.droppedSyslog += 1;
+          else this.pendingSyslog.push(record);
+        },
         (reason) => this.options.log.debug({ reason }, 'syslog message skipped'),
       );
       await this.syslog.start();
@@ -109,6 +134,7 @@ export class LogTriggers {
   /** Runs one read–evaluate–deliver–save cycle now (also what the timer does). */
   async cycle(): Promise<void> {
     const records: LogRecord[] = [];
+    const trouble: Array<Parameters<TroubleRecorder>[0]> = [];
     for (const source of this.sources) {
       try {
         records.push(...(await source.poll()));
@@ -116,25 +142,77 @@ export class LogTriggers {
         // One unreadable source (a Graph permission missing, a file gone) does not stop the others.
         this.options.log.warn({ err, source: source.name }, 'log source could not be read; will retry');
       }
+      const skipped = source.takeSkipped?.();
+      if (skipped) trouble.push({ kind: 'skipped', source: source.name, ...skipped });
     }
     const syslog = this.pendingSyslog.splice(0);
     records.push(...syslog);
-    if (records.length === 0) return;
+    if (this.droppedSyslog > 0 && this.options.syslog) {
+      trouble.push({
+        kind: 'dropped',
+        source: this.options.syslog.name,
+        records: this.droppedSyslog,
+        reason: 'the queue of records waiting to be evaluated was full',
+      });
+      this.droppedSyslog = 0;
+    }
+    const unevaluated = new Map<string, { records: number; reason: string }>();
     try {
       for (const record of records) {
-        for (const firing of this.engine.process(record)) await this.deliver(firing, record);
+        let firings: Firing[];
+        try {
+          firings = this.engine.process(record);
+        } catch (err) {
+          // A record that cannot be evaluated is skipped, not retried forever: the next ones go on.
+          const entry = unevaluated.get(record.source) ?? { records: 0, reason: (err as Error).message };
+          entry.records += 1;
+          unevaluated.set(record.source, entry);
+          continue;
+        }
+        for (const firing of firings) await this.deliver(firing, record);
       }
     } catch (err) {
       // Not delivered: go back to the stored place, so the same records are read and evaluated again.
       this.restore();
       this.pendingSyslog.unshift(...syslog);
+      await this.report(trouble);
       throw err;
     }
+    for (const [source, { records: n, reason }] of unevaluated) {
+      trouble.push({
+        kind: 'skipped',
+        source,
+        records: n,
+        reason: `could not be evaluated: ${reason.slice(0, 200)}`,
+      });
+    }
+    const evicted = this.engine.evicted - this.evictionsReported;
+    if (evicted > 0) {
+      trouble.push({
+        kind: 'dropped',
+        source: 'rules',
+        records: evicted,
+        reason: 'rule groups forgotten, oldest first: a rule held more groups than its cap',
+      });
+      this.evictionsReported = this.engine.evicted;
+    }
+    await this.report(trouble);
+    if (records.length === 0) return;
     this.saved = {
       engine: structuredClone(this.engine.exportState()),
       checkpoints: Object.fromEntries(this.sources.map((s) => [s.name, s.position])),
     };
     await this.options.store.save(this.saved);
+  }
+
+  /** Logs and records a cycle's trouble; a failed record never stops the cycle. */
+  private async report(trouble: ReadonlyArray<Parameters<TroubleRecorder>[0]>): Promise<void> {
+    for (const t of trouble) {
+      this.options.log.warn(t, t.kind === 'dropped' ? 'log records dropped' : 'log records skipped');
+      await this.options
+        .onTrouble?.(t)
+        .catch((err: unknown) => this.options.log.warn({ err }, 'could not record skipped log records'));
+    }
   }
 
   private restore(): void {

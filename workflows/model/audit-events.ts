@@ -32,6 +32,10 @@ export interface AuditContent {
   'alert.rejected': { reason: string; ip?: string; suppressedBefore?: number };
   /** On the `intake` chain: an authenticated alert no playbook takes. */
   'alert.unrouted': AlertFacts;
+  /** On the `intake` chain: log records a source could not have evaluated (too long, unreadable). */
+  'log.skipped': { source: string; records: number; reason: string };
+  /** On the `intake` chain: log records dropped because the queue waiting for evaluation was full. */
+  'log.dropped': { source: string; records: number; reason: string };
 
   // --- the incident ------------------------------------------------------------------------------
   'incident.started': { playbook: { id: string; version: number; title: string }; description: string };

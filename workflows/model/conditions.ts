@@ -1,6 +1,6 @@
 // `when:` conditions: structured YAML, evaluated by this small interpreter. No eval, no Function:
 // deterministic, and the same code runs in the workflow sandbox and at load time.
-import { lookup } from './template';
+import { lookup, textOf } from './template';
 
 export const SEVERITY_ORDER = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 
@@ -28,6 +28,14 @@ export type Condition = {
 
 const COMBINATORS = new Set(['any', 'all', 'not']);
 
+/** Patterns compiled once (they were checked against catastrophic backtracking when they loaded). */
+const PATTERNS = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let regex = PATTERNS.get(pattern);
+  if (!regex) PATTERNS.set(pattern, (regex = new RegExp(pattern)));
+  return regex;
+}
+
 /** The `path: test` pairs of a condition, without its combinators. */
 export function testsOf(condition: Condition): Array<[string, Test]> {
   return Object.entries(condition).filter(([key]) => !COMBINATORS.has(key)) as Array<[string, Test]>;
@@ -47,7 +55,11 @@ function holds(test: Test, value: unknown): boolean {
     const rank = SEVERITY_ORDER.indexOf(value as (typeof SEVERITY_ORDER)[number]);
     if (rank < 0 || rank < SEVERITY_ORDER.indexOf(test.atLeast)) return false;
   }
-  if (test.matches !== undefined && !new RegExp(test.matches).test(String(value ?? ''))) return false;
+  if (
+    test.matches !== undefined &&
+    !compiled(test.matches).test(value === null || value === undefined ? '' : textOf(value))
+  )
+    return false;
   return true;
 }
 

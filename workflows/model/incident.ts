@@ -2,6 +2,7 @@
 import type { Alert } from './alert';
 import type { Condition } from './conditions';
 import type { Locale } from './locale';
+import type { Encoding } from './template';
 
 export type Outcome = 'proceed' | 'skip' | 'abort';
 
@@ -29,12 +30,14 @@ export interface ActionStep extends StepCommon {
   /** Whether the action changes anything (drills take its dry-run path). */
   mutates: boolean;
   with: Record<string, unknown>;
+  /** How values rendered into each argument are encoded (the action's own; absent in older pins). */
+  encode?: Record<string, Encoding>;
   /** Runs the action once per item of this rendered list; `item` is the current one. */
   forEach?: string;
   timeoutSeconds: number;
   maxAttempts: number;
   approval: 'none' | ApprovalPolicy;
-  compensate?: { action: string; with: Record<string, unknown> };
+  compensate?: { action: string; with: Record<string, unknown>; encode?: Record<string, Encoding> };
   onFailure: 'continue' | 'abort';
 }
 
