@@ -80,6 +80,25 @@ function guardedLookup(allowLoopback: boolean): LookupFunction {
   };
 }
 
+/** The first `maxChars` characters of a body, reading only as much of it as they need. */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, maxChars: number): Promise<string> {
+  if (!body) return '';
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  let text = '';
+  try {
+    while (text.length < maxChars) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    if (text.length < maxChars) text += decoder.decode();
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text.slice(0, maxChars);
+}
+
 /**
  * Sends one request: the URL's scheme and address checked, redirects refused (an
  * {@link OutboundRedirect}), bounded in time. Failures to connect keep their cause.
@@ -114,8 +133,8 @@ export async function send(
       await response.body?.cancel().catch(() => undefined);
       throw new OutboundRedirect(response.status, response.headers.get('location') ?? '');
     }
-    // Read the body before the agent closes.
-    const text = (await response.text()).slice(0, options.maxBytes ?? 2000);
+    // Read the body before the agent closes, and no more of it than is kept: an answer can be huge.
+    const text = await readAtMost(response.body, options.maxBytes ?? 2000);
     return { status: response.status, headers: response.headers as unknown as Headers, text };
   } finally {
     await agent.close().catch(() => undefined);

@@ -124,3 +124,26 @@ test('this machine is out of reach unless configured; link-local addresses alway
   expect(addressProblem('93.184.216.34', false)).toBeUndefined();
   expect(addressProblem('10.0.0.5', false)).toBeUndefined(); // a CRM on the museum's own network
 });
+
+test('an endless answer is read only as far as Reflex keeps it (2,000 characters)', async () => {
+  // The body never ends: reading it whole would hold the step until its timeout and fill memory.
+  const endless = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const more = () => {
+      if (res.destroyed) return;
+      if (res.write('x'.repeat(65536))) setImmediate(more);
+      else res.once('drain', more);
+    };
+    more();
+  });
+  await new Promise<void>((done) => endless.listen(0, '127.0.0.1', done));
+  try {
+    const url = `http://127.0.0.1:${(endless.address() as { port: number }).port}/export`;
+    const http = createHttpActivities({ secrets: {}, allowLoopback: true });
+    const result = await http['http.request'](input({ url, method: 'GET' }));
+    expect(result).toEqual({ status: 200, body: 'x'.repeat(2000) });
+  } finally {
+    endless.closeAllConnections();
+    await new Promise<void>((done) => endless.close(() => done()));
+  }
+});
