@@ -3,6 +3,10 @@
 // truth; the rows can be rebuilt from them, which is also how an older database gains the list.
 import type { Db } from './db';
 import type { EventHistory } from './audit-event';
+import type { AuditKind } from '../workflows/model/audit-events';
+
+/** The event every incident's chain starts with. */
+const OPENING_KIND: AuditKind = 'incident.started';
 import { projectEvents } from './incident-projection';
 import type { IncidentStatus } from '../workflows/model/incident';
 
@@ -85,8 +89,9 @@ export class IncidentIndex {
   /** Rebuilds the rows of incidents whose events are stored but who have no row yet. */
   async rebuildMissing(audit: EventHistory): Promise<number> {
     const chains = await this.db.query<{ chain_id: string }>(
-      `select distinct chain_id from audit_events e where kind = 'incident.started'
+      `select distinct chain_id from audit_events e where kind = $1
        and not exists (select 1 from incidents i where i.id = e.chain_id)`,
+      [OPENING_KIND],
     );
     for (const { chain_id } of chains) {
       const events = await audit.events(chain_id);

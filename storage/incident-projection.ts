@@ -3,7 +3,10 @@
 import { isContainment } from '../activities/actions';
 import type { Queryable } from './db';
 import type { AuditEvent } from './audit-event';
-import type { AuditContent } from '../workflows/model/audit-events';
+import type { AuditContent, AuditKind } from '../workflows/model/audit-events';
+
+/** A kind named in a query, checked against the union. */
+const kindOf = (kind: AuditKind): AuditKind => kind;
 
 /** Applies newly written events of one chain to its row. Runs inside the audit write's transaction. */
 export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
@@ -13,12 +16,12 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
         const playbook = event.content.playbook as Partial<AuditContent['incident.started']['playbook']>;
         if (!playbook?.id) break; // not written by a playbook run: nothing to list
         const [alert] = await tx.query<{ content: string; actor: string }>(
-          `select content, actor from audit_events where chain_id = $1 and kind = 'alert.received' order by seq limit 1`,
-          [event.chainId],
+          'select content, actor from audit_events where chain_id = $1 and kind = $2 order by seq limit 1',
+          [event.chainId, kindOf('alert.received')],
         );
         const [drill] = await tx.query(
-          `select 1 from audit_events where chain_id = $1 and kind = 'drill.started' limit 1`,
-          [event.chainId],
+          'select 1 from audit_events where chain_id = $1 and kind = $2 limit 1',
+          [event.chainId, kindOf('drill.started')],
         );
         const a = alert
           ? (JSON.parse(alert.content) as Partial<AuditContent['alert.received']>)

@@ -52,3 +52,22 @@ test.each(ACTIONS.map((a) => a.name))('the action name %s is spelled only in its
   expect(spelled).toHaveLength(1);
   expect(spelled[0]).toMatch(/^activities\/(entra|secrets|http|notify)\//);
 });
+
+// The audit kinds, as the union declares them.
+const AUDIT_KINDS = [
+  ...readFileSync(join(ROOT, 'workflows/model/audit-events.ts'), 'utf8').matchAll(
+    /^ {2}'([a-z-]+\.[a-z-]+)':/gm,
+  ),
+].map((m) => m[1]!);
+
+test('audit kinds are spelled only where tsc checks them against the union: never inside SQL or other text', () => {
+  // Everywhere else a kind is an argument or a case typed by the union (AuditKind), so a misspelt or
+  // unknown kind fails the type check; text inside a template string would not.
+  expect(AUDIT_KINDS.length).toBeGreaterThan(20);
+  const inText = files(PRODUCTION).flatMap(({ file, text }) =>
+    [...text.matchAll(/`[^`]*`/g)]
+      .filter(([literal]) => AUDIT_KINDS.some((kind) => literal.includes(kind)))
+      .map(([literal]) => `${file}: ${literal.slice(0, 60)}`),
+  );
+  expect(inText).toEqual([]);
+});
