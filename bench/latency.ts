@@ -144,7 +144,13 @@ async function main() {
       ].join('\n'),
     );
   }
-  const reflex = await runReflex({ mode: 'start', config, log, playbooksDir });
+  const reflex = await runReflex({
+    mode: 'start',
+    config: playbooksDir
+      ? { ...config, playbooks: { ...config.playbooks, shipped: false, dirs: [playbooksDir] } }
+      : config,
+    log,
+  });
   const post = async (user: string, type = 'risky-sign-in') => {
     const body = JSON.stringify({
       id: randomUUID(),

@@ -58,7 +58,7 @@ async function main() {
   const configFile = join(root, 'reflex.yaml');
   writeFileSync(
     configFile,
-    `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\n`,
+    `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\n`,
   );
   const workerPort = await freePort();
   const worker = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'worker'], {
@@ -69,7 +69,6 @@ async function main() {
       DATABASE_URL: postgres.url,
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
       REFLEX_DATA_DIR: join(root, 'data'),
-      REFLEX_PLAYBOOKS_DIR: playbooksDir,
       PORT: String(workerPort),
       LOG_LEVEL: 'warn',
     },

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../common/logger';
 import { runReflex, type Mode, type Reflex } from '../startup/run';
 import { configuredRulePaths } from '../startup/inputs';
 import { demoSource } from '../startup/demo';
-import { SHIPPED_PLAYBOOKS_DIR } from '../startup/project';
+import { loadConfiguredPlaybooks } from '../startup/playbooks';
 import { ReflexError } from '../common/errors';
 import type { YamlSource } from '../common/yaml-source';
 import { playbooksCommand } from './commands/playbooks';
@@ -29,8 +29,10 @@ Commands:
   worker                    Run only the Temporal worker (production; needs TEMPORAL_ADDRESS and SMTP_URL).
   server                    Run only the HTTP server (production; needs TEMPORAL_ADDRESS).
   demo-alert [--url URL]    Send a signed demo alert to a running 'reflex start --demo'.
-  playbooks list | validate [files...] | show <id> | schema
-                            Inspect and check playbooks; schema prints the JSON Schema for editors.
+  playbooks list | validate [files...] | show <id> | new <id> [--dir DIR] | schema
+                            The configured playbooks (playbooks.shipped, playbooks.dirs): list, check, show
+                            one; new writes a starting file into the first of playbooks.dirs (or DIR);
+                            schema prints the JSON Schema for editors.
   drill <playbook> [--alert FILE]
                             Run a playbook as a drill: dry-run actions, DRILL on the timeline.
   approve <incident> <step> --as EMAIL [--reject] [--note TEXT]
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       kind: { type: 'string' },
       check: { type: 'boolean', default: false },
+      dir: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,8 +92,12 @@ async function main(argv: string[]): Promise<number> {
     out: (t: string) => process.stdout.write(`${t}\n`),
     err: (t: string) => process.stderr.write(`${t}\n`),
   };
-  const playbooksDir = process.env.REFLEX_PLAYBOOKS_DIR ?? SHIPPED_PLAYBOOKS_DIR;
-  if (command === 'playbooks') return playbooksCommand(playbooksDir, positionals.slice(1), io);
+  // The playbooks the configuration selects (playbooks.shipped, playbooks.dirs, overrides).
+  const configured = () => {
+    const { config, source } = loadConfig({ file: values.config });
+    return { config, playbooks: loadConfiguredPlaybooks(config, source) };
+  };
+  if (command === 'playbooks') return playbooksCommand(configured, positionals.slice(1), values, io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
   if (command === 'docs') return docsCommand(values, io);
   if (command === 'rules') {
@@ -108,7 +115,11 @@ async function main(argv: string[]): Promise<number> {
       return incidentCommand(
         command,
         positionals.slice(1),
-        { ...values, reject: values.reject || values['false-positive'], playbooksDir },
+        {
+          ...values,
+          reject: values.reject || values['false-positive'],
+          playbooks: () => configured().playbooks,
+        },
         config,
         io,
       );
@@ -167,7 +178,6 @@ async function serve(
     configSource,
     log,
     demo,
-    playbooksDir: process.env.REFLEX_PLAYBOOKS_DIR,
   });
   let stopping = false;
   const stop = (signal: string) => {

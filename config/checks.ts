@@ -42,14 +42,23 @@ export function checkConfig(config: ReflexConfig, { mode, playbooks, source }: C
     problems.push(`${at(['mail', 'smtpUrl'])}mail.smtpUrl (or SMTP_URL) is required for 'reflex worker'`);
   }
 
-  const groups = resolveContacts(config.contacts).groups;
+  problems.push(...approverGroupProblems(config, playbooks));
+  if (problems.length) throw new ConfigError(problems);
+}
+
+/** Every approver group a playbook (or an override of it) names that the contacts do not define. */
+export function approverGroupProblems(config: ReflexConfig, playbooks: readonly LoadedPlaybook[]): string[] {
+  const problems: string[] = [];
+  const everyone = resolveContacts(config.contacts).groups;
   for (const playbook of playbooks) {
-    for (const { step, group, line } of playbook.approverGroups) {
+    // A playbook's own contacts (playbooks.overrides.<id>.contacts) may add groups.
+    const groups = playbook.contacts?.groups ?? everyone;
+    for (const { step, group, line, file } of playbook.approverGroups) {
       if (groups[group]) continue;
       problems.push(
-        `${playbook.file}${line ? `:${line}` : ''}: step "${step}": approver group "${group}" is not in contacts.groups (known: ${Object.keys(groups).join(', ')})`,
+        `${file ?? playbook.file}${line ? `:${line}` : ''}: step "${step}": approver group "${group}" is not in contacts.groups (known: ${Object.keys(groups).join(', ')})`,
       );
     }
   }
-  if (problems.length) throw new ConfigError(problems);
+  return problems;
 }

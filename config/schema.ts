@@ -5,8 +5,76 @@ import { patternProblem } from '../common/patterns';
 import { ROLES } from '../server/roles';
 import type { AccessToken } from '../server/access';
 import { LOCALES } from '../workflows/model/locale';
+import { durationSchema } from '../playbooks/schema';
 
 const secret = z.string().min(1);
+
+const groupName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
+
+/** The address book: who is told, and who may approve. */
+const contactsSchema = z.object({
+  onCall: z.array(z.email()).min(1).default(['oncall@example.org']),
+  dpo: z.email().default('dpo@example.org'),
+  /** The NCSC contact (or your sector CERT) that receives incident reports. */
+  ncsc: z.email().optional(),
+  /** Owner of applications and secrets, told when a secret is rotated. */
+  owner: z.email().optional(),
+  /** Approver groups by name; `on-call` and `dpo` always exist. */
+  groups: z.record(groupName, z.array(z.email()).min(1)).default({}),
+  /** Who gets notifications and approval requests during drills. @default onCall */
+  drillRecipients: z.array(z.email()).min(1).optional(),
+});
+
+const playbookId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a playbook id: lowercase letters, digits and dashes');
+
+/** What the configuration may change in one playbook without copying it. */
+const playbookOverrideSchema = z
+  .object({
+    /** Merged over `contacts` for this playbook's incidents (groups are merged by name). */
+    contacts: z
+      .object({
+        onCall: z.array(z.email()).min(1).optional(),
+        dpo: z.email().optional(),
+        ncsc: z.email().optional(),
+        owner: z.email().optional(),
+        groups: z.record(groupName, z.array(z.email()).min(1)).optional(),
+        drillRecipients: z.array(z.email()).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Per step id: who approves it, how many, and how long they have. */
+    steps: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            approvers: z.array(groupName).min(1).optional(),
+            quorum: z.number().int().min(1).max(10).optional(),
+            timeout: durationSchema.optional(),
+            escalation: z
+              .array(z.object({ after: durationSchema, approvers: z.array(groupName).min(1) }).strict())
+              .optional(),
+          })
+          .strict(),
+      )
+      .default({}),
+  })
+  .strict();
+export type PlaybookOverride = z.infer<typeof playbookOverrideSchema>;
+
+/** Which playbooks run: the shipped library (all, none or some), your own folders, and overrides. */
+const playbooksSchema = z
+  .object({
+    /** The shipped library: true (all), false (none), or the ids to keep. @default true */
+    shipped: z.union([z.boolean(), z.array(playbookId).min(1)]).default(true),
+    /** Folders of your own playbooks (*.yaml), beside the shipped ones; relative to where Reflex starts. */
+    dirs: z.array(z.string().min(1)).default([]),
+    /** Changes to a playbook (shipped or your own) by id, without copying it. */
+    overrides: z.record(playbookId, playbookOverrideSchema).default({}),
+  })
+  .strict();
 
 /** Who may use the API and the board pages. Each token has one role; roles include the ones before. */
 export const accessTokenSchema = z
@@ -129,20 +197,8 @@ export const configSchema = z.object({
       locale: z.enum(LOCALES).default('en'),
     })
     .prefault({}),
-  contacts: z
-    .object({
-      onCall: z.array(z.email()).min(1).default(['oncall@example.org']),
-      dpo: z.email().default('dpo@example.org'),
-      /** The NCSC contact (or your sector CERT) that receives incident reports. */
-      ncsc: z.email().optional(),
-      /** Owner of applications and secrets, told when a secret is rotated. */
-      owner: z.email().optional(),
-      /** Approver groups by name; `on-call` and `dpo` always exist. */
-      groups: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), z.array(z.email()).min(1)).default({}),
-      /** Who gets notifications and approval requests during drills. @default onCall */
-      drillRecipients: z.array(z.email()).min(1).optional(),
-    })
-    .prefault({}),
+  contacts: contactsSchema.prefault({}),
+  playbooks: playbooksSchema.prefault({}),
   notifications: z
     .object({
       /** Folder of notification templates (<name>.<en|nl>.txt and .html). @default the shipped ones */

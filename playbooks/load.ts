@@ -16,7 +16,7 @@ import { checkTemplates, whyMissing, type KnownStep } from './references';
 import { ACTIONS, actionNamed, isActionName, type ActionName } from '../activities/actions';
 import { NOTIFICATION_TEMPLATES } from '../activities/notify/templates';
 import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../common/yaml-source';
-import type { ResolvedPlaybook, Step } from '../workflows/model/incident';
+import type { Contacts, ResolvedPlaybook, Step } from '../workflows/model/incident';
 import { pathsOf, testsOf } from '../workflows/model/conditions';
 import { hasUnescapedTags } from '../workflows/model/template';
 
@@ -27,6 +27,10 @@ export interface LoadedPlaybook {
   file: string;
   definition: PlaybookDef;
   resolved: ResolvedPlaybook;
+  /** The address book for this playbook's incidents, when the configuration overrides it. */
+  contacts?: Contacts;
+  /** What the configuration changed in it (`playbooks.overrides`), in plain words. */
+  overridden?: string[];
   /** Every approver group a step names (approvers and escalations), with its line in `file`. */
   approverGroups: ApproverGroupRef[];
 }
@@ -34,6 +38,10 @@ export interface LoadedPlaybook {
 export interface ApproverGroupRef {
   step: string;
   group: string;
+  /** Whether the step asks the group first, or when escalating. */
+  as: 'approvers' | 'escalation';
+  /** Where the group is named: the playbook's file, unless the configuration overrides it. */
+  file?: string;
   line?: number;
 }
 
@@ -449,11 +457,13 @@ function groupRefs(definition: PlaybookDef, source: YamlSource): ApproverGroupRe
       const path = [...at, i];
       if (s.kind === 'parallel') return walk(s.parallel, [...path, 'parallel']);
       if (s.kind !== 'action' || s.approval === 'none') return;
-      const add = (group: string, where: Path) =>
-        refs.push({ step: s.id, group, line: lineOf(source, where) });
-      s.approval.approvers.forEach((g, k) => add(g, [...path, 'approval', 'approvers', k]));
+      const add = (group: string, as: ApproverGroupRef['as'], where: Path) =>
+        refs.push({ step: s.id, group, as, line: lineOf(source, where) });
+      s.approval.approvers.forEach((g, k) => add(g, 'approvers', [...path, 'approval', 'approvers', k]));
       s.approval.escalation.forEach((e, j) =>
-        e.approvers.forEach((g, k) => add(g, [...path, 'approval', 'escalation', j, 'approvers', k])),
+        e.approvers.forEach((g, k) =>
+          add(g, 'escalation', [...path, 'approval', 'escalation', j, 'approvers', k]),
+        ),
       );
     });
   walk(definition.steps, ['steps']);

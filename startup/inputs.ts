@@ -7,20 +7,19 @@ import { checkConfig, type Mode } from '../config/checks';
 import { resolveContacts } from '../config/contacts';
 import type { ReflexConfig, SourceConfig } from '../config/schema';
 import type { YamlSource } from '../common/yaml-source';
-import { loadPlaybooks, type LoadedPlaybook } from '../playbooks/load';
+import type { LoadedPlaybook } from '../playbooks/load';
+import { loadConfiguredPlaybooks } from './playbooks';
 import { loadRules, type LoadedRule } from '../triggers/logs/rules';
 import { TemplateStore } from '../activities/notify/templates';
 import type { Contacts } from '../workflows/model/incident';
 import { demoSource } from './demo';
-import { SHIPPED_PLAYBOOKS_DIR, SHIPPED_RULES_DIR, SHIPPED_TEMPLATES_DIR } from './project';
+import { SHIPPED_RULES_DIR, SHIPPED_TEMPLATES_DIR } from './project';
 
 export interface InputOptions {
   mode: Mode;
   config: ReflexConfig;
   /** The configuration file, to name lines in problems. */
   configSource?: YamlSource;
-  /** @default the shipped playbooks */
-  playbooksDir?: string;
   /** Adds the `demo` webhook source. */
   demo?: boolean;
 }
@@ -41,8 +40,8 @@ export function configuredRulePaths(config: ReflexConfig): string[] {
   return [...(config.logs.shippedRules ? [SHIPPED_RULES_DIR] : []), ...config.logs.rules];
 }
 
-export function loadInputs({ mode, config, configSource, playbooksDir, demo }: InputOptions): Inputs {
-  const playbooks = loadPlaybooks(playbooksDir ?? SHIPPED_PLAYBOOKS_DIR);
+export function loadInputs({ mode, config, configSource, demo }: InputOptions): Inputs {
+  const playbooks = loadConfiguredPlaybooks(config, configSource);
   checkConfig(config, { mode, playbooks, source: configSource });
   const graph = config.logs.graph;
   const wantsLogs =

@@ -39,8 +39,6 @@ export interface RunOptions {
   log: Logger;
   /** Adds a `demo` webhook source whose secret is kept in the data directory. */
   demo?: boolean;
-  /** @default <project>/playbooks */
-  playbooksDir?: string;
   /** Where a built Temporal CLI goes. @default <project>/.tools */
   toolsDir?: string;
   /** Tests pass a prebuilt workflow bundle. */
@@ -76,7 +74,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   const { mode, config, log } = options;
   const dataDir = resolve(config.dataDir);
   // Everything that can be wrong with the input is checked before anything starts.
-  const inputs = loadInputs({ ...options, playbooksDir: options.playbooksDir });
+  const inputs = loadInputs(options);
   const resources = new Resources(log);
   // The owner's only: it holds the embedded database, Temporal's state, the demo mailbox's approval
   // links and the local secrets.

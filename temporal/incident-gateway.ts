@@ -258,7 +258,7 @@ export class IncidentGateway {
       incidentId,
       playbook: playbook.resolved,
       alert,
-      contacts: this.options.contacts,
+      contacts: playbook.contacts ?? this.options.contacts,
       organisation: this.options.organisation,
       drill,
     };

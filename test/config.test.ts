@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError, ENV_OVERRIDES, loadConfig } from '../config/load';
+import { approverGroupProblems } from '../config/checks';
+import { loadConfiguredPlaybooks } from '../startup/playbooks';
 
 const fixture = (name: string) => join(__dirname, 'fixtures/config', name);
 
@@ -16,7 +18,7 @@ test('with no file, every setting has a visible default', () => {
 });
 
 test('the shipped example config is valid', () => {
-  const { config } = loadConfig({
+  const { config, source } = loadConfig({
     file: join(__dirname, '../reflex.example.yaml'),
     env: {
       REFLEX_GENERIC_SECRET: 'whsec_ZXhhbXBsZS1zZWNyZXQtZm9yLXRoZS1leGFtcGxl',
@@ -34,6 +36,10 @@ test('the shipped example config is valid', () => {
   );
   expect(new Set(config.sources.map((s) => s.auth.scheme)).size).toBe(6);
   expect(config.access.tokens.map((t) => t.role)).toEqual(['board', 'responder']);
+  // Its playbook overrides apply to the shipped library.
+  const playbooks = loadConfiguredPlaybooks(config, source);
+  expect(approverGroupProblems(config, playbooks)).toEqual([]);
+  expect(playbooks.find((p) => p.definition.id === 'compromised-account')!.overridden).toHaveLength(2);
 });
 
 test.each(Object.entries(ENV_OVERRIDES))('%s overrides %j', (name, path) => {

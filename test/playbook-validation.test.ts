@@ -1,7 +1,7 @@
 // Every shipped playbook and template validates; every invalid fixture fails with a message naming
 // file:line, the step and the field. Also the CLI around it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlaybooks, PlaybookError, playbookFiles } from '../playbooks/load';
 import { playbookJsonSchema } from '../playbooks/json-schema';
@@ -10,6 +10,13 @@ import { SHIPPED_DIR } from './helpers/playbooks';
 
 const INVALID = join(__dirname, 'fixtures/playbooks-invalid');
 const CLI = join(__dirname, '../dist/cli/main.js');
+
+/** A configuration file that runs only the playbooks in `dir`. */
+function configWith(dir: string): string {
+  const file = join(mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'config-')), 'reflex.yaml');
+  writeFileSync(file, `playbooks:\n  shipped: false\n  dirs: [${JSON.stringify(dir)}]\n`);
+  return file;
+}
 
 test.each(playbookFiles(SHIPPED_DIR).map((f) => [f.split('/').pop()!, f]))(
   'shipped %s validates',
@@ -110,7 +117,7 @@ test('docs/playbook.schema.json is the current schema (regenerate with npm run d
 test('reflex start refuses an invalid playbook in its folder, naming it, before starting anything', () => {
   const result = spawnSync(process.execPath, [CLI, 'start'], {
     encoding: 'utf8',
-    env: { ...process.env, REFLEX_PLAYBOOKS_DIR: INVALID, TEMPORAL_CLI_PATH: '/nonexistent/temporal' },
+    env: { ...process.env, REFLEX_CONFIG: configWith(INVALID), TEMPORAL_CLI_PATH: '/nonexistent/temporal' },
     timeout: 30_000,
   });
   expect(result.status).toBe(2);

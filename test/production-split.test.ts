@@ -54,7 +54,8 @@ test('a webhook to `reflex server` is run by a separate `reflex worker`; both st
   const configFile = join(dir, 'reflex.yaml');
   writeFileSync(
     configFile,
-    `sources:\n  - name: siem\n    auth:\n      scheme: standard-webhooks\n      secrets: ['\${SIEM_SECRET}']\n`,
+    `sources:\n  - name: siem\n    auth:\n      scheme: standard-webhooks\n      secrets: ['\${SIEM_SECRET}']\n` +
+      `playbooks:\n  shipped: false\n  dirs: [${JSON.stringify(join(__dirname, 'fixtures/playbooks-split'))}]\n`,
   );
   const [serverPort, workerPort] = await Promise.all([freePort(), freePort()]);
   const common: NodeJS.ProcessEnv = {
@@ -66,7 +67,6 @@ test('a webhook to `reflex server` is run by a separate `reflex worker`; both st
     DATABASE_URL: databaseUrl,
     SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
     REFLEX_DATA_DIR: dir,
-    REFLEX_PLAYBOOKS_DIR: join(__dirname, 'fixtures/playbooks-split'),
   };
   const worker = run('worker', { ...common, PORT: String(workerPort) });
   const server = run('server', { ...common, PORT: String(serverPort) });

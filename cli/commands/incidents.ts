@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { ReflexConfig } from '../../config/schema';
 import { resolveContacts, resolveOrganisation } from '../../config/contacts';
-import { loadPlaybooks } from '../../playbooks/load';
+import type { LoadedPlaybook } from '../../playbooks/load';
 import { IncidentGateway } from '../../temporal/incident-gateway';
 import { drillAlert } from '../../triggers/drill-alert';
 import type { Alert } from '../../workflows/model/alert';
@@ -44,14 +44,20 @@ async function withGateway<T>(
 export async function incidentCommand(
   command: string,
   positionals: string[],
-  flags: { alert?: string; as?: string; reject?: boolean; note?: string; playbooksDir: string },
+  flags: {
+    alert?: string;
+    as?: string;
+    reject?: boolean;
+    note?: string;
+    playbooks: () => readonly LoadedPlaybook[];
+  },
   config: ReflexConfig,
   io: Output,
 ): Promise<number> {
   const publicUrl = cliPublicUrl(config);
   switch (command) {
     case 'drill': {
-      const playbook = loadPlaybooks(flags.playbooksDir).find((p) => p.definition.id === positionals[0]);
+      const playbook = flags.playbooks().find((p) => p.definition.id === positionals[0]);
       if (!playbook) {
         io.err(`reflex drill: no playbook "${positionals[0] ?? ''}" (see 'reflex playbooks list')`);
         return 2;

@@ -108,13 +108,14 @@ export async function startTestReflex(
     },
     // The tests' stand-ins (secret stores, CRMs) listen on this machine.
     outbound: { allowLoopback: true },
+    // A test's own folder of playbooks runs instead of the shipped library.
+    ...(overrides.playbooksDir && { playbooks: { shipped: false, dirs: [overrides.playbooksDir] } }),
     ...overrides.extra,
   });
   const reflex = await runReflex({
     mode: 'start',
     config,
     log: createLogger({ level: 'debug', destination }),
-    playbooksDir: overrides.playbooksDir,
     workflowBundle: { codePath: process.env.REFLEX_TEST_BUNDLE! },
   });
   return Object.assign(reflex, {
