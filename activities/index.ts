@@ -9,6 +9,7 @@ import type { GraphDeps } from './entra/graph';
 import { createApprovalActivities, type ApprovalLinkStore } from './approval';
 import { createSecretActivities, type SecretsDeps } from './secrets/rotate';
 import { createHttpActivities, type HttpDeps } from './http/request';
+import { createChatActivities, type ChatDeps } from './notify/chat';
 
 export type { ActionInput } from './action';
 
@@ -20,6 +21,7 @@ export interface ActivityDeps {
   approvalLinks: ApprovalLinkStore;
   secrets: SecretsDeps;
   http: HttpDeps;
+  chat: ChatDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities({ links: deps.approvalLinks, notify: deps.notify }),
     ...createSecretActivities(deps.secrets),
     ...createHttpActivities(deps.http),
+    ...createChatActivities(deps.chat),
   };
 }
 

@@ -42,6 +42,21 @@ export function checkConfig(config: ReflexConfig, { mode, playbooks, source }: C
     problems.push(`${at(['mail', 'smtpUrl'])}mail.smtpUrl (or SMTP_URL) is required for 'reflex worker'`);
   }
 
+  const channels = new Set(config.chat.channels.map((c) => c.name));
+  const groups = resolveContacts(config.contacts).groups;
+  for (const [group, names] of Object.entries(config.contacts.channels)) {
+    if (!groups[group]) {
+      problems.push(
+        `${at(['contacts', 'channels', group])}contacts.channels.${group}: no contact group "${group}" (known: ${Object.keys(groups).join(', ')})`,
+      );
+    }
+    names.forEach((name, i) => {
+      if (channels.has(name)) return;
+      problems.push(
+        `${at(['contacts', 'channels', group, i])}contacts.channels.${group}[${i}]: no chat channel "${name}" in chat.channels${channels.size ? ` (known: ${[...channels].join(', ')})` : ''}`,
+      );
+    });
+  }
   problems.push(...approverGroupProblems(config, playbooks));
   if (problems.length) throw new ConfigError(problems);
 }

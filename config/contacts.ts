@@ -10,6 +10,7 @@ export function resolveContacts(contacts: ReflexConfig['contacts']): Contacts {
     owner: contacts.owner,
     groups: { 'on-call': contacts.onCall, dpo: [contacts.dpo], ...contacts.groups },
     drillRecipients: contacts.drillRecipients ?? contacts.onCall,
+    channels: contacts.channels ?? {},
   };
 }
 

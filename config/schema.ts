@@ -23,7 +23,31 @@ const contactsSchema = z.object({
   groups: z.record(groupName, z.array(z.email()).min(1)).default({}),
   /** Who gets notifications and approval requests during drills. @default onCall */
   drillRecipients: z.array(z.email()).min(1).optional(),
+  /**
+   * Chat channels (names from chat.channels) that a group's messages also go to, by group: approval
+   * requests to the group, and notifications to anyone in it. E-mail always goes too.
+   */
+  channels: z.record(groupName, z.array(z.string().min(1)).min(1)).default({}),
 });
+
+/** Teams and Slack channels, reached by webhook (their URLs are credentials: use ${ENV}). */
+const chatSchema = z
+  .object({
+    channels: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes'),
+            /** teams: a Teams "Workflows" webhook (Adaptive Card); slack: a Slack incoming webhook. */
+            kind: z.enum(['teams', 'slack']),
+            url: z.url({ protocol: /^https?$/ }),
+          })
+          .strict(),
+      )
+      .default([])
+      .superRefine(uniqueNames('chat channel')),
+  })
+  .strict();
 
 const playbookId = z
   .string()
@@ -199,6 +223,7 @@ export const configSchema = z.object({
     .prefault({}),
   contacts: contactsSchema.prefault({}),
   playbooks: playbooksSchema.prefault({}),
+  chat: chatSchema.prefault({}),
   notifications: z
     .object({
       /** Folder of notification templates (<name>.<en|nl>.txt and .html). @default the shipped ones */

@@ -1,7 +1,9 @@
 // Access control: API tokens with a role (board < responder < admin), and a browser sign-in with the
-// same tokens. Only SHA-256 hashes of tokens are held in memory. A browser session is read-only: it
-// opens pages and reports, and anything that changes state needs the token itself (a Bearer header),
-// so a cross-site form can never approve, resolve or trigger on a signed-in person's behalf.
+// same tokens. Only SHA-256 hashes of tokens are held in memory. A browser session reads: it opens
+// pages and reports, and anything that changes state needs the token itself (a Bearer header), so a
+// cross-site form can never resolve or trigger on a signed-in person's behalf. The one exception is a
+// page's own form (`sessionForm` routes: a responder approving a step as themselves), which carries
+// the page's CSRF token bound to the session, and the session cookie is SameSite=Strict.
 // Sessions live on the server (the cookie is a random id, stored only as its hash), bound to the token
 // they were opened with: signing out ends one, and so does rotating or removing its token. Guessing
 // is slowed per address: failed Bearer tokens and sign-ins beyond a budget get 429 with Retry-After.
@@ -174,7 +176,12 @@ export class AccessControl {
  * Lets the request through when its principal has at least `role`. Without credentials: 401 (pages
  * redirect to the sign-in); with too small a role: 403.
  */
-export function requireRole(access: AccessControl, role: Role, kind: 'api' | 'page' = 'api'): RequestHandler {
+export function requireRole(
+  access: AccessControl,
+  role: Role,
+  kind: 'api' | 'page' = 'api',
+  { sessionForm = false }: { sessionForm?: boolean } = {},
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     access.authenticate(req).then((principal) => {
       if (!principal) {
@@ -183,7 +190,7 @@ export function requireRole(access: AccessControl, role: Role, kind: 'api' | 'pa
         }
         return next(new HttpError(401, 'a valid access token is required', { 'WWW-Authenticate': 'Bearer' }));
       }
-      if (principal.via === 'session' && req.method !== 'GET' && req.method !== 'HEAD') {
+      if (principal.via === 'session' && req.method !== 'GET' && req.method !== 'HEAD' && !sessionForm) {
         return next(
           new HttpError(401, 'a browser sign-in only reads; send the access token as a Bearer header', {
             'WWW-Authenticate': 'Bearer',

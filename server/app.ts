@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders(deps.secureCookies ?? false));
   app.use(cookieParser());
   const routes = new RouteTable(app, {
-    role: (role, page) => requireRole(deps.access, role, page ? 'page' : 'api'),
+    role: (role, page, sessionForm) => requireRole(deps.access, role, page ? 'page' : 'api', { sessionForm }),
     rawLimit: deps.maxBodyBytes,
   });
 

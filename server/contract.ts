@@ -35,6 +35,11 @@ export interface RouteContract<P = unknown, Q = unknown, B = unknown> {
   access: Access;
   /** An HTML page: a missing sign-in redirects to /login instead of answering 401. */
   page?: boolean;
+  /**
+   * A form on a page that a signed-in person submits: a browser sign-in may post it (sign-ins otherwise
+   * only read). The handler must check the page's CSRF token.
+   */
+  sessionForm?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: { kind: 'json' | 'form' | 'raw'; schema?: z.ZodType<B>; limit?: string };
@@ -112,7 +117,7 @@ export type Handler<P, Q, B> = (input: Parsed<P, Q, B>, req: Request, res: Respo
 
 export interface RouteGuards {
   /** The role check of a role route (pages redirect to the sign-in). */
-  role(role: Role, page: boolean): RequestHandler;
+  role(role: Role, page: boolean, sessionForm: boolean): RequestHandler;
   /** The largest raw body (webhooks). */
   rawLimit: number;
 }
@@ -130,7 +135,7 @@ export class RouteTable {
     this.contracts.push(contract as RouteContract);
     const before: RequestHandler[] = [];
     if (contract.access !== 'public' && contract.access !== 'sender' && contract.access !== 'link') {
-      before.push(this.guards.role(contract.access, contract.page ?? false));
+      before.push(this.guards.role(contract.access, contract.page ?? false, contract.sessionForm ?? false));
     }
     if (contract.body?.kind === 'json') before.push(express.json({ limit: contract.body.limit ?? '64kb' }));
     if (contract.body?.kind === 'form') {

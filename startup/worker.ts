@@ -46,6 +46,11 @@ export async function startWorker(inputs: WorkerInputs, resources: Resources): P
       approvalLinks: storage.approvalLinks,
       secrets: { graph, stores },
       http: { secrets: config.actions.http.secrets, ...outbound },
+      chat: {
+        channels: new Map(config.chat.channels.map((c) => [c.name, { kind: c.kind, url: c.url }])),
+        outbound,
+        timeZone: config.organisation.timeZone,
+      },
     },
   });
   const running = worker.run();

@@ -93,6 +93,8 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'approval.reminded':
       case 'approval.timed-out':
       case 'approval.closed':
+      case 'chat.posted':
+      case 'chat.failed':
       case 'config.loaded':
         break;
       default:

@@ -1,9 +1,10 @@
 // Configuration: defaults, ${ENV} interpolation, environment overrides, and errors that name the
 // file, line and key (and never the secret).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ENV_OVERRIDES, loadConfig } from '../config/load';
-import { approverGroupProblems } from '../config/checks';
+import { approverGroupProblems, checkConfig } from '../config/checks';
 import { loadConfiguredPlaybooks } from '../startup/playbooks';
 
 const fixture = (name: string) => join(__dirname, 'fixtures/config', name);
@@ -117,4 +118,29 @@ test('`reflex start` with a bad config exits non-zero before starting anything, 
   expect(result.status).toBe(2);
   expect(result.stderr).toMatch(/bad-port\.yaml:2: server\.port/);
   expect(result.stdout).not.toContain('Reflex is running');
+});
+
+test('chat channels named by a contact group must exist, and the group too, naming the lines', () => {
+  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'chat-config-'));
+  const file = join(dir, 'reflex.yaml');
+  writeFileSync(
+    file,
+    [
+      'chat:',
+      '  channels:',
+      '    - { name: teams-oncall, kind: teams, url: https://example.org/workflows/x }',
+      'contacts:',
+      '  channels:',
+      '    on-call: [teams-oncall, slack-oncall]',
+      '    board: [teams-oncall]',
+      '',
+    ].join('\n'),
+  );
+  const { config, source } = loadConfig({ file, env: {} });
+  expect(() => checkConfig(config, { mode: 'start', playbooks: [], source })).toThrow(
+    new ConfigError([
+      `${file}:6: contacts.channels.on-call[1]: no chat channel "slack-oncall" in chat.channels (known: teams-oncall)`,
+      `${file}:7: contacts.channels.board: no contact group "board" (known: on-call, dpo)`,
+    ]),
+  );
 });

@@ -16,6 +16,17 @@ export const MESSAGES: ActivityOptions = {
   retry: { ...BACKOFF, maximumAttempts: 10 },
 };
 
+/** Chat posts: retried for about a minute, then recorded as failed (e-mail has gone out already). */
+export const CHAT: ActivityOptions = {
+  startToCloseTimeout: '20 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '20 seconds',
+    maximumAttempts: 5,
+  },
+};
+
 /** Undoing a step: as patient as messages, so an outage does not leave an account blocked. */
 export const COMPENSATIONS: ActivityOptions = MESSAGES;
 

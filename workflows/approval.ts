@@ -8,6 +8,7 @@ import { toMs } from './model/durations';
 import type { Incident } from './incident';
 import type { DecideApprovalInput, DecideApprovalResult } from './messages';
 import type { ActionStep, ApprovalPolicy, Outcome, StepRecord } from './model/incident';
+import { postToChannels } from './chat';
 
 const { 'approval.request': send, 'approval.close': closeLinks } =
   proxyActivities<ReflexActivities>(MESSAGES);
@@ -95,6 +96,7 @@ async function waitForDecision(
     onTimeout: timeoutOutcome,
   });
   await request(step, incident, approval.allowed, timeoutOutcome, approval.deadline, 'request');
+  await announce(step, incident, policy.approvers, approval.allowed, approval.deadline, 'request');
 
   let nextReminder = remindEvery ? startedAt + remindEvery : Infinity;
   let reminders = 0;
@@ -119,6 +121,14 @@ async function waitForDecision(
         addresses: added,
       });
       await request(step, incident, added, timeoutOutcome, approval.deadline, 'escalation');
+      await announce(
+        step,
+        incident,
+        next.approvers,
+        added,
+        approval.deadline,
+        `escalation-${approval.escalations}`,
+      );
     }
     if (remindEvery && now >= nextReminder) {
       nextReminder = now + remindEvery;
@@ -139,7 +149,39 @@ function onTimeout(policy: ApprovalPolicy, incident: Incident): Outcome {
   return evaluate(rule.when, incident.context) ? rule.then : rule.otherwise;
 }
 
-/** One e-mail per approver (so each can carry that approver's own link). */
+/**
+ * The request in the chat channels of the groups asked. Its button opens the signed-in approval page
+ * (never an approver's own link, which is theirs alone): whoever opens it decides as themselves.
+ */
+async function announce(
+  step: ActionStep,
+  incident: Incident,
+  groups: readonly string[],
+  asked: readonly string[],
+  deadline: string,
+  key: string,
+): Promise<void> {
+  const alert = incident.state.alerts[0];
+  await postToChannels(incident, groups, {
+    step: step.id,
+    key,
+    title: `${key === 'request' ? 'Approval needed' : 'Still no decision'}: ${step.description}`,
+    text: alert ? alert.title : '',
+    facts: [
+      ...(alert ? [{ title: 'Severity', value: alert.severity }] : []),
+      ...(alert?.entities.users.length
+        ? [{ title: 'Accounts', value: alert.entities.users.join(', ') }]
+        : []),
+      { title: 'Asked', value: asked.join(', ') },
+    ],
+    deadline,
+    button: {
+      title: 'Open the approval page',
+      path: `/approvals/${encodeURIComponent(incident.state.incidentId)}/${encodeURIComponent(step.id)}`,
+    },
+  });
+}
+
 /**
  * One e-mail per approver, each with that approver's own link. Reminders mail a fresh link (the
  * previous one may have been opened by a mail scanner, which does not use it up, but a fresh one

@@ -3,7 +3,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
 import { COMPENSATIONS } from './activity-options';
 import type { Incident } from './incident';
-import { call, describe } from './steps';
+import { call } from './steps';
+import { describe } from './describe';
 
 export async function compensate(incident: Incident, reason: string): Promise<void> {
   const activities = proxyActivities<ReflexActivities>(COMPENSATIONS);

@@ -1,14 +1,10 @@
 // Runs one step of any kind: condition, approval, the action's activity, and its record.
-import {
-  proxyActivities,
-  sleep,
-  ActivityFailure,
-  ApplicationFailure,
-  isCancellation,
-} from '@temporalio/workflow';
+import { proxyActivities, sleep, isCancellation } from '@temporalio/workflow';
 import type { ActionInput, ReflexActivities } from '../activities';
 import { MESSAGES, actionOptions } from './activity-options';
 import { awaitApproval } from './approval';
+import { describe } from './describe';
+import { groupsOf, postToChannels } from './chat';
 import { evaluate } from './model/conditions';
 import { toMs } from './model/durations';
 import type { Incident } from './incident';
@@ -134,6 +130,16 @@ async function runNotify(step: NotifyStep, record: StepRecord, incident: Inciden
       },
     });
     finish(record, incident, { status: 'succeeded', output });
+    await postToChannels(incident, groupsOf(incident, to), {
+      step: step.id,
+      key: 'notify',
+      title: output.subject,
+      text: incident.state.alerts[0]?.title,
+      button: {
+        title: 'Open the incident',
+        path: `/board/incidents/${encodeURIComponent(incident.state.incidentId)}`,
+      },
+    });
   } catch (err) {
     if (isCancellation(err)) throw err;
     finish(record, incident, { status: 'failed', error: describe(err) });
@@ -181,12 +187,4 @@ function finish(record: StepRecord, incident: Incident, result: Finished): void 
     case 'rejected':
       return incident.audit.add('step.rejected', 'reflex', { ...ref, reason: result.reason });
   }
-}
-
-export function describe(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
-  }
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,7 +1,7 @@
 // Approval links: the e-mailed link is the credential. GET and HEAD only show; the page's form decides.
 import { z } from 'zod';
 import { defineRoute, type ResponseSpec } from '../contract';
-import { errorBody, pendingApproval } from './schemas';
+import { errorBody, incidentId, pendingApproval } from './schemas';
 
 const html = (description: string): ResponseSpec => ({ description, content: 'text/html' });
 const token = z.object({ token: z.string().min(1).max(200).describe('The approval link’s token') });
@@ -72,4 +72,58 @@ export const pendingApprovalsPage = defineRoute({
   responses: { 200: html('The list'), 303: { description: 'Not signed in', headers: ['Location'] } },
 });
 
-export const APPROVAL_ROUTES = [showApproval, decideApproval, listPendingApprovals, pendingApprovalsPage];
+const stepParams = z.object({
+  incidentId: incidentId.describe('The incident'),
+  stepId: z.string().min(1).max(200).describe('The step waiting for approval'),
+});
+
+export const showSignedInApproval = defineRoute({
+  method: 'get',
+  path: '/approvals/{incidentId}/{stepId}',
+  tag: 'approvals',
+  summary:
+    'Approval page for a signed-in approver (where chat buttons lead): shows what happened and what Reflex wants to do; decides nothing',
+  access: 'responder',
+  page: true,
+  params: stepParams,
+  responses: {
+    200: html('The confirmation page'),
+    303: { description: 'Not signed in: to the sign-in, and back', headers: ['Location'] },
+    403: html('Not one of the step’s approvers, or a sign-in without an e-mail address'),
+    404: html('No such incident or step'),
+    409: html('The step is not waiting for a decision'),
+    503: html('The workflow service is unreachable: try again'),
+  },
+});
+
+export const decideSignedInApproval = defineRoute({
+  method: 'post',
+  path: '/approvals/{incidentId}/{stepId}',
+  tag: 'approvals',
+  summary: 'Approve or reject as the signed-in person (the page’s form, with its CSRF token)',
+  access: 'responder',
+  sessionForm: true,
+  params: stepParams,
+  body: {
+    kind: 'form',
+    schema: z.looseObject({ decision: z.string().optional(), csrf: z.string().optional() }),
+  },
+  responses: {
+    200: html('Recorded'),
+    400: html('Neither approve nor reject'),
+    401: { description: 'Not signed in', json: errorBody },
+    403: html('The page expired (CSRF), or not one of the step’s approvers'),
+    404: html('No such incident or step'),
+    409: html('The step is not waiting for a decision, or this person has decided already'),
+    503: html('The workflow service is unreachable: nothing was decided'),
+  },
+});
+
+export const APPROVAL_ROUTES = [
+  showApproval,
+  decideApproval,
+  listPendingApprovals,
+  pendingApprovalsPage,
+  showSignedInApproval,
+  decideSignedInApproval,
+];

@@ -43,7 +43,8 @@ const MESSAGE = `<h1>{{heading}}</h1><p class="outcome">{{outcome}}</p><p>{{deta
 
 const LIST = `<h1>Pending approvals</h1>
 {{^items}}<p>Nothing is waiting for approval.</p>{{/items}}
-<ul>{{#items}}<li><b>{{stepId}}</b> in {{incidentId}}<br><small>asked: {{approvers}}; until {{until}}</small></li>{{/items}}</ul>`;
+<ul>{{#items}}<li><a href="{{href}}"><b>{{stepId}}</b> in {{incidentId}}</a><br><small>asked: {{approvers}}; until {{until}}</small></li>{{/items}}</ul>
+{{#items.length}}<p class="muted">Open one to approve or reject it as yourself.</p>{{/items.length}}`;
 
 /** The page template, for the Content-Security-Policy's style hashes (server/security-headers.ts). */
 export const APPROVAL_TEMPLATES = [LAYOUT];
@@ -64,7 +65,7 @@ export function messagePage(frame: PageFrame, heading: string, outcome: string, 
 
 export function pendingPage(
   frame: PageFrame,
-  items: Array<{ stepId: string; incidentId: string; approvers: string; until: string }>,
+  items: Array<{ stepId: string; incidentId: string; approvers: string; until: string; href: string }>,
 ): string {
   return Mustache.render(LAYOUT, { ...frame, body: Mustache.render(LIST, { items }) });
 }

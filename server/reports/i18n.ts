@@ -139,6 +139,9 @@ const EN: Dictionary = {
     'approval.decided': (v) => `${s(v.actor)} ${s(v.decision)} “${s(v.description)}”.`,
     'approval.escalated': (v) => `No decision yet: also asked ${s(v.addresses)}.`,
     'approval.reminded': (v) => `Reminded ${s(v.addresses)}.`,
+    'chat.posted': (v) => `Posted about “${s(v.description)}” in the chat channel ${s(v.channel)}.`,
+    'chat.failed': (v) =>
+      `Could not post about “${s(v.description)}” in the chat channel ${s(v.channel)} (${s(v.error)}); the e-mail went out.`,
     'approval.timed-out': (v) => `Nobody decided in time on “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
     'incident.contained': () => 'Every step is done: the incident is contained.',
     'incident.closed': (v) =>
@@ -255,6 +258,9 @@ const NL: Dictionary = {
     'approval.decided': (v) => `${s(v.actor)} ${s(v.decision)}: “${s(v.description)}”.`,
     'approval.escalated': (v) => `Nog geen beslissing: ook ${s(v.addresses)} gevraagd.`,
     'approval.reminded': (v) => `Herinnering gestuurd aan ${s(v.addresses)}.`,
+    'chat.posted': (v) => `Bericht over “${s(v.description)}” geplaatst in het chatkanaal ${s(v.channel)}.`,
+    'chat.failed': (v) =>
+      `Bericht over “${s(v.description)}” kon niet in het chatkanaal ${s(v.channel)} worden geplaatst (${s(v.error)}); de e-mail is verstuurd.`,
     'approval.timed-out': (v) =>
       `Niemand besliste op tijd over “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
     'incident.contained': () => 'Alle stappen zijn klaar: het incident is ingedamd.',

@@ -229,6 +229,17 @@ export function buildTimeline(
       case 'approval.reminded':
         push(d.events[e.kind]({ addresses: (e.content.addresses ?? []).join(', ') }), e.content.step);
         break;
+      case 'chat.posted':
+      case 'chat.failed':
+        push(
+          d.events[e.kind]({
+            description: describe(e.content.step),
+            channel: e.content.channel,
+            error: e.kind === 'chat.failed' ? e.content.error : undefined,
+          }),
+          e.content.step,
+        );
+        break;
       case 'approval.timed-out': {
         const c = e.content;
         const record = approvals.get(String(c.step));

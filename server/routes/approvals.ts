@@ -17,7 +17,7 @@ import { formatTime } from '../../activities/notify/send';
 import { confirmPage, messagePage, pendingPage, type PageFrame } from '../pages/approval-pages';
 import type { RouteTable } from '../contract';
 import * as contracts from '../contracts/approvals';
-import { spend, TooManyAttemptsError } from '../access';
+import { SESSION_COOKIE, spend, TooManyAttemptsError } from '../access';
 
 export interface ApprovalRoutesOptions {
   links: ApprovalLinks;
@@ -138,6 +138,34 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
     };
   };
 
+  /** The confirmation page: what happened, what Reflex wants to do, who decides, and the form. */
+  const confirmation = (
+    state: IncidentState,
+    step: StepRecord,
+    approver: string,
+    actionUrl: string,
+    csrf: () => string,
+  ) => {
+    const approval = step.approval!;
+    const approvals = approval.decisions.filter((d) => d.decision === 'approve').length;
+    return confirmPage(frame(`Approve: ${step.description}`, state.drill), {
+      question: `${step.description}?`,
+      alertTitle: state.alerts[0]?.title,
+      severity: state.alerts[0]?.severity,
+      occurredAt: formatTime(state.alerts[0]?.occurredAt, 'en', deps.timeZone),
+      accounts: state.alerts[0]?.entities.users.join(', '),
+      description: step.description,
+      action: step.action,
+      approver,
+      quorumText: approval.quorum > 1 ? `${approval.quorum} people must approve (${approvals} so far)` : '',
+      deadline: formatTime(approval.deadline, 'en', deps.timeZone),
+      onTimeoutText: OUTCOME_TEXT[approval.onTimeout ?? 'skip'],
+      incidentId: state.incidentId,
+      action_url: actionUrl,
+      csrf: csrf(),
+    });
+  };
+
   routes.add(contracts.showApproval, async ({ params }, req, res) => {
     if (await limited(req, res)) return;
     const link = await deps.links.find(params.token);
@@ -166,31 +194,15 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
         },
       ]);
     }
-    const approval = step.approval!;
-    const approvals = approval.decisions.filter((d) => d.decision === 'approve').length;
     res
       .status(200)
       .set('Cache-Control', 'no-store')
       .set('Referrer-Policy', 'no-referrer')
       .type('html')
       .send(
-        confirmPage(frame(`Approve: ${step.description}`, state.drill), {
-          question: `${step.description}?`,
-          alertTitle: state.alerts[0]?.title,
-          severity: state.alerts[0]?.severity,
-          occurredAt: formatTime(state.alerts[0]?.occurredAt, 'en', deps.timeZone),
-          accounts: state.alerts[0]?.entities.users.join(', '),
-          description: step.description,
-          action: step.action,
-          approver: link!.approver,
-          quorumText:
-            approval.quorum > 1 ? `${approval.quorum} people must approve (${approvals} so far)` : '',
-          deadline: formatTime(approval.deadline, 'en', deps.timeZone),
-          onTimeoutText: OUTCOME_TEXT[approval.onTimeout ?? 'skip'],
-          incidentId: state.incidentId,
-          action_url: `/approve/${encodeURIComponent(params.token)}`,
-          csrf: generateCsrfToken(req, res, { overwrite: true }),
-        }),
+        confirmation(state, step, link!.approver, `/approve/${encodeURIComponent(params.token)}`, () =>
+          generateCsrfToken(req, res, { overwrite: true }),
+        ),
       );
   });
 
@@ -253,21 +265,147 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
     }
     await deps.links.markUsed(token, { decision, ip: req.ip, userAgent: req.get('user-agent') });
     const heading = decision === 'approve' ? 'You approved' : 'You rejected';
-    const outcome =
-      result.outcome === 'approved'
-        ? 'Approved: Reflex is carrying it out now.'
-        : result.outcome === 'rejected'
-          ? 'Rejected: Reflex will not do it.'
-          : `Recorded: ${result.approvals} of ${result.quorum} approvals so far.`;
     res
       .status(200)
       .set('Cache-Control', 'no-store')
       .type('html')
-      .send(messagePage(frame(heading), heading, outcome));
+      .send(messagePage(frame(heading), heading, outcomeText(result)));
   });
 
   routes.add(contracts.listPendingApprovals, async (_input, _req, res) => {
     res.json({ approvals: await deps.links.pending() });
+  });
+
+  // --- a signed-in approver (chat buttons lead here) ---------------------------------------------
+  // The person is the sign-in's: a responder token's e-mail, or (with Microsoft sign-in) the account's.
+  const forms = doubleCsrf({
+    getSecret: () => deps.secret,
+    // Bound to the browser session (or, for a script, its token's name) and to the step.
+    getSessionIdentifier: (req) =>
+      `${hashToken(String((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? req.principal?.name ?? ''))}:${String(req.params.incidentId)}:${String(req.params.stepId)}`,
+    cookieName: deps.secureCookies ? '__Host-reflex-form-csrf' : 'reflex-form-csrf',
+    cookieOptions: { sameSite: 'strict', secure: deps.secureCookies, path: '/', httpOnly: true },
+    getCsrfTokenFromRequest: (req) => (req.body as { csrf?: string } | undefined)?.csrf,
+  });
+  const page = (res: Response, status: number, heading: string, detail: string) =>
+    res
+      .status(status)
+      .type('html')
+      .send(messagePage(frame(heading), heading, '', detail));
+
+  /** The signed-in person's address, or a 403 page when the sign-in has none. */
+  const personOf = (req: Request, res: Response): string | undefined => {
+    const email = req.principal?.email?.toLowerCase();
+    if (!email) {
+      page(
+        res,
+        403,
+        'Your sign-in has no e-mail address',
+        'Approvals are made by a person: give your access token an e-mail (access.tokens[].email), or use the link from your e-mail.',
+      );
+    }
+    return email;
+  };
+
+  /** The step if this person may decide it now; otherwise the page saying why, sent. */
+  const decidable = async (res: Response, incidentId: string, stepId: string, person: string) => {
+    let pending;
+    try {
+      pending = await pendingStep(incidentId, stepId);
+    } catch (err) {
+      if (err instanceof IncidentNotFoundError)
+        return void page(res, 404, 'No such incident', 'Check the link.');
+      if (err instanceof TemporalUnavailableError) return void unavailable(res);
+      throw err;
+    }
+    const { state, step, any } = pending;
+    if (!any) return void page(res, 404, 'No such step', `Incident ${incidentId} has no step “${stepId}”.`);
+    if (!step)
+      return void page(res, 409, 'This step is not waiting for a decision', describeOutcome(any, state));
+    const approval = step.approval!;
+    if (!approval.allowed.some((a) => a.toLowerCase() === person)) {
+      return void page(
+        res,
+        403,
+        'You are not asked to decide this step',
+        `It waits for ${approval.allowed.join(', ')}; you are signed in as ${person}.`,
+      );
+    }
+    if (approval.decisions.some((d) => d.approver.toLowerCase() === person)) {
+      return void page(res, 409, 'You have decided this step already', 'Your decision stands.');
+    }
+    return { state, step };
+  };
+
+  routes.add(contracts.showSignedInApproval, async ({ params }, req, res) => {
+    const person = personOf(req, res);
+    if (!person) return;
+    const found = await decidable(res, params.incidentId, params.stepId, person);
+    if (!found) return;
+    if (req.method === 'GET') {
+      await deps.audit.append([
+        {
+          eventId: `${params.incidentId}:view:${hashToken(person).slice(0, 16)}:${Date.now()}`,
+          chainId: params.incidentId,
+          at: new Date().toISOString(),
+          kind: 'approval.viewed',
+          actor: person,
+          content: { step: params.stepId, ip: req.ip, userAgent: req.get('user-agent') },
+        },
+      ]);
+    }
+    const action = `/approvals/${encodeURIComponent(params.incidentId)}/${encodeURIComponent(params.stepId)}`;
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        confirmation(found.state, found.step, person, action, () =>
+          forms.generateCsrfToken(req, res, { overwrite: true }),
+        ),
+      );
+  });
+
+  routes.add(contracts.decideSignedInApproval, async ({ params, body }, req, res) => {
+    const person = personOf(req, res);
+    if (!person) return;
+    const decision = body.decision;
+    if (decision !== 'approve' && decision !== 'reject') {
+      return void page(res, 400, 'Choose Approve or Reject', '');
+    }
+    if (!forms.validateRequest(req)) {
+      return void page(
+        res,
+        403,
+        'This page has expired',
+        'Open the approval page again and choose once more.',
+      );
+    }
+    const found = await decidable(res, params.incidentId, params.stepId, person);
+    if (!found) return;
+    let result;
+    try {
+      result = await deps.gateway.decide(params.incidentId, {
+        stepId: params.stepId,
+        approver: person,
+        decision,
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+      });
+    } catch (err) {
+      if (err instanceof IncidentRefusedError || err instanceof IncidentClosedError) {
+        return void page(res, 409, 'This step is already decided', err.message);
+      }
+      if (err instanceof IncidentNotFoundError) return void page(res, 404, 'No such incident', '');
+      if (err instanceof TemporalUnavailableError) return void unavailable(res);
+      throw err;
+    }
+    const heading = decision === 'approve' ? 'You approved' : 'You rejected';
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(messagePage(frame(heading), heading, outcomeText(result)));
   });
 
   routes.add(contracts.pendingApprovalsPage, async (_input, _req, res) => {
@@ -276,9 +414,16 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
       incidentId: p.incidentId,
       approvers: p.approvers.join(', '),
       until: formatTime(p.expiresAt, 'en', deps.timeZone),
+      href: `/approvals/${encodeURIComponent(p.incidentId)}/${encodeURIComponent(p.stepId)}`,
     }));
     res.type('html').send(pendingPage(frame('Pending approvals'), items));
   });
+}
+
+function outcomeText(result: { outcome: string; approvals: number; quorum: number }): string {
+  if (result.outcome === 'approved') return 'Approved: Reflex is carrying it out now.';
+  if (result.outcome === 'rejected') return 'Rejected: Reflex will not do it.';
+  return `Recorded: ${result.approvals} of ${result.quorum} approvals so far.`;
 }
 
 function describeOutcome(step: StepRecord | undefined, state: IncidentState): string {

@@ -80,6 +80,12 @@ export interface AuditContent {
   'approval.timed-out': { step: string; outcome: Outcome };
   'approval.closed': { step: string; outcome: string };
 
+  // --- chat channels -----------------------------------------------------------------------------
+  /** A message about the step was posted to a chat channel (besides its e-mail). */
+  'chat.posted': { step: string; channel: string };
+  /** Posting to a chat channel failed after its retries; the e-mail went out regardless. */
+  'chat.failed': { step: string; channel: string; error: string };
+
   // --- the installation (`system` chain) ---------------------------------------------------------
   'config.loaded': { mode: string; playbooks: Array<{ id: string; version: number }> };
 }

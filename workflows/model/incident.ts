@@ -82,6 +82,8 @@ export interface Contacts {
   groups: Record<string, string[]>;
   /** Who receives notifications and approval requests during a drill. */
   drillRecipients: string[];
+  /** Chat channels by group: a group's approval requests and notifications also go there (absent in older pins). */
+  channels?: Record<string, string[]>;
 }
 
 export interface Organisation {
