@@ -57,8 +57,23 @@ export function checkConfig(config: ReflexConfig, { mode, playbooks, source }: C
       );
     });
   }
+  if (config.access.oidc && !oidcIssuer(config)) {
+    problems.push(
+      `${at(['access', 'oidc'])}access.oidc needs an issuer: set access.oidc.issuer, or entra.tenantId for Microsoft's (https://login.microsoftonline.com/<tenant>/v2.0)`,
+    );
+  }
   problems.push(...approverGroupProblems(config, playbooks));
   if (problems.length) throw new ConfigError(problems);
+}
+
+/** The OpenID provider people sign in with: the configured issuer, or the Entra tenant's. */
+export function oidcIssuer(config: ReflexConfig): string | undefined {
+  const oidc = config.access.oidc;
+  if (!oidc) return undefined;
+  if (oidc.issuer) return oidc.issuer;
+  return config.entra.tenantId
+    ? `https://login.microsoftonline.com/${config.entra.tenantId}/v2.0`
+    : undefined;
 }
 
 /** Every approver group a playbook (or an override of it) names that the contacts do not define. */

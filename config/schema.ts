@@ -100,6 +100,38 @@ const playbooksSchema = z
   })
   .strict();
 
+/** Who has a role when they sign in: members of these Entra groups (object ids), or these addresses. */
+const oidcRoleSchema = z
+  .object({
+    groups: z.array(z.string().min(1)).default([]),
+    emails: z.array(z.email()).default([]),
+  })
+  .strict();
+
+const oidcSchema = z
+  .object({
+    /**
+     * The provider's issuer. @default https://login.microsoftonline.com/<entra.tenantId>/v2.0
+     */
+    issuer: z.url({ protocol: /^https$/ }).optional(),
+    /** The app registration people sign in to (a "Web" platform with redirect URI <publicUrl>/login/oidc/callback). */
+    clientId: z.string().min(1),
+    clientSecret: secret,
+    /** The sign-in button's words. @default Sign in with Microsoft */
+    label: z.string().min(1).max(60).default('Sign in with Microsoft'),
+    /** Who gets which role; the highest that matches wins. Anyone else is refused. */
+    roles: z
+      .object({
+        board: oidcRoleSchema.prefault({}),
+        responder: oidcRoleSchema.prefault({}),
+        admin: oidcRoleSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type OidcConfig = z.infer<typeof oidcSchema>;
+
 /** Who may use the API and the board pages. Each token has one role; roles include the ones before. */
 export const accessTokenSchema = z
   .object({
@@ -263,6 +295,12 @@ export const configSchema = z.object({
         })
         .strict()
         .prefault({}),
+      /**
+       * Sign in with Microsoft (OpenID Connect with Entra ID, or any OpenID provider): people sign in
+       * with their own account and get the role their groups or address give them. Tokens stay for
+       * scripts and organisations without Entra.
+       */
+      oidc: oidcSchema.optional(),
       /** How long a browser sign-in lasts, in hours. @default 12 */
       sessionHours: z
         .number()

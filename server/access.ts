@@ -3,7 +3,7 @@
 // pages and reports, and anything that changes state needs the token itself (a Bearer header), so a
 // cross-site form can never resolve or trigger on a signed-in person's behalf. The one exception is a
 // page's own form (`sessionForm` routes: a responder approving a step as themselves), which carries
-// the page's CSRF token bound to the session, and the session cookie is SameSite=Strict.
+// the page's CSRF token bound to the session; the session cookie is SameSite=Lax.
 // Sessions live on the server (the cookie is a random id, stored only as its hash), bound to the token
 // they were opened with: signing out ends one, and so does rotating or removing its token. Guessing
 // is slowed per address: failed Bearer tokens and sign-ins beyond a budget get 429 with Retry-After.
@@ -15,6 +15,8 @@ import { HttpError } from './errors';
 import { loginPage } from './pages/board-pages';
 import type { RouteTable } from './contract';
 import * as contracts from './contracts/access';
+import { OIDC_COOKIE, SignInRefused, type Identity, type OidcSignIn } from './oidc';
+import type { Logger } from '../common/logger';
 
 export const SESSION_COOKIE = 'reflex-session';
 
@@ -36,11 +38,14 @@ export interface Principal {
   via: 'token' | 'session';
 }
 
+/** What a session stands for: a token (by its hash), or a signed-in identity. */
+export type SessionBinding = { tokenHash: string } | { identity: unknown };
+
 /** Where browser sessions are kept (storage/sessions.ts): by the hash of their id, never the id. */
 export interface SessionStore {
-  create(idHash: string, tokenHash: string, expiresAt: Date): Promise<void>;
+  create(idHash: string, binding: SessionBinding, expiresAt: Date): Promise<void>;
   /** The session, unless it has expired. */
-  find(idHash: string): Promise<{ tokenHash: string } | undefined>;
+  find(idHash: string): Promise<SessionBinding | undefined>;
   remove(idHash: string): Promise<void>;
 }
 
@@ -88,8 +93,10 @@ export class AccessControl {
     tokens: readonly AccessToken[],
     private readonly sessions: SessionStore,
     private readonly sessionMs: number,
-    private readonly secureCookies: boolean,
+    readonly secure: boolean,
     limits: GuessingLimits = {},
+    /** The role of someone signed in with their own account (access.oidc.roles). */
+    private readonly roleOfIdentity: (identity: Identity) => Role | undefined = () => undefined,
   ) {
     this.tokens = tokens.map((token) => ({
       hash: token.sha256 ? Buffer.from(token.sha256, 'hex') : sha256(token.token!),
@@ -135,11 +142,30 @@ export class AccessControl {
     const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
     if (!cookie || !/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
     const session = await this.sessions.find(sha256(cookie).toString('hex'));
+    if (!session) return undefined;
+    if ('identity' in session) {
+      const identity = session.identity as Identity;
+      const role = this.roleOfIdentity(identity);
+      return role
+        ? { name: identity.email ?? identity.sub, role, email: identity.email, via: 'session' }
+        : undefined;
+    }
     // Bound to the token it was opened with: rotated or removed, the session is gone.
-    const entry = session && this.tokens.find((t) => t.hash.toString('hex') === session.tokenHash);
+    const entry = this.tokens.find((t) => t.hash.toString('hex') === session.tokenHash);
     return entry
       ? { name: entry.token.name, role: entry.token.role, email: entry.token.email, via: 'session' }
       : undefined;
+  }
+
+  /** Opens a browser session for someone signed in with their own account (who has a role). */
+  async signInIdentity(identity: Identity): Promise<string> {
+    const id = randomBytes(32).toString('base64url');
+    await this.sessions.create(
+      sha256(id).toString('hex'),
+      { identity },
+      new Date(Date.now() + this.sessionMs),
+    );
+    return id;
   }
 
   /** Opens a browser session for the holder of `presented`; undefined when it is not a token. */
@@ -149,7 +175,7 @@ export class AccessControl {
     const id = randomBytes(32).toString('base64url');
     await this.sessions.create(
       sha256(id).toString('hex'),
-      entry.hash.toString('hex'),
+      { tokenHash: entry.hash.toString('hex') },
       new Date(Date.now() + this.sessionMs),
     );
     return id;
@@ -162,10 +188,13 @@ export class AccessControl {
   }
 
   cookieOptions() {
+    // Lax: a link from Teams, Slack or an e-mail opens a page signed in (top-level GETs only read);
+    // no other site's form or script request carries it, and the one form a session may post has a
+    // CSRF token.
     return {
       httpOnly: true,
-      sameSite: 'strict' as const,
-      secure: this.secureCookies,
+      sameSite: 'lax' as const,
+      secure: this.secure,
       path: '/',
       maxAge: this.sessionMs,
     };
@@ -211,12 +240,25 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/board';
 }
 
-export function mountLogin(routes: RouteTable, access: AccessControl, organisation: string): void {
+export interface LoginOptions {
+  /** Sign in with Microsoft, when configured. */
+  oidc?: OidcSignIn;
+  /** The role someone signed in with their own account has (access.oidc.roles). */
+  roleOf?: (identity: Identity) => Role | undefined;
+  log: Logger;
+}
+
+export function mountLogin(
+  routes: RouteTable,
+  access: AccessControl,
+  organisation: string,
+  { oidc, roleOf, log }: LoginOptions,
+): void {
   routes.add(contracts.loginPage, ({ query }, _req, res) => {
     res
       .set('Cache-Control', 'no-store')
       .type('html')
-      .send(loginPage(organisation, safeNext(query.next)));
+      .send(loginPage(organisation, safeNext(query.next), undefined, oidc?.label));
   });
   routes.add(contracts.login, async ({ body }, req, res) => {
     // Every attempt counts: guessing tokens through the sign-in form is as slow as through the API.
@@ -231,6 +273,78 @@ export function mountLogin(routes: RouteTable, access: AccessControl, organisati
     res.cookie(SESSION_COOKIE, id, access.cookieOptions());
     res.redirect(303, safeNext(body.next));
   });
+  const oidcCookie = {
+    httpOnly: true,
+    // Lax, not Strict: it must come back with the provider's redirect, a cross-site navigation.
+    sameSite: 'lax' as const,
+    secure: access.secure,
+    path: '/login/oidc',
+  };
+  const refusedPage = (res: Response, detail: string) =>
+    res
+      .status(403)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(loginPage(organisation, '/board', detail, oidc?.label));
+
+  routes.add(contracts.oidcLogin, async ({ query }, _req, res) => {
+    if (!oidc) throw new HttpError(404, 'sign-in with Microsoft is not configured');
+    let started;
+    try {
+      started = await oidc.begin(safeNext(query.next));
+    } catch (err) {
+      log.warn({ err }, 'sign-in with Microsoft: the provider cannot be reached');
+      return void res
+        .status(503)
+        .set('Retry-After', '30')
+        .type('html')
+        .send(
+          loginPage(
+            organisation,
+            safeNext(query.next),
+            'Microsoft cannot be reached right now: try again in a minute, or use an access token.',
+            oidc.label,
+          ),
+        );
+    }
+    res.cookie(OIDC_COOKIE, started.cookie, { ...oidcCookie, maxAge: 10 * 60_000 });
+    res.set('Cache-Control', 'no-store').redirect(303, started.url);
+  });
+
+  routes.add(contracts.oidcCallback, async (_input, req, res) => {
+    if (!oidc) throw new HttpError(404, 'sign-in with Microsoft is not configured');
+    await spend(access.logins, req.ip ?? 'unknown');
+    res.clearCookie(OIDC_COOKIE, { path: oidcCookie.path });
+    const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+    let finished;
+    try {
+      finished = await oidc.finish(
+        new URL(`${oidc.redirectUri}${search}`),
+        (req.cookies as Record<string, string>)[OIDC_COOKIE],
+      );
+    } catch (err) {
+      if (!(err instanceof SignInRefused)) throw err;
+      log.warn({ reason: err.message, ip: req.ip }, 'sign-in with Microsoft refused');
+      return void refusedPage(res, 'The sign-in was refused. Try again from this page.');
+    }
+    const { identity, next } = finished;
+    const role = roleOf?.(identity);
+    if (!role) {
+      log.warn(
+        { sub: identity.sub, email: identity.email, ip: req.ip },
+        'sign-in with Microsoft: the account has no role',
+      );
+      return void refusedPage(
+        res,
+        `${identity.email ?? 'This account'} has no role in Reflex. Ask whoever runs Reflex to add you (access.oidc.roles).`,
+      );
+    }
+    const id = await access.signInIdentity(identity);
+    log.info({ email: identity.email, role }, 'signed in with Microsoft');
+    res.cookie(SESSION_COOKIE, id, access.cookieOptions());
+    res.redirect(303, next);
+  });
+
   routes.add(contracts.logout, async (_input, req, res) => {
     await access.signOut(req);
     res.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -20,6 +20,8 @@ import { openApiDocument } from './openapi';
 import type { ReportLocale } from './reports/i18n';
 import type { DeliveryOutcome, Metrics } from './metrics';
 import type { Delivery, IntakeResult } from '../triggers/intake';
+import type { Identity, OidcSignIn } from './oidc';
+import type { Role } from './roles';
 
 export type { ReadinessCheck } from './routes/health';
 
@@ -56,6 +58,9 @@ export interface AppDeps {
   sourceNames: ReadonlySet<string>;
   /** Reflex is reached over HTTPS (secure cookies, HSTS). @default false */
   secureCookies?: boolean;
+  /** Sign in with Microsoft, when configured, and the role it gives. */
+  oidc?: OidcSignIn;
+  roleOf?: (identity: Identity) => Role | undefined;
 }
 
 /** A refused delivery's outcome, read off the status the error handler answers it with. */
@@ -130,7 +135,11 @@ export function createApp(deps: AppDeps): Express {
   routes.add(operations.metrics, async (_input, _req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  mountLogin(routes, deps.access, deps.organisation.name);
+  mountLogin(routes, deps.access, deps.organisation.name, {
+    oidc: deps.oidc,
+    roleOf: deps.roleOf,
+    log: deps.log,
+  });
   mountBoard(routes, {
     gateway: deps.gateway,
     audit: deps.audit,

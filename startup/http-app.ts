@@ -20,6 +20,8 @@ import type { Storage } from './storage';
 import type { Resources } from './resources';
 import { startLogTriggers } from './log-triggers';
 import { setUpAccess } from './access';
+import { OidcSignIn, roleFor, type Identity } from '../server/oidc';
+import { oidcIssuer } from '../config/checks';
 
 export interface HttpAppInputs {
   mode: Mode;
@@ -73,7 +75,17 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     log.warn('no access tokens configured (access.tokens): the board and the API refuse everyone');
   }
   const secureCookies = Boolean(config.server.publicUrl?.startsWith('https://'));
+  const oidcConfig = config.access.oidc;
+  const roleOf = oidcConfig ? (identity: Identity) => roleFor(identity, oidcConfig.roles) : undefined;
   const app = createApp({
+    oidc: oidcConfig
+      ? new OidcSignIn(
+          { ...oidcConfig, issuer: oidcIssuer(config)! },
+          `${organisation.publicUrl.replace(/\/$/, '')}/login/oidc/callback`,
+          access.secret,
+        )
+      : undefined,
+    roleOf,
     access: new AccessControl(
       access.tokens,
       storage.sessions,
@@ -83,6 +95,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
         bearerFailuresPerMinute: config.access.attemptsPerMinute.failedTokens,
         loginsPerMinute: config.access.attemptsPerMinute.signIns,
       },
+      roleOf,
     ),
     gateway,
     incidents: storage.incidents,

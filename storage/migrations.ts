@@ -118,4 +118,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index sessions_expires on sessions (expires_at)`,
     ],
   },
+  {
+    version: 7,
+    statements: [
+      // A sign-in with Microsoft is bound to the identity its ID token gave (JSON), not to a token.
+      `alter table sessions alter column token_hash drop not null`,
+      `alter table sessions add column identity text`,
+    ],
+  },
 ];

@@ -111,9 +111,7 @@ test('pages send people to the sign-in; a sign-in gives a read-only session that
   expect(signedIn.status).toBe(303);
   expect(signedIn.headers.get('location')).toBe('/board?drill=true');
   const cookie = signedIn.headers.get('set-cookie')!;
-  expect(cookie).toMatch(
-    /reflex-session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict/,
-  );
+  expect(cookie).toMatch(/reflex-session=[^;]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax/);
   const session = { cookie: cookie.split(';')[0]! };
 
   expect((await call('GET', '/board', session)).status).toBe(200);

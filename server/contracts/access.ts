@@ -39,4 +39,35 @@ export const logout = defineRoute({
   responses: { 303: { description: 'Signed out', headers: ['Location'] } },
 });
 
-export const ACCESS_ROUTES = [loginPage, login, logout];
+export const oidcLogin = defineRoute({
+  method: 'get',
+  path: '/login/oidc',
+  tag: 'access',
+  summary: 'Sign in with Microsoft (OpenID Connect): to the provider, with state, nonce and PKCE',
+  access: 'public',
+  query: z.looseObject({ next: z.unknown().optional() }),
+  responses: {
+    303: { description: 'To the provider', headers: ['Location', 'Set-Cookie'] },
+    404: { description: 'Microsoft sign-in is not configured', json: errorBody },
+    503: { description: 'The provider cannot be reached', content: 'text/html' },
+  },
+});
+
+export const oidcCallback = defineRoute({
+  method: 'get',
+  path: '/login/oidc/callback',
+  tag: 'access',
+  summary: 'Where the provider sends people back: the code exchanged, the ID token checked, a session opened',
+  access: 'public',
+  query: z.looseObject({}),
+  responses: {
+    303: { description: 'Signed in', headers: ['Location', 'Set-Cookie'] },
+    403: {
+      description: 'Refused: the answer did not check out, or the account has no role',
+      content: 'text/html',
+    },
+    404: { description: 'Microsoft sign-in is not configured', json: errorBody },
+  },
+});
+
+export const ACCESS_ROUTES = [loginPage, login, logout, oidcLogin, oidcCallback];

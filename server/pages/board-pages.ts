@@ -102,8 +102,10 @@ const LOGIN = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Sign in · Reflex</title><style>body{font-family:system-ui,sans-serif;background:#f6f7f9;padding:1rem}
 main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:10px;padding:1.25rem;box-shadow:0 1px 3px #0002}
 input{width:100%;font-size:1rem;padding:.5rem;box-sizing:border-box}button{margin-top:.8rem;font-size:1rem;padding:.5rem 1rem}
-.error{color:#b42318}</style></head><body><main><h1>Reflex · {{organisation}}</h1>
+.error{color:#b42318}.sso{display:block;text-align:center;background:#2f2f2f;color:#fff;padding:.7rem;border-radius:8px;text-decoration:none;font-size:1.05rem}
+</style></head><body><main><h1>Reflex · {{organisation}}</h1>
 {{#error}}<p class="error">{{error}}</p>{{/error}}
+{{#oidc}}<p><a class="sso" href="/login/oidc?next={{nextParam}}">{{oidc}}</a></p><p>Or with an access token:</p>{{/oidc}}
 <form method="post" action="/login"><input type="hidden" name="next" value="{{next}}">
 <label>Access token<br><input type="password" name="token" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button></form></main></body></html>`;
@@ -237,6 +239,7 @@ export function summaryPage(
   return frame(input, body);
 }
 
-export function loginPage(organisation: string, next: string, error?: string): string {
-  return Mustache.render(LOGIN, { organisation, next, error });
+/** The sign-in page; `oidc` is the sign-in button's words, when Microsoft sign-in is configured. */
+export function loginPage(organisation: string, next: string, error?: string, oidc?: string): string {
+  return Mustache.render(LOGIN, { organisation, next, nextParam: encodeURIComponent(next), error, oidc });
 }
