@@ -17,13 +17,20 @@ import { openDb } from '../storage/db';
 import { AuditStore } from '../storage/audit-store';
 import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
+import { initCommand } from './commands/init';
 import { docsCommand } from './commands/docs';
 import { rulesCommand } from './commands/rules';
 import { RuleError } from '../triggers/logs/rules';
+import { progress, type Progress } from '../common/progress';
 
 const USAGE = `Usage: reflex <command> [options]
 
 Commands:
+  init [--force] [--yes] [--organisation NAME --time-zone TZ --language en|nl --on-call A,B --dpo EMAIL
+       --ncsc EMAIL --public-url URL --sources sentinel,splunk,… --script powershell|az]
+                            Set Reflex up for your organisation: asks (or takes the flags), then writes a
+                            commented reflex.yaml with access tokens, and a script registering the Entra
+                            application with exactly the permissions the playbooks need.
   start [--demo]            Run everything in one process (embedded Temporal unless TEMPORAL_ADDRESS is set).
                             --demo adds a demo webhook source and sends one demo alert end to end.
   worker                    Run only the Temporal worker (production; needs TEMPORAL_ADDRESS and SMTP_URL).
@@ -80,6 +87,18 @@ async function main(argv: string[]): Promise<number> {
       kind: { type: 'string' },
       check: { type: 'boolean', default: false },
       dir: { type: 'string' },
+      // reflex init
+      organisation: { type: 'string' },
+      'time-zone': { type: 'string' },
+      language: { type: 'string' },
+      'on-call': { type: 'string' },
+      dpo: { type: 'string' },
+      ncsc: { type: 'string' },
+      'public-url': { type: 'string' },
+      sources: { type: 'string' },
+      script: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -99,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
   };
   if (command === 'playbooks') return playbooksCommand(configured, positionals.slice(1), values, io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
+  if (command === 'init') return initCommand(values, io);
   if (command === 'docs') return docsCommand(values, io);
   if (command === 'rules') {
     // The shipped rules and the configured ones, unless --rules names others.
@@ -145,7 +165,12 @@ async function main(argv: string[]): Promise<number> {
           );
           return 0;
         }
-        const result = await new AuditStore(db).verify(values.incident);
+        let shown: Progress | undefined;
+        const result = await new AuditStore(db).verify(values.incident, (done, total) => {
+          shown ??= progress('verifying the audit trail', total, 'chains');
+          shown.tick(done);
+        });
+        shown?.end();
         if (result.ok) {
           process.stdout.write(`audit trail intact: ${result.chains} chain(s), ${result.events} event(s)\n`);
           return 0;

@@ -38,6 +38,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] || n
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)  # runs the shipped Wazuh integration script
+command -v tmux >/dev/null 2>&1 || need+=(tmux)  # drives `reflex init` and the console through a terminal
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${need[*]} from Debian's packages"

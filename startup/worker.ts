@@ -36,6 +36,7 @@ export async function startWorker(inputs: WorkerInputs, resources: Resources): P
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: inputs.workflowBundle,
+    log,
     tuning: { maxCachedWorkflows: config.temporal.maxCachedWorkflows },
     interceptors: { activity: [retryAuditInterceptor((events) => storage.audit.append(events), log)] },
     deps: {

@@ -135,7 +135,7 @@ export class AuditStore implements EventHistory {
   }
 
   /** Recomputes every chain (or one) and names, per broken chain, the first event that does not fit. */
-  async verify(chainId?: string): Promise<VerifyResult> {
+  async verify(chainId?: string, onChain?: (done: number, total: number) => void): Promise<VerifyResult> {
     const heads = await this.db.query<{ chain_id: string; seq: string | number; hash: string }>(
       chainId
         ? 'select * from audit_chain_heads where chain_id = $1'
@@ -144,7 +144,8 @@ export class AuditStore implements EventHistory {
     );
     let events = 0;
     const broken: BrokenEvent[] = [];
-    for (const head of heads) {
+    for (const [index, head] of heads.entries()) {
+      onChain?.(index, heads.length);
       const rows = await this.db.query<EventRow>(
         'select * from audit_events where chain_id = $1 order by seq',
         [head.chain_id],

@@ -58,6 +58,8 @@ export async function buildTemporalCli(
   log: Logger,
   env = process.env,
   goInstallDirs: readonly string[] = GO_INSTALL_DIRS,
+  /** How often it says it is still building. */
+  progressEveryMs = 30_000,
 ): Promise<string> {
   const go = findGo(env, goInstallDirs);
   if (!go)
@@ -65,18 +67,29 @@ export async function buildTemporalCli(
   mkdirSync(toolsDir, { recursive: true });
   log.info(
     { module: TEMPORAL_CLI_MODULE, into: toolsDir },
-    'No Temporal CLI found: building it with go install. This takes a few minutes, once.',
+    'No Temporal CLI found: building it with go install. About 4 minutes the first time on a small machine (under a minute with a warm Go cache); it is kept and built only once.',
   );
-  await new Promise<void>((done, fail) => {
-    const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
-      env: { ...env, GOBIN: resolve(toolsDir) },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  const began = Date.now();
+  // Minutes of silence look like a hang: say it is still going.
+  const progress = setInterval(() => {
+    const s = Math.round((Date.now() - began) / 1000);
+    log.info(`Still building the Temporal CLI (${Math.floor(s / 60)} min ${s % 60} s so far)…`);
+  }, progressEveryMs);
+  try {
+    await new Promise<void>((done, fail) => {
+      const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
+        env: { ...env, GOBIN: resolve(toolsDir) },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      child.on('error', fail);
+      child.on('exit', (code) =>
+        code === 0 ? done() : fail(new TemporalCliMissingError(`go install exited with code ${code}.`)),
+      );
     });
-    child.on('error', fail);
-    child.on('exit', (code) =>
-      code === 0 ? done() : fail(new TemporalCliMissingError(`go install exited with code ${code}.`)),
-    );
-  });
+  } finally {
+    clearInterval(progress);
+  }
+  log.info({ seconds: Math.round((Date.now() - began) / 1000) }, 'Temporal CLI built');
   return join(toolsDir, 'temporal');
 }
 

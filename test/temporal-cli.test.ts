@@ -47,3 +47,28 @@ test('without Go, building explains how to get the CLI', async () => {
   await expect(promise).rejects.toThrow(/TEMPORAL_ADDRESS/);
   await expect(promise).rejects.toThrow(/Go is not installed/);
 });
+
+test('building says what it does, roughly how long it takes, that it is still going, and when it is done', async () => {
+  const dir = root();
+  // A stand-in for Go that takes a second and "installs" the CLI into GOBIN.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'go'),
+    '#!/bin/sh\nsleep 1\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"\nchmod +x "$GOBIN/temporal"\n',
+  );
+  chmodSync(join(bin, 'go'), 0o755);
+  const lines: string[] = [];
+  const log = createLogger({
+    level: 'info',
+    format: 'json',
+    destination: { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) },
+  });
+  const built = await buildTemporalCli(join(dir, 'tools'), log, { PATH: `${bin}:/usr/bin:/bin` }, [], 300);
+  expect(built).toBe(join(dir, 'tools', 'temporal'));
+  expect(lines[0]).toMatch(/building it with go install\. About 4 minutes the first time/);
+  expect(
+    lines.filter((l) => /^Still building the Temporal CLI \(0 min \d s so far\)…$/.test(l)).length,
+  ).toBeGreaterThan(0);
+  expect(lines.at(-1)).toBe('Temporal CLI built');
+});

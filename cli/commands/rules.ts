@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { RuleEngine, recordTime, type Firing } from '../../triggers/logs/engine';
 import { loadRules, RuleError } from '../../triggers/logs/rules';
 import type { Output } from './playbooks';
+import { progress } from '../../common/progress';
 
 /** What a record is, when the command is not told: Entra sign-in, Entra audit, M365 audit, or plain log. */
 export function guessKind(fields: Record<string, unknown>): string {
@@ -45,7 +46,10 @@ export function rulesCommand(
   const firings: Firing[] = [];
   let records = 0;
   let bad = 0;
-  text.split('\n').forEach((line, index) => {
+  const lines = text.split('\n');
+  const shown = progress(`reading ${logfile}`, lines.length, 'lines');
+  lines.forEach((line, index) => {
+    shown.tick(index);
     if (!line.trim()) return;
     let fields: unknown;
     try {
@@ -76,6 +80,7 @@ export function rulesCommand(
         io.err(`${logfile}:${index + 1}: could not be evaluated (${(err as Error).message}); skipped`);
     }
   });
+  shown.end();
   for (const firing of firings) {
     if (flags.json) {
       io.out(

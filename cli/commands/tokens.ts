@@ -5,6 +5,18 @@ import { accessTokenSchema } from '../../config/schema';
 import { ROLES } from '../../server/roles';
 import type { Output } from './playbooks';
 
+/** A random token, and the configuration entry that keeps only its SHA-256. */
+export function makeToken(name: string, role: string, email?: string) {
+  const token = randomBytes(32).toString('base64url');
+  const entry = {
+    name,
+    role,
+    ...(email ? { email } : {}),
+    sha256: createHash('sha256').update(token).digest('hex'),
+  };
+  return { token, entry };
+}
+
 export function tokensCommand(
   sub: string | undefined,
   flags: { name?: string; role?: string; email?: string },
@@ -14,13 +26,7 @@ export function tokensCommand(
     io.err(`usage: reflex tokens new --name NAME --role ${ROLES.join('|')} [--email EMAIL]`);
     return 2;
   }
-  const token = randomBytes(32).toString('base64url');
-  const entry = {
-    name: flags.name,
-    role: flags.role,
-    ...(flags.email ? { email: flags.email } : {}),
-    sha256: createHash('sha256').update(token).digest('hex'),
-  };
+  const { token, entry } = makeToken(flags.name, flags.role, flags.email);
   const parsed = accessTokenSchema.safeParse(entry);
   if (!parsed.success) {
     for (const issue of parsed.error.issues)
