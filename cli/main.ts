@@ -18,6 +18,7 @@ import { AuditStore } from '../storage/audit-store';
 import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
 import { initCommand } from './commands/init';
+import { alertsCommand } from './commands/alerts';
 import { docsCommand } from './commands/docs';
 import { rulesCommand } from './commands/rules';
 import { RuleError } from '../triggers/logs/rules';
@@ -54,6 +55,9 @@ Commands:
                             Write the audit trail as JSON lines, ending with a digest of the chain heads.
   rules test <logfile> [--rules FILE|DIR] [--json] [--kind KIND]
                             Replay a JSON-lines log through the rules (shipped + configured): what would fire, and why.
+  alerts test <file> --source NAME | --format FORMAT [--json]
+                            What a sender's payload becomes (type and why, severity, entities) and which
+                            playbook it would run, and why.
   tokens new --name NAME --role board|responder|admin [--email EMAIL]
                             Make an access token; prints it once, and the config entry holding only its hash.
 
@@ -87,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       kind: { type: 'string' },
       check: { type: 'boolean', default: false },
       dir: { type: 'string' },
+      source: { type: 'string' },
+      format: { type: 'string' },
       // reflex init
       organisation: { type: 'string' },
       'time-zone': { type: 'string' },
@@ -119,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'playbooks') return playbooksCommand(configured, positionals.slice(1), values, io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
   if (command === 'init') return initCommand(values, io);
+  if (command === 'alerts') return alertsCommand(positionals.slice(1), values, configured, io);
   if (command === 'docs') return docsCommand(values, io);
   if (command === 'rules') {
     // The shipped rules and the configured ones, unless --rules names others.

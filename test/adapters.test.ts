@@ -119,7 +119,13 @@ const cases: Array<[AdapterName, string, Record<string, unknown>]> = [
 test.each(cases)('%s: %s maps to the Alert model', (adapter, name, expected) => {
   const body = fixture(name);
   const alert = ADAPTERS[adapter]('src', body, RECEIVED);
-  expect(alert).toEqual({ source: 'src', receivedAt: RECEIVED.toISOString(), raw: body, ...expected });
+  expect(alert).toEqual({
+    source: 'src',
+    receivedAt: RECEIVED.toISOString(),
+    raw: body,
+    typeReason: expect.any(String),
+    ...expected,
+  });
 });
 
 test('every adapter has a fixture', () => {

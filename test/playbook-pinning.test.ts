@@ -38,30 +38,31 @@ test('editing a playbook while an incident runs does not change that incident', 
     (s) => step(s, 'disable-account').status === 'awaiting-approval',
   );
 
-  // The board approves version 2: no more confirm-compromised step.
+  // The board approves the next version: no more confirm-compromised step.
+  const shipped = Number(/^version: (\d+)$/m.exec(readFileSync(file, 'utf8'))![1]);
   const edited = readFileSync(file, 'utf8')
-    .replace('version: 1', 'version: 2')
+    .replace(`version: ${shipped}`, `version: ${shipped + 1}`)
     .replace(/\n  - id: confirm-compromised[\s\S]*?(?=\n  - id: tell-people)/, '');
   expect(edited).not.toContain('confirm-compromised');
   writeFileSync(file, edited);
   await reflex.stop();
   reflex = await startTestReflex({ entraUrl: fake.url, playbooksDir: dir, taskQueue });
 
-  // The running incident still follows version 1...
+  // The running incident still follows the version it started with...
   await decide(reflex.gateway, running, 'disable-account', 'oncall@museum.example');
   const old = await waitForState(reflex.gateway, running, (s) => s.status === 'contained');
-  expect(old.playbook.version).toBe(1);
+  expect(old.playbook.version).toBe(shipped);
   expect(step(old, 'confirm-compromised').status).toBe('succeeded');
   expect(fake.user('old@museum.example')!.riskState).toBe('confirmedCompromised');
 
-  // ...and a new one follows version 2.
+  // ...and a new one follows the new version.
   const fresh = await raise('new@museum.example');
   await waitForState(reflex.gateway, fresh, (s) => step(s, 'disable-account').status === 'awaiting-approval');
   await decide(reflex.gateway, fresh, 'disable-account', 'oncall@museum.example');
   const current = await waitForState(reflex.gateway, fresh, (s) => s.status === 'contained');
-  expect(current.playbook.version).toBe(2);
+  expect(current.playbook.version).toBe(shipped + 1);
   expect(current.steps.map((s) => s.id)).not.toContain('confirm-compromised');
   expect(fake.user('new@museum.example')!.riskState).toBeUndefined();
   const memo = (await reflex.gateway.get(fresh))!.workflow.memo;
-  expect(memo).toMatchObject({ playbookId: 'compromised-account', playbookVersion: 2 });
+  expect(memo).toMatchObject({ playbookId: 'compromised-account', playbookVersion: shipped + 1 });
 });

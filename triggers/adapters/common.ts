@@ -1,4 +1,5 @@
 // What the format adapters share: severities and types from the senders' own words, entity lists.
+import ipaddr from 'ipaddr.js';
 import type { Entities, Severity } from '../../workflows/model/alert';
 
 /** A sender's severity word or number, as Reflex's severity. Unknown words are `medium`, never dropped. */
@@ -34,37 +35,20 @@ export function severityOf(value: unknown, fallback: Severity = 'medium'): Sever
   return map[word] ?? fallback;
 }
 
-/** Words in alert titles and rule names that say which kind of attack it is (what playbooks route on). */
-const TYPE_WORDS: Array<[RegExp, string]> = [
-  [/password.?spray/i, 'password-spray-success'],
-  [/impossible.?travel|unlikely.?travel|atypical.?travel|unfamiliar.?(sign|features)/i, 'impossible-travel'],
-  [/mass.?(download|export)|exfiltrat|filedownloaded|many files/i, 'mass-export'],
-  [/ransomware|encrypt(ed|ion) files|mass file (rename|modification)/i, 'ransomware'],
-  [/inbox.?rule|forwarding rule|new-inboxrule/i, 'inbox-rule'],
-  [/consent|oauth|illicit grant/i, 'oauth-consent'],
-  [/leaked.?(secret|credential|key)|secret.?(exposed|leak)|credential.?(exposed|leak)/i, 'leaked-secret'],
-  [/risky.?(sign|user)|suspicious.?sign|anonymous ip|malicious ip|token.?(theft|replay)/i, 'risky-sign-in'],
-];
+import type { Classified } from './classify';
+export { classify, explicitType, techniqueIds, type Classified } from './classify';
 
-/**
- * The Reflex alert type for a sender's words, most telling first (a title before a category): the
- * first known attack kind found, else a slug of the first words.
- */
-export function typeOf(...words: unknown[]): string {
-  const given = words.filter((w): w is string => typeof w === 'string' && w.length > 0);
-  for (const word of given) for (const [pattern, type] of TYPE_WORDS) if (pattern.test(word)) return type;
-  const text = given[0] ?? '';
-  const slug = text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return slug || 'alert';
-}
+/** An Alert's type and why. */
+export const kind = (c: Classified) => ({ type: c.type, typeReason: c.reason });
 
-/** An explicit `reflex_type` (label, field or tag) wins over guessing, when it is a valid type. */
-export function explicitType(value: unknown): string | undefined {
-  return typeof value === 'string' && /^[a-z0-9][a-z0-9._-]{0,80}$/.test(value) ? value : undefined;
+/** Field names that hold an IP address: ip, src_ip, source_ip, client_ip, ipAddress, remoteIP, … */
+const IP_FIELD = /^(src|source|client|remote|dst|dest|destination|caller|origin)?[_.-]?ip([_.-]?address)?$/i;
+
+/** The values of `fields` whose names say they are IP addresses and that are one. */
+export function ipFields(fields: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(fields)
+    .filter(([key, value]) => IP_FIELD.test(key) && typeof value === 'string' && ipaddr.isValid(value.trim()))
+    .map(([, value]) => (value as string).trim());
 }
 
 export class EntityList {

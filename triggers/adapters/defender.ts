@@ -3,7 +3,7 @@
 // a Graph list (`{ value: [...] }`) with exactly one item is accepted too.
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, kind, severityOf, text, timeOf } from './common';
 
 const riskDetectionSchema = z
   .object({
@@ -35,6 +35,7 @@ const alertV2Schema = z
     createdDateTime: z.string().optional(),
     firstActivityDateTime: z.string().optional(),
     evidence: z.array(evidenceSchema).default([]),
+    mitreTechniques: z.array(z.string()).default([]),
   })
   .loose();
 
@@ -84,6 +85,7 @@ function fromRiskDetection(source: string, item: unknown, receivedAt: Date, raw:
     source,
     externalId: d.id,
     type: RISK_TYPES[d.riskEventType] ?? 'risky-sign-in',
+    typeReason: `Entra ID Protection's risk event ${d.riskEventType}`,
     title: `Entra ID Protection: ${d.riskEventType}${d.userPrincipalName ? ` for ${d.userPrincipalName}` : ''}${where ? ` (${where})` : ''}`,
     // Entra's risk levels are low/medium/high ("hidden" and "none" say nothing): high risk is urgent.
     severity: severityOf(d.riskLevel === 'hidden' ? 'medium' : d.riskLevel),
@@ -134,7 +136,7 @@ function fromAlertV2(source: string, item: unknown, receivedAt: Date, raw: unkno
   return {
     source,
     externalId: a.id,
-    type: typeOf(a.title, a.category),
+    ...kind(classify({ techniques: a.mitreTechniques, words: [a.title, a.category] })),
     title: text(a.title)!,
     severity: severityOf(a.severity),
     occurredAt: timeOf(a.firstActivityDateTime ?? a.createdDateTime, receivedAt),

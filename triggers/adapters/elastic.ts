@@ -2,7 +2,7 @@
 // rule id and name, the alert id, the date, the severity and entity lists filled from the alerts.
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, kind, severityOf, text, timeOf } from './common';
 
 const list = z.array(z.string()).default([]);
 const elasticSchema = z
@@ -22,6 +22,8 @@ const elasticSchema = z
     severity: z.string().optional(),
     reason: z.string().optional(),
     reflex_type: z.string().optional(),
+    threat: z.unknown().optional(),
+    techniques: z.unknown().optional(),
     users: list,
     ips: list,
     hosts: list,
@@ -38,7 +40,14 @@ export function fromElastic(source: string, body: unknown, receivedAt: Date): Al
     source,
     // Kibana's alert uuid names one alert; without it, the rule and the alert id (its group).
     externalId: e.alert.uuid || `${e.rule.id}:${e.alert.id || timeOf(e.date, receivedAt)}`,
-    type: explicitType(e.reflex_type) ?? explicitType(tagType) ?? typeOf(e.rule.name, e.reason),
+    ...kind(
+      classify({
+        explicit: [e.reflex_type, tagType],
+        // The rule's `threat` (technique ids), as the body template sends it.
+        techniques: [e.threat, e.techniques],
+        words: [e.rule.name, e.reason],
+      }),
+    ),
     title: text(e.rule.name)!,
     severity: severityOf(e.severity),
     occurredAt: timeOf(e.date, receivedAt),

@@ -3,7 +3,7 @@
 // "resolved" notification needs no incident and is acknowledged without one.
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, ipFields, kind, severityOf, text, timeOf } from './common';
 
 const labels = z.record(z.string(), z.string()).default({});
 const grafanaSchema = z
@@ -41,7 +41,7 @@ export function fromGrafana(source: string, body: unknown, receivedAt: Date): Al
     const x = a.labels;
     entities
       .add('users', x.user, x.userPrincipalName, x.upn, x.account)
-      .add('ips', x.ip, x.src_ip, x.client_ip, x.ipAddress)
+      .add('ips', ...ipFields(x))
       .add('hosts', x.host, x.instance, x.hostname)
       .add('apps', x.app, x.application)
       .add('files', x.file);
@@ -50,7 +50,13 @@ export function fromGrafana(source: string, body: unknown, receivedAt: Date): Al
   return {
     source,
     externalId: `${g.groupKey}:${first.fingerprint}:${first.startsAt ?? ''}`,
-    type: explicitType(l.reflex_type) ?? typeOf(l.alertname, first.annotations.summary),
+    ...kind(
+      classify({
+        explicit: [l.reflex_type],
+        techniques: [l.mitre_technique, l.mitre_technique_id, l.technique, first.annotations.mitre_technique],
+        words: [l.alertname, first.annotations.summary, first.annotations.description],
+      }),
+    ),
     title,
     severity: severityOf(l.severity),
     occurredAt: timeOf(first.startsAt, receivedAt),

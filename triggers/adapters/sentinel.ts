@@ -2,7 +2,7 @@
 // `object.properties.{title, severity, incidentNumber, createdTimeUtc, relatedEntities[], …}`.
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, kind, severityOf, text, timeOf } from './common';
 
 const entitySchema = z
   .object({ kind: z.string(), properties: z.record(z.string(), z.unknown()).default({}) })
@@ -78,7 +78,13 @@ export function fromSentinel(source: string, body: unknown, receivedAt: Date): A
   return {
     source,
     externalId: object.name ?? object.id,
-    type: explicitType(labelType) ?? typeOf(p.title, p.description),
+    ...kind(
+      classify({
+        explicit: [labelType],
+        techniques: (p.additionalData as Record<string, unknown>).techniques,
+        words: [p.title, p.description],
+      }),
+    ),
     title: text(p.title)!,
     severity: severityOf(p.severity),
     occurredAt: timeOf(p.firstActivityTimeUtc ?? p.createdTimeUtc, receivedAt),

@@ -2,7 +2,7 @@
 // The row's field names follow Splunk's CIM where they can (user, src, dest, app, file_name).
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, explicitType, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, ipFields, kind, severityOf, text, timeOf } from './common';
 
 const splunkSchema = z
   .object({
@@ -20,7 +20,7 @@ export function fromSplunk(source: string, body: unknown, receivedAt: Date): Ale
   const r = s.result;
   const entities = new EntityList()
     .add('users', r.user, r.src_user, r.user_principal_name, r.UserId, r.userPrincipalName)
-    .add('ips', r.src, r.src_ip, r.ip, r.clientip, r.ClientIP, r.ipAddress)
+    .add('ips', r.src, r.clientip, ...ipFields(r))
     .add('hosts', r.host, r.dest, r.dest_host)
     .add('apps', r.app_name, r.appDisplayName)
     .add('files', r.file_name, r.SourceFileName);
@@ -28,7 +28,14 @@ export function fromSplunk(source: string, body: unknown, receivedAt: Date): Ale
     source,
     // The search id names one run of the alert; repeats of the same run are the same alert.
     externalId: s.sid,
-    type: explicitType(r.reflex_type) ?? typeOf(s.search_name),
+    ...kind(
+      classify({
+        explicit: [r.reflex_type],
+        // Splunk ES's annotations, or a field the search adds.
+        techniques: [r.mitre_technique_id, r.mitre_technique, r.technique_id, r.annotations],
+        words: [s.search_name, r.title],
+      }),
+    ),
     title: text(r.title) ?? text(s.search_name)!,
     severity: severityOf(r.severity ?? r.urgency),
     occurredAt: timeOf(r._time, receivedAt),

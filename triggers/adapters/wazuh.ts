@@ -2,7 +2,7 @@
 // groups}`, `timestamp`, `id`, `agent`, `data`, `full_log`.
 import { z } from 'zod';
 import type { Alert } from '../../workflows/model/alert';
-import { EntityList, severityOf, text, timeOf, typeOf } from './common';
+import { classify, EntityList, kind, severityOf, text, timeOf } from './common';
 
 const wazuhSchema = z
   .object({
@@ -55,7 +55,12 @@ export function fromWazuh(source: string, body: unknown, receivedAt: Date): Aler
   return {
     source,
     externalId: w.id,
-    type: typeOf(w.rule.description, w.rule.groups.join(' ')),
+    ...kind(
+      classify({
+        techniques: pick(w.rule, 'mitre', 'id'),
+        words: [w.rule.description, w.rule.groups.join(' ')],
+      }),
+    ),
     title: text(w.rule.description)!,
     severity: severityOf(w.rule.level),
     occurredAt: timeOf(w.timestamp, receivedAt),

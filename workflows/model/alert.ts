@@ -17,6 +17,8 @@ export interface Alert {
   externalId: string;
   /** A short machine-friendly kind, e.g. `risky-sign-in`. */
   type: string;
+  /** Why it is that type, in words (the sender said so, a MITRE technique, the title's words). */
+  typeReason?: string;
   title: string;
   severity: Severity;
   /** When it happened, ISO 8601. */
