@@ -19,7 +19,15 @@ export interface ActionInput<Args = Record<string, unknown>> {
 
 /** Where an action runs, and which action it is (for messages that name it and its permission). */
 export interface ActionContext extends Omit<ActionInput, 'args'> {
-  action: { name: string; permission?: GraphPermission };
+  action: { name: string; permission?: GraphPermission; licence?: Licence };
+}
+
+/** A licence the tenant needs for an action, and what doing without it means for an incident. */
+export interface Licence {
+  /** e.g. `Entra ID P2` */
+  needs: string;
+  /** In plain words, for the timeline: what did not happen, and what did anyway. */
+  meaning: string;
 }
 
 /** One call an action would make. */
@@ -64,6 +72,8 @@ export interface ActionDefinition<
   readonly permission?: GraphPermission;
   /** What it needs instead, for actions that do not call Graph (docs). */
   readonly permissionNote?: string;
+  /** A licence the tenant needs: without it the step is skipped (not failed) and says what that means. */
+  readonly licence?: Licence;
   /**
    * How values rendered into an argument are encoded: `url` percent-encodes each (a user name cannot
    * turn `/users/{{…}}/block` into another path), `html` escapes each. Such an argument cannot be one
@@ -142,7 +152,7 @@ export function activitiesOf<Deps, const Defs extends readonly AnyActionDefiniti
           stepId: input.stepId,
           drill: input.drill,
           drillRecipients: input.drillRecipients,
-          action: { name: d.name, permission: d.permission },
+          action: { name: d.name, permission: d.permission, licence: d.licence },
         };
         if (input.drill && d.dryRun) return { dryRun: true, wouldCall: d.dryRun(parsed.data, ctx, deps) };
         return d.run(deps, parsed.data, ctx);

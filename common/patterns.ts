@@ -3,8 +3,13 @@
 // are matched against. A pattern that could take exponential time on some input is refused, naming it.
 import { isSafePattern } from 'redos-detector';
 
-/** How long the check may take for one pattern before it counts as too complex to trust. */
-const CHECK_TIMEOUT_MS = 2_000;
+/**
+ * The check's budget is counted in steps, so the verdict on a pattern is the same on a quiet laptop and
+ * on a loaded CI machine (a wall-clock timeout made it depend on the load). The timeout is only a
+ * backstop against a hang; the step limit ends the check long before it in practice.
+ */
+const CHECK_MAX_STEPS = 20_000;
+const CHECK_BACKSTOP_MS = 60_000;
 
 /** `(?i)` at the start makes a pattern case-insensitive (JavaScript has no inline flags). */
 export function splitFlags(pattern: string): { source: string; flags: string } {
@@ -29,12 +34,16 @@ export function patternProblem(pattern: string): string | undefined {
   const plain = source.replace(/\(\?<(?![=!])[A-Za-z_$][\w$]*>/g, '(');
   let result;
   try {
-    result = isSafePattern(plain, { caseInsensitive: flags === 'i', timeout: CHECK_TIMEOUT_MS });
+    result = isSafePattern(plain, {
+      caseInsensitive: flags === 'i',
+      maxSteps: CHECK_MAX_STEPS,
+      timeout: CHECK_BACKSTOP_MS,
+    });
   } catch {
     return 'cannot be checked for catastrophic backtracking; simplify it';
   }
   if (result.safe) return undefined;
-  return result.error === 'timedOut'
+  return result.error === 'hitMaxSteps' || result.error === 'timedOut'
     ? 'too complex to check for catastrophic backtracking; simplify it'
     : 'open to catastrophic backtracking (some input makes it take exponential time); simplify it, e.g. avoid nested or overlapping repetition like (a+)+';
 }

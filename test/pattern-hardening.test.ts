@@ -25,6 +25,12 @@ test.each(['^[a-z0-9]+$', '(?i)(phish|hack|wachtwoord)', '^(?<user>\\S+) login (
   },
 );
 
+test('a pattern too large to check is refused by a step budget, the same verdict on any machine load', () => {
+  // Twenty optional alternations: the checker runs out of its 20,000 steps (not of time) before it can
+  // prove the pattern safe, so the verdict does not depend on how busy the machine is.
+  expect(patternProblem('(a|b|c|d)?'.repeat(20))).toMatch(/^too complex to check/);
+});
+
 test('a playbook condition with a catastrophic pattern is refused at load, naming file and line', () => {
   const text = `id: p\nversion: 1\ntitle: P\ndescription: P\ntriggers:\n  - match:\n      alert.title: { matches: '${EVIL}' }\nsteps:\n  - id: s\n    description: S\n    wait: 1s\n`;
   const err = refusalOf(() => parsePlaybook('p.yaml', text));

@@ -218,3 +218,39 @@ test("a throttled Graph call is retried by Temporal after the server's Retry-Aft
     'Trying again: Sign the account out everywhere, so stolen sessions stop working (attempt 2).',
   );
 });
+
+test('a tenant without Entra ID P2: marking the user compromised is skipped and says what that means, not failed', async () => {
+  fake.addUser({ userPrincipalName: 'nop2@museum.example' });
+  // What Graph answers a tenant without the licence Identity Protection needs.
+  fake.fail({
+    method: 'POST',
+    path: /\/identityProtection\/riskyUsers\/confirmCompromised$/,
+    status: 403,
+    code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+  });
+  const id = await raise('nop2@museum.example');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'disable-account').status === 'awaiting-approval');
+  await decide(reflex.gateway, id, 'disable-account', 'oncall@museum.example');
+  const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
+  expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
+    ['revoke-sessions', 'succeeded'],
+    ['disable-account', 'succeeded'],
+    ['confirm-compromised', 'skipped'],
+    ['tell-people', 'succeeded'],
+    ['notify-dpo', 'succeeded'],
+    ['notify-on-call', 'succeeded'],
+  ]);
+  expect(step(contained, 'confirm-compromised').reason).toBe(
+    'skipped: needs Entra ID P2, which this tenant does not have (Authentication_RequestFromNonPremiumTenantOrB2CTenant): the user is not marked compromised in Entra ID Protection, so risk-based policies will not act on them; the other containment steps (sign-out, block) are not affected.',
+  );
+  // Tried once, not retried: a licence does not appear between attempts.
+  const userId = fake.user('nop2@museum.example')!.id;
+  const tries = fake
+    .graphCalls()
+    .filter(
+      (c) => c.path.endsWith('/riskyUsers/confirmCompromised') && JSON.stringify(c.body).includes(userId),
+    );
+  expect(tries).toHaveLength(1);
+  const timeline = buildTimeline(id, await reflex.audit.events(id), 'en', 'Europe/Amsterdam')!;
+  expect(timeline.entries.map((e) => e.text).join('\n')).toContain('needs Entra ID P2');
+});

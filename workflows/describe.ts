@@ -1,5 +1,15 @@
 // How a failure reads on the timeline: the activity's own type and message, without the wrapping.
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { LICENCE_REQUIRED } from './model/failures';
+
+/** The reason, when an action failed because the tenant lacks a licence; otherwise undefined. */
+export function licenceMissing(err: unknown): string | undefined {
+  return err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === LICENCE_REQUIRED
+    ? err.cause.message
+    : undefined;
+}
 
 export function describe(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

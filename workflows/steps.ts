@@ -3,7 +3,7 @@ import { proxyActivities, sleep, isCancellation } from '@temporalio/workflow';
 import type { ActionInput, ReflexActivities } from '../activities';
 import { MESSAGES, actionOptions } from './activity-options';
 import { awaitApproval } from './approval';
-import { describe } from './describe';
+import { describe, licenceMissing } from './describe';
 import { groupsOf, postToChannels } from './chat';
 import { evaluate } from './model/conditions';
 import { toMs } from './model/durations';
@@ -101,6 +101,12 @@ async function runAction(step: ActionStep, record: StepRecord, incident: Inciden
     return 'next';
   } catch (err) {
     if (isCancellation(err)) throw err;
+    // A tenant without the licence: not a failure of the response, and the reason says what it means.
+    const licence = licenceMissing(err);
+    if (licence) {
+      finish(record, incident, { status: 'skipped', reason: `skipped: ${licence}` });
+      return 'next';
+    }
     finish(record, incident, { status: 'failed', error: describe(err) });
     return step.onFailure === 'abort' ? 'abort' : 'next';
   }

@@ -2,13 +2,22 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { retryAfterSeconds } from '../retry-after';
+import { LICENCE_REQUIRED } from '../../workflows/model/failures';
 
 export interface GraphCallContext {
   /** What Reflex was doing, in plain words: "disable j.devries@…". */
   what: string;
   /** The least-privilege application permission the call needs. */
   permission: string;
+  /** The licence the action needs, if any. */
+  licence?: { needs: string; meaning: string };
 }
+
+/**
+ * Graph's codes for a tenant without the licence a feature needs: `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+ * (sign-in logs, Identity Protection without Entra ID P1/P2), and the like.
+ */
+const LICENCE_CODE = /NonPremium|Premium|Licen[cs]e/i;
 
 /** Turns a failed Graph call into a Temporal failure with a type callers can act on. */
 export function graphFailure(err: unknown, context: GraphCallContext): ApplicationFailure | unknown {
@@ -17,6 +26,15 @@ export function graphFailure(err: unknown, context: GraphCallContext): Applicati
   const code = err.code ?? 'unknown';
   const details = { status, code, requestId: err.requestId };
   switch (true) {
+    case (status === 403 || status === 400) && LICENCE_CODE.test(code):
+      return ApplicationFailure.create({
+        type: LICENCE_REQUIRED,
+        nonRetryable: true,
+        message: context.licence
+          ? `needs ${context.licence.needs}, which this tenant does not have (${code}): ${context.licence.meaning}`
+          : `needs a Microsoft licence this tenant does not have (${code}); Reflex could not ${context.what}.`,
+        details: [details],
+      });
     case status === 403:
       return ApplicationFailure.create({
         type: 'GraphForbidden',

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
-import { permissionText, type GraphPermission } from '../action';
+import { permissionText, type GraphPermission, type Licence } from '../action';
 import { graphFailure } from './graph-errors';
 
 export interface GraphDeps {
@@ -27,7 +27,7 @@ export const guidSchema = z
 /** Runs `fn` against Graph; a failure becomes a typed Temporal failure naming what and which permission. */
 export async function withGraph<T>(
   deps: GraphDeps,
-  action: { name: string; permission?: GraphPermission },
+  action: { name: string; permission?: GraphPermission; licence?: Licence },
   what: string,
   fn: (client: Client) => Promise<T>,
 ): Promise<T> {
@@ -41,6 +41,10 @@ export async function withGraph<T>(
     return await fn(deps.graph);
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
-    throw graphFailure(err, { what, permission: action.permission ? permissionText(action.permission) : '' });
+    throw graphFailure(err, {
+      what,
+      permission: action.permission ? permissionText(action.permission) : '',
+      licence: action.licence,
+    });
   }
 }

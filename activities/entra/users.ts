@@ -118,6 +118,11 @@ export const confirmCompromised = action({
   description: 'Mark the user as compromised in Entra ID Protection',
   input: userArgsSchema,
   permission: { ...RISKY_USERS, calls: '`POST /identityProtection/riskyUsers/confirmCompromised`' },
+  licence: {
+    needs: 'Entra ID P2',
+    meaning:
+      'the user is not marked compromised in Entra ID Protection, so risk-based policies will not act on them; the other containment steps (sign-out, block) are not affected.',
+  },
   mutates: true,
   containment: true,
   undo: 'entra.dismissCompromised',
@@ -140,6 +145,7 @@ export const dismissCompromised = action({
   description: "Clear the user's risk in Entra ID Protection",
   input: userArgsSchema,
   permission: { ...RISKY_USERS, calls: '`POST /identityProtection/riskyUsers/dismiss`' },
+  licence: { needs: 'Entra ID P2', meaning: "the user's risk in Entra ID Protection is left as it was." },
   mutates: true,
   timeoutSeconds: 30,
   maxAttempts: 8,

@@ -23,7 +23,9 @@ function table(header: string[], rows: string[][]): string {
 function permissionCell(a: AnyActionDefinition): string {
   if (!a.permission) return a.permissionNote ?? 'none';
   const needs = a.permission.needs.map(code).join(' + ');
-  return a.permission.orElse ? `${needs} (or ${code(a.permission.orElse)})` : needs;
+  const cell = a.permission.orElse ? `${needs} (or ${code(a.permission.orElse)})` : needs;
+  // Without the licence the step is skipped (and says what that means), not failed.
+  return a.licence ? `${cell}; the tenant needs ${a.licence.needs}` : cell;
 }
 
 /** README: one row per permission, the actions that need it together. */
