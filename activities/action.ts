@@ -3,7 +3,7 @@
 // attacker, what undoes it, what a drill would call, and its implementation. The catalog, the activity
 // functions, the permission tables in the docs and the playbook JSON Schema are all derived from these.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Encoding } from '../workflows/model/template';
 
 /** What every action activity receives: the rendered arguments plus where it runs. */
@@ -87,6 +87,16 @@ export interface ActionDefinition<
   readonly literal?: readonly string[];
   /** Whether it changes anything outside Reflex. */
   readonly mutates: boolean;
+  /**
+   * A person must approve every run: the playbook compiler refuses the step without an approval, or
+   * with one that proceeds when nobody answers (removing someone's sign-in methods, say).
+   */
+  readonly requiresApproval?: true;
+  /**
+   * What a succeeded step's output says, in plain words for the board's timeline ("removed 2 inbox
+   * rules: …"). It reads the output as stored, so it checks what it uses.
+   */
+  readonly reports?: (output: unknown, locale: 'en' | 'nl') => string | undefined;
   /** It stops the attacker: timelines measure time to containment by these. */
   readonly containment?: true;
   /** The action that undoes this one, when there is one. */
@@ -105,6 +115,22 @@ export interface ActionDefinition<
 export function defineAction<Deps>() {
   return <const Name extends string, Args, Output>(definition: ActionDefinition<Deps, Args, Output, Name>) =>
     definition;
+}
+
+/**
+ * An argument that carries a structure from an earlier step's output (what a removal kept, for its
+ * undo). A whole-tag template yields structures as JSON text (so alert data can never become an
+ * object such as `{secret: …}`); this argument, and only it, reads that text back.
+ */
+export function structured<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value; // the schema says what is wrong with it
+    }
+  }, schema);
 }
 
 /** The permission in words, for error messages: "A (with B) (or C)". */

@@ -3,11 +3,24 @@
 // list's containment times, the playbook JSON Schema and the permission tables in the docs.
 import type { AnyActionDefinition } from './action';
 import { ENTRA_USER_ACTIONS } from './entra/users';
+import { ENTRA_APP_ACTIONS } from './entra/apps';
+import { AUTH_METHOD_ACTIONS } from './entra/auth-methods';
+import { SIGN_IN_ACTIONS } from './entra/sign-ins';
+import { EXCHANGE_ACTIONS } from './exchange/inbox-rules';
 import { SECRET_ACTIONS } from './secrets/rotate';
 import { httpRequest } from './http/request';
 import { notifyEmail } from './notify/email';
 
-export const ACTIONS = [notifyEmail, ...ENTRA_USER_ACTIONS, ...SECRET_ACTIONS, httpRequest] as const;
+export const ACTIONS = [
+  notifyEmail,
+  ...ENTRA_USER_ACTIONS,
+  ...AUTH_METHOD_ACTIONS,
+  ...SIGN_IN_ACTIONS,
+  ...ENTRA_APP_ACTIONS,
+  ...EXCHANGE_ACTIONS,
+  ...SECRET_ACTIONS,
+  httpRequest,
+] as const;
 
 export type ActionName = (typeof ACTIONS)[number]['name'];
 

@@ -5,6 +5,10 @@ import { createAuditActivities, type AuditWriter } from './audit';
 import { createEmailActivities, type EmailDeps } from './notify/email';
 import { createNotifyActivities, type NotifyDeps } from './notify/send';
 import { createEntraActivities } from './entra/users';
+import { createEntraAppActivities } from './entra/apps';
+import { createAuthMethodActivities } from './entra/auth-methods';
+import { createSignInActivities } from './entra/sign-ins';
+import { createExchangeActivities } from './exchange/inbox-rules';
 import type { GraphDeps } from './entra/graph';
 import { createApprovalActivities, type ApprovalLinkStore } from './approval';
 import { createSecretActivities, type SecretsDeps } from './secrets/rotate';
@@ -30,6 +34,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(deps.email),
     ...createNotifyActivities(deps.notify),
     ...createEntraActivities(deps.entra),
+    ...createEntraAppActivities(deps.entra),
+    ...createAuthMethodActivities(deps.entra),
+    ...createSignInActivities(deps.entra),
+    ...createExchangeActivities(deps.entra),
     ...createApprovalActivities({ links: deps.approvalLinks, notify: deps.notify }),
     ...createSecretActivities(deps.secrets),
     ...createHttpActivities(deps.http),

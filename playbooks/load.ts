@@ -9,12 +9,16 @@ import {
   parallelStepSchema,
   playbookSchema,
   waitStepSchema,
+  verifyStepSchema,
   type PlaybookDef,
   type StepDef,
 } from './schema';
 import { checkTemplates, whyMissing, type KnownStep } from './references';
 import { ACTIONS, actionNamed, isActionName, type ActionName } from '../activities/actions';
 import { NOTIFICATION_TEMPLATES } from '../activities/notify/templates';
+import { disableAccount, enableAccount, revokeSessions } from '../activities/entra/users';
+import { signInsSince } from '../activities/entra/sign-ins';
+import { toMs } from '../workflows/model/durations';
 import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../common/yaml-source';
 import type { Contacts, ResolvedPlaybook, Step } from '../workflows/model/incident';
 import { pathsOf, testsOf } from '../workflows/model/conditions';
@@ -98,21 +102,25 @@ const KIND_SCHEMAS = {
   action: actionStepSchema,
   notify: notifyStepSchema,
   wait: waitStepSchema,
+  verify: verifyStepSchema,
 } as const;
 
 /** Parses one step by the key that names its kind, so errors are specific rather than "no union member matched". */
 function parseStep(raw: unknown, path: Path, problems: Problems): StepDef | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    problems.add(path, 'a step must be a mapping with an id and one of action, notify, wait or parallel');
+    problems.add(
+      path,
+      'a step must be a mapping with an id and one of action, notify, wait, verify or parallel',
+    );
     return undefined;
   }
-  const keys = (['action', 'notify', 'wait', 'parallel'] as const).filter((k) => k in raw);
+  const keys = (['action', 'notify', 'wait', 'verify', 'parallel'] as const).filter((k) => k in raw);
   if (keys.length !== 1) {
     problems.add(
       path,
       keys.length
         ? `a step has one kind, found ${keys.join(' and ')}`
-        : 'a step needs one of action, notify, wait or parallel',
+        : 'a step needs one of action, notify, wait, verify or parallel',
     );
     return undefined;
   }
@@ -201,6 +209,7 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
           );
         } else {
           checkArguments(step.action, step.with, [...path, 'with'], problems);
+          checkApproval(step, path, problems);
         }
         const itemRefs = { ...refs, item: step.forEach !== undefined };
         if (step.forEach) checkTemplates(step.forEach, [...path, 'forEach'], refs, problems);
@@ -222,7 +231,13 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
           checkTemplates(
             step.compensate.with ?? {},
             [...path, 'compensate', 'with'],
-            { ...refs, earlier: [...earlier, { id: step.id }] },
+            // A compensation runs after its step: it may read the step's own output (what it removed).
+            {
+              ...refs,
+              self: undefined,
+              later: refs.later.filter((id) => id !== step.id),
+              earlier: [...earlier, { id: step.id }],
+            },
             problems,
           );
         }
@@ -240,6 +255,24 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
         return [{ id: step.id }];
       case 'wait':
         return [{ id: step.id }];
+      case 'verify':
+        checkTemplates(step.user, [...path, 'user'], refs, problems);
+        if (!earlier.some((k) => k.id === step.after)) {
+          problems.add(
+            [...path, 'after'],
+            refs.later.includes(step.after)
+              ? `"${step.after}" does not finish before this step: verify a sign-out that happened earlier`
+              : `no earlier step "${step.after}" (name the step that signs the account out or blocks it)`,
+          );
+        }
+        if (toMs(step.every) > toMs(step.window)) {
+          problems.add(
+            [...path, 'every'],
+            `checks every ${step.every}, longer than the whole window (${step.window})`,
+          );
+        }
+        // It runs beside the steps after it, so none of them may read its result.
+        return [];
       case 'parallel': {
         // Branches of one group run side by side: none may read another's output.
         const added = step.parallel.flatMap((child, i) => visit(child, [...path, 'parallel', i], earlier));
@@ -248,6 +281,29 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
     }
   };
   definition.steps.forEach((step, i) => before.push(...visit(step, ['steps', i], before)));
+}
+
+/** An action that always needs a person may not run pre-approved, nor go ahead when nobody answers. */
+function checkApproval(step: Extract<StepDef, { kind: 'action' }>, path: Path, problems: Problems): void {
+  if (!actionNamed(step.action as ActionName).requiresApproval) return;
+  const approval = step.approval;
+  if (approval === 'none') {
+    problems.add(
+      [...path, 'approval'],
+      `${step.action} always needs a person's approval: give the step an approval (approvers, timeout, onTimeout: skip)`,
+    );
+    return;
+  }
+  const outcomes =
+    typeof approval.onTimeout === 'string'
+      ? [approval.onTimeout]
+      : [approval.onTimeout.then, approval.onTimeout.otherwise];
+  if (outcomes.includes('proceed')) {
+    problems.add(
+      [...path, 'approval', 'onTimeout'],
+      `${step.action} always needs a person's approval: onTimeout may be skip or abort, not proceed`,
+    );
+  }
 }
 
 function allIds(steps: readonly StepDef[]): string[] {
@@ -385,6 +441,27 @@ function resolveStep(step: StepDef): Step {
       };
     case 'wait':
       return { kind: 'wait', id: step.id, description: step.description, when: step.when, wait: step.wait };
+    case 'verify':
+      return {
+        kind: 'verify',
+        id: step.id,
+        description: step.description,
+        when: step.when,
+        verify: step.verify,
+        user: step.user,
+        after: step.after,
+        window: step.window,
+        every: step.every,
+        allow: { ips: step.allow.ips },
+        onSignIn: step.onSignIn,
+        locale: step.locale,
+        actions: {
+          check: signInsSince.name,
+          block: disableAccount.name,
+          unblock: enableAccount.name,
+          revoke: revokeSessions.name,
+        },
+      };
     case 'parallel':
       return {
         kind: 'parallel',

@@ -1,5 +1,5 @@
 // The Microsoft Graph application permissions a set of playbooks needs: every action a step names,
-// and every compensation, read off the action definitions.
+// every compensation, and what verify steps read and do; read off the action definitions.
 import { actionNamed, isActionName } from '../activities/actions';
 import type { AnyActionDefinition } from '../activities/action';
 import type { Step } from '../workflows/model/incident';
@@ -11,6 +11,11 @@ export function actionsUsed(playbooks: readonly LoadedPlaybook[]): AnyActionDefi
   const walk = (steps: readonly Step[]) => {
     for (const step of steps) {
       if (step.kind === 'parallel') walk(step.parallel);
+      if (step.kind === 'verify') {
+        names.add(step.actions.check);
+        if (step.onSignIn.block) [step.actions.block, step.actions.unblock].forEach((a) => names.add(a));
+        if (step.onSignIn.revoke) names.add(step.actions.revoke);
+      }
       if (step.kind !== 'action') continue;
       names.add(step.action);
       if (step.compensate) names.add(step.compensate.action);

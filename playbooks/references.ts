@@ -11,7 +11,8 @@ export interface References {
   earlier: readonly KnownStep[];
   /** Steps that run later (or in parallel): referring to them is a cycle. */
   later: readonly string[];
-  self: string;
+  /** The step itself (absent for a compensation, which runs after its step and may read its output). */
+  self?: string;
   /** Whether `{{item}}` exists (inside a forEach step). */
   item?: boolean;
 }

@@ -1,5 +1,6 @@
 // The playbook language: one zod schema for every YAML file in playbooks/. A playbook is data the
 // board approves; the interpreter workflow (workflows/run-playbook.ts) runs it.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SEVERITIES } from '../workflows/model/alert';
 import type { Condition } from '../workflows/model/conditions';
@@ -123,10 +124,47 @@ export const notifyStepSchema = z
 
 export const waitStepSchema = z.object({ ...stepBase, wait: durationSchema }).strict();
 
+const ipAddress = z.string().refine((v) => isIP(v) !== 0, 'an IP address such as 198.51.100.7');
+
+export const verifyStepSchema = z
+  .object({
+    ...stepBase,
+    /** What to verify: `sign-out` watches the account's sign-ins after a sign-out or block. */
+    verify: z.literal('sign-out'),
+    /** The account: a template such as `{{entities.users.0}}`. */
+    user: z.string().min(1),
+    /** The earlier step that signed the account out or blocked it: its end is the time watched from. */
+    after: name,
+    /** How long to watch. @default 15m (Continuous Access Evaluation can take that long) */
+    window: durationSchema.default('15m'),
+    /** How often to read the sign-in log. @default 1m */
+    every: durationSchema.default('1m'),
+    /** Sign-ins from these addresses are expected (the office), not the attacker's. */
+    allow: z
+      .object({ ips: z.array(ipAddress).max(100).default([]) })
+      .strict()
+      .prefault({}),
+    /** What a successful sign-in from elsewhere makes Reflex do, without waiting for anyone. */
+    onSignIn: z
+      .object({
+        /** Block the account. @default true */
+        block: z.boolean().default(true),
+        /** Sign it out again. @default true */
+        revoke: z.boolean().default(true),
+        /** Tell on-call (e-mail and their chat channels). @default true */
+        notify: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Language of the message to on-call. @default en */
+    locale: z.enum(['en', 'nl']).default('en'),
+  })
+  .strict();
+
 type ParallelInput = { id: string; description: string; when?: Condition; parallel: unknown[] };
 
 export const stepSchema: z.ZodType = z.lazy(() =>
-  z.union([actionStepSchema, notifyStepSchema, waitStepSchema, parallelStepSchema]),
+  z.union([actionStepSchema, notifyStepSchema, waitStepSchema, verifyStepSchema, parallelStepSchema]),
 );
 
 export const parallelStepSchema: z.ZodType<ParallelInput> = z.lazy(() =>
@@ -172,12 +210,14 @@ export const playbookSchema = z
 export type ActionStepDef = z.infer<typeof actionStepSchema>;
 export type NotifyStepDef = z.infer<typeof notifyStepSchema>;
 export type WaitStepDef = z.infer<typeof waitStepSchema>;
+export type VerifyStepDef = z.infer<typeof verifyStepSchema>;
 export type ApprovalPolicy = z.infer<typeof approvalSchema>;
 export type Outcome = (typeof OUTCOMES)[number];
 export type StepDef =
   | (ActionStepDef & { kind: 'action' })
   | (NotifyStepDef & { kind: 'notify' })
   | (WaitStepDef & { kind: 'wait' })
+  | (VerifyStepDef & { kind: 'verify' })
   | { kind: 'parallel'; id: string; description: string; when?: Condition; parallel: StepDef[] };
 export type PlaybookDef = Omit<z.infer<typeof playbookSchema>, 'steps'> & { steps: StepDef[] };
 export type Trigger = z.infer<typeof triggerSchema>;

@@ -95,6 +95,8 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'approval.closed':
       case 'chat.posted':
       case 'chat.failed':
+      case 'verification.passed':
+      case 'verification.failed':
       case 'config.loaded':
         break;
       default:

@@ -259,7 +259,7 @@ test('`reflex alerts test` shows the type and why, and the playbook and why', ()
   expect(text.stdout).toContain('  users:     eva@museum.example');
   expect(text.stdout).toContain('  ips:       203.0.113.9');
   expect(text.stdout).toMatch(
-    /Runs compromised-account@2: trigger 1: type password-spray-success, severity high ≥ medium, match holds\./,
+    /Runs compromised-account@3: trigger 1: type password-spray-success, severity high ≥ medium, match holds\./,
   );
   expect(text.stdout).toContain('  mass-export: needs types mass-download, mass-export');
 

@@ -50,7 +50,7 @@ test.each(ACTIONS.map((a) => a.name))('the action name %s is spelled only in its
     .filter(({ text }) => text.includes(`'${name}'`) || text.includes(`"${name}"`))
     .map(({ file }) => file);
   expect(spelled).toHaveLength(1);
-  expect(spelled[0]).toMatch(/^activities\/(entra|secrets|http|notify)\//);
+  expect(spelled[0]).toMatch(/^activities\/(entra|exchange|secrets|http|notify)\//);
 });
 
 // The audit kinds, as the union declares them.

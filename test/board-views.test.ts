@@ -143,7 +143,7 @@ test('the incident list filters by period, status, playbook and drill; a malform
     id: drillId,
     drill: true,
     status: 'resolved',
-    playbook: { id: 'compromised-account', version: 2 },
+    playbook: { id: 'compromised-account', version: 3 },
     source: 'drill',
   });
   expect((listed.incidents as IncidentSummary[])[0]!.firstContainedAt).toBeDefined();

@@ -59,8 +59,12 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained', 'contained');
   expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
     ['revoke-sessions', 'succeeded'],
+    ['remove-inbox-rules', 'succeeded'],
+    ['verify-sign-out', 'succeeded'],
     ['disable-account', 'succeeded'],
     ['confirm-compromised', 'succeeded'],
+    ['list-sign-in-methods', 'succeeded'],
+    ['remove-sign-in-methods', 'skipped'],
     ['tell-people', 'succeeded'],
     ['notify-dpo', 'succeeded'],
     ['notify-on-call', 'succeeded'],
@@ -82,18 +86,23 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   expect(dpo.text).toContain('72-hour deadline');
   expect(dpo.text).toContain('Block the account from signing in');
 
-  // Graph calls, in order, all authorised with the fake authority's token.
-  const calls = fake
+  // The calls that change something, in order (reads of rules, methods and sign-ins between them),
+  // all authorised with the fake authority's token.
+  const ofAnna = fake
     .graphCalls()
     .filter(
-      (c) => c.path.includes(encodeURIComponent('anna@museum.example')) || c.path.includes('riskyUsers'),
+      (c) =>
+        c.path.includes(encodeURIComponent('anna@museum.example')) ||
+        c.path.includes('riskyUsers') ||
+        (c.path.endsWith('/auditLogs/signIns') && decodeURIComponent(c.search).includes(user.id)),
     );
-  expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+  expect(ofAnna.every((c) => c.authorized)).toBe(true);
+  expect(ofAnna.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`)).toEqual([
     'POST /v1.0/users/anna%40museum.example/revokeSignInSessions',
     'PATCH /v1.0/users/anna%40museum.example',
-    'GET /v1.0/users/anna%40museum.example',
     'POST /v1.0/identityProtection/riskyUsers/confirmCompromised',
   ]);
+  expect(ofAnna.filter((c) => c.path.endsWith('/auditLogs/signIns')).length).toBeGreaterThan(5);
 
   // A responder calls it a false positive: the account is re-enabled and the risk dismissed, in reverse order.
   const closed = await reflex.gateway.resolve(id, {
@@ -105,7 +114,8 @@ test('approve: sessions revoked at once, account blocked after approval, DPO and
   expect(user.accountEnabled).toBe(true);
   expect(user.riskState).toBe('dismissed');
   const kinds = (await reflex.audit.events(id)).map((e) => e.kind);
-  expect(kinds.filter((k) => k === 'step.compensated')).toHaveLength(2);
+  // Block, risk and the (empty) list of removed inbox rules.
+  expect(kinds.filter((k) => k === 'step.compensated')).toHaveLength(3);
   expect(kinds.at(-1)).toBe('incident.closed');
   expect((await reflex.audit.verify(id)).ok).toBe(true);
   await recordHistory(reflex.gateway, id, 'compromised-account.approve-then-false-positive');
@@ -234,8 +244,12 @@ test('a tenant without Entra ID P2: marking the user compromised is skipped and 
   const contained = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
     ['revoke-sessions', 'succeeded'],
+    ['remove-inbox-rules', 'succeeded'],
+    ['verify-sign-out', 'succeeded'],
     ['disable-account', 'succeeded'],
     ['confirm-compromised', 'skipped'],
+    ['list-sign-in-methods', 'succeeded'],
+    ['remove-sign-in-methods', 'skipped'],
     ['tell-people', 'succeeded'],
     ['notify-dpo', 'succeeded'],
     ['notify-on-call', 'succeeded'],

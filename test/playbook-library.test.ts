@@ -67,7 +67,13 @@ test('oauth-consent-or-inbox-rule: revoke and notify at once; without an answer 
   );
   expect(contained.steps.map((s) => [s.id, s.status])).toEqual([
     ['revoke-sessions', 'succeeded'],
+    ['remove-inbox-rules', 'succeeded'],
+    ['revoke-user-consent', 'skipped'],
+    ['list-sign-in-methods', 'succeeded'],
     ['notify-on-call', 'succeeded'],
+    ['disable-app', 'skipped'],
+    ['revoke-app-grants', 'skipped'],
+    ['remove-sign-in-methods', 'skipped'],
     ['disable-account', 'skipped'],
   ]);
   expect(user.sessionsRevokedAt).toBeDefined();

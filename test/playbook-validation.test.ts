@@ -64,6 +64,19 @@ const expectations: Array<[string, RegExp]> = [
     /bad-approval\.yaml:15: step "disable", steps\[0\]\.approval\.timeout: a duration like 30s, 5m or 2h/,
   ],
   ['bad-approval.yaml', /bad-approval\.yaml:16: step "disable", steps\[0\]\.approval\.onTimeout: /],
+  [
+    'unapproved-removal.yaml',
+    /unapproved-removal\.yaml:8: step "remove-methods", steps\[0\]\.approval: entra\.removeAuthMethodsSince always needs a person's approval: give the step an approval/,
+  ],
+  [
+    'unapproved-removal.yaml',
+    /unapproved-removal\.yaml:23: step "remove-methods-later", steps\[1\]\.approval\.onTimeout: entra\.removeAuthMethodsSince always needs a person's approval: onTimeout may be skip or abort, not proceed/,
+  ],
+  // An undo may read its own step's output (what was removed), never a later step's.
+  [
+    'undo-reads-later-step.yaml',
+    /undo-reads-later-step\.yaml:17: step "remove-rules", steps\[0\]\.compensate\.with\.removed: template refers to step "later", which does not finish before this one \(a cycle\)/,
+  ],
 ];
 
 test.each(expectations)('%s fails: %s', (file, message) => {

@@ -1,5 +1,6 @@
 // Queues audit events in workflow order and writes them through one activity at a time, so the
 // hash chain follows the incident's order and audit writes never hold up a containment step.
+import { CancellationScope } from '@temporalio/workflow';
 import type { AuditContent, AuditEventInput, AuditKind } from './model/audit-events';
 
 export type RecordEvents = (events: AuditEventInput[]) => Promise<void>;
@@ -40,7 +41,10 @@ export class AuditTrail {
       actor,
       content,
     } as AuditEventInput);
-    this.flushing ??= this.flush();
+    // Outside the caller's cancellation scope: closing an incident cancels its running steps, and a
+    // write those steps started must still land (a cancelled write was lost, and its rejection failed
+    // the workflow task over and over, so the close never got through).
+    this.flushing ??= CancellationScope.nonCancellable(() => this.flush());
   }
 
   /** Resolves once every added event has been written. */

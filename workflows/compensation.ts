@@ -3,7 +3,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
 import { COMPENSATIONS } from './activity-options';
 import type { Incident } from './incident';
-import { call } from './steps';
+import { call } from './records';
 import { describe } from './describe';
 
 export async function compensate(incident: Incident, reason: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Runs one step of any kind: condition, approval, the action's activity, and its record.
-import { proxyActivities, sleep, isCancellation } from '@temporalio/workflow';
-import type { ActionInput, ReflexActivities } from '../activities';
+import { CancellationScope, proxyActivities, sleep, isCancellation } from '@temporalio/workflow';
+import type { ReflexActivities } from '../activities';
 import { MESSAGES, actionOptions } from './activity-options';
 import { awaitApproval } from './approval';
 import { describe, licenceMissing } from './describe';
@@ -10,15 +10,34 @@ import { toMs } from './model/durations';
 import type { Incident } from './incident';
 import { render, renderArguments } from './model/template';
 import type { ActionStep, NotifyStep, Step, StepRecord } from './model/incident';
+import { call, finish, start, type StepResult } from './records';
+import { runVerify } from './verify';
 
-/** `abort` ends the playbook (the incident is aborted and compensated); `next` goes on. */
-export type StepResult = 'next' | 'abort';
+export type { StepResult } from './records';
 
+/**
+ * Runs steps in order. A verify step runs beside the steps after it (it watches for up to its whole
+ * window, and nothing after it may wait on that); the steps are done when it is done too.
+ */
 export async function runSteps(steps: readonly Step[], incident: Incident): Promise<StepResult> {
+  const watching: Array<Promise<StepResult>> = [];
+  const watchers = new CancellationScope();
   for (const step of steps) {
-    if ((await runStep(step, incident)) === 'abort') return 'abort';
+    if (step.kind === 'verify') {
+      const watch = watchers.run(() => runStep(step, incident));
+      // Handled now, awaited below: when closing cancels the steps, the loop may never get there,
+      // and an unhandled rejection would fail the workflow task.
+      watch.catch(() => undefined);
+      watching.push(watch);
+      continue;
+    }
+    if ((await runStep(step, incident)) === 'abort') {
+      watchers.cancel();
+      await Promise.allSettled(watching);
+      return 'abort';
+    }
   }
-  return 'next';
+  return (await Promise.all(watching)).includes('abort') ? 'abort' : 'next';
 }
 
 export async function runStep(step: Step, incident: Incident): Promise<StepResult> {
@@ -43,6 +62,8 @@ export async function runStep(step: Step, incident: Incident): Promise<StepResul
       return runNotify(step, record, incident);
     case 'action':
       return runAction(step, record, incident);
+    case 'verify':
+      return runVerify(step, record, incident);
   }
 }
 
@@ -151,46 +172,4 @@ async function runNotify(step: NotifyStep, record: StepRecord, incident: Inciden
     finish(record, incident, { status: 'failed', error: describe(err) });
   }
   return 'next';
-}
-
-/** Calls the activity registered under a catalog action name. */
-export function call(activities: ReflexActivities, action: string, input: ActionInput): Promise<unknown> {
-  const run = activities[action as keyof ReflexActivities] as unknown as (i: ActionInput) => Promise<unknown>;
-  return run(input);
-}
-
-function start(record: StepRecord, incident: Incident, step: Step): void {
-  record.status = 'running';
-  record.startedAt = new Date().toISOString();
-  incident.audit.add('step.started', 'reflex', {
-    step: step.id,
-    kind: step.kind,
-    action: step.kind === 'action' ? step.action : undefined,
-    description: step.description,
-  });
-}
-
-/** How a step ended, with what the record keeps of it. */
-type Finished =
-  | { status: 'succeeded'; output?: unknown }
-  | { status: 'failed'; error: string }
-  | { status: 'skipped' | 'rejected'; reason: string };
-
-function finish(record: StepRecord, incident: Incident, result: Finished): void {
-  const { status, ...details } = result;
-  record.status = status;
-  record.finishedAt = new Date().toISOString();
-  Object.assign(record, details);
-  incident.context.steps[record.id] = { output: 'output' in details ? details.output : undefined, status };
-  const ref = { step: record.id, action: record.action };
-  switch (result.status) {
-    case 'succeeded':
-      return incident.audit.add('step.succeeded', 'reflex', { ...ref, ...details });
-    case 'failed':
-      return incident.audit.add('step.failed', 'reflex', { ...ref, error: result.error });
-    case 'skipped':
-      return incident.audit.add('step.skipped', 'reflex', { ...ref, reason: result.reason });
-    case 'rejected':
-      return incident.audit.add('step.rejected', 'reflex', { ...ref, reason: result.reason });
-  }
 }

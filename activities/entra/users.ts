@@ -1,23 +1,14 @@
 // Entra ID containment of a user through Microsoft Graph. Every call is idempotent (revoke, PATCH to a
 // state, confirm), so a retry after a crash is safe; every action has a dry-run path for drills.
 import { randomBytes } from 'node:crypto';
-import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { activitiesOf, defineAction } from '../action';
-import { userRefSchema, withGraph, type GraphDeps } from './graph';
+import { userObjectId, userPath, userRefSchema, withGraph, type GraphDeps } from './graph';
 
 export const userArgsSchema = z.object({ user: userRefSchema }).strict();
 type UserArgs = z.infer<typeof userArgsSchema>;
 
 const action = defineAction<GraphDeps>();
-const userPath = (user: string) => `/users/${encodeURIComponent(user)}`;
-
-/** confirmCompromised and dismiss take object ids: a UPN is looked up first. */
-async function objectId(client: Client, user: string): Promise<string> {
-  if (/^[0-9a-f-]{36}$/i.test(user)) return user;
-  const found = (await client.api(userPath(user)).select('id').get()) as { id: string };
-  return found.id;
-}
 
 const ENABLE_DISABLE = {
   needs: ['User.EnableDisableAccount.All', 'User.Read.All'],
@@ -133,7 +124,7 @@ export const confirmCompromised = action({
   ],
   async run(deps, { user }, ctx) {
     return withGraph(deps, ctx.action, `confirm ${user} compromised`, async (c) => {
-      const id = await objectId(c, user);
+      const id = await userObjectId(c, user);
       await c.api('/identityProtection/riskyUsers/confirmCompromised').post({ userIds: [id] });
       return { user, userId: id, confirmedCompromised: true };
     });
@@ -154,7 +145,7 @@ export const dismissCompromised = action({
   ],
   async run(deps, { user }, ctx) {
     return withGraph(deps, ctx.action, `dismiss the risk of ${user}`, async (c) => {
-      const id = await objectId(c, user);
+      const id = await userObjectId(c, user);
       await c.api('/identityProtection/riskyUsers/dismiss').post({ userIds: [id] });
       return { user, userId: id, riskDismissed: true };
     });

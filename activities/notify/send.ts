@@ -78,6 +78,7 @@ export function buildView(
   const state = vars.state as IncidentState | undefined;
   const steps = state?.steps ?? [];
   const approval = vars.approval as { deadline?: string; onTimeout?: string; kind?: string } | undefined;
+  const verification = vars.verification as { since: string; signIn: { at: string } } | undefined;
   return {
     ...vars,
     drill: incident.drill,
@@ -96,6 +97,12 @@ export function buildView(
     timeline: steps
       .filter((s) => s.kind !== 'parallel' && s.startedAt)
       .map((s) => ({ at: fmt(s.finishedAt ?? s.startedAt), description: s.description, status: s.status })),
+    // A verify step's finding (still-active): its times written out.
+    verification: verification && {
+      ...verification,
+      sinceText: fmt(verification.since),
+      signIn: { ...verification.signIn, atText: fmt(verification.signIn.at) },
+    },
     approval: approval && {
       ...approval,
       deadlineText: fmt(approval.deadline),

@@ -14,6 +14,7 @@ export const NOTIFICATION_TEMPLATES = {
   owner: 'Tell the owner of an application or secret what happened',
   'manual-steps': 'Plain-language steps for the humans to take',
   'approval-request': 'Ask an approver to approve or reject a step',
+  'still-active': 'Tell on-call that an account signed in again after Reflex signed it out',
 } as const;
 
 export type TemplateName = keyof typeof NOTIFICATION_TEMPLATES;

@@ -179,6 +179,16 @@ export function describePlaybook({ definition: d, resolved, file, overridden }: 
         if (step.compensate) line += ` (undone by ${step.compensate.action})`;
       }
       if (step.kind === 'wait') line += ` [waits ${step.wait}]`;
+      if (step.kind === 'verify') {
+        const then = [
+          step.onSignIn.block && 'block',
+          step.onSignIn.revoke && 'sign out again',
+          step.onSignIn.notify && 'tell on-call',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        line += ` [watches sign-ins for ${step.window} after "${step.after}", every ${step.every}; on a sign-in: ${then || 'only record it'}]`;
+      }
       if (step.when) line += ' (only when its condition holds)';
       lines.push(line);
     });

@@ -23,6 +23,8 @@ type Unworded =
 export type TimelineTexts = Record<Exclude<AuditKind, Unworded> | 'step.notified' | 'other', Text>;
 
 interface Dictionary {
+  /** What a failed verification made Reflex do, in words: e.g. "Reflex blocked the account". */
+  escalation: (done: { blocked: boolean; revoked: boolean; told: boolean }) => string;
   labels: Record<string, string>;
   status: Record<string, string>;
   outcome: Record<string, string>;
@@ -33,6 +35,16 @@ interface Dictionary {
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 const EN: Dictionary = {
+  escalation: ({ blocked, revoked, told }) => {
+    const did = [
+      blocked && 'blocked the account',
+      revoked && 'signed it out again',
+      told && 'told on-call',
+    ].filter(Boolean);
+    return did.length
+      ? `Reflex ${did.join(', ').replace(/, ([^,]*)$/, ' and $1')}`
+      : 'Reflex did nothing more (the playbook says so)';
+  },
   labels: {
     incidents: 'Incidents',
     incident: 'Incident',
@@ -125,7 +137,7 @@ const EN: Dictionary = {
     'incident.started': (v) => `Reflex opened the incident and started the playbook “${s(v.title)}”.`,
     'drill.started': () => 'Drill started: actions are only rehearsed.',
     'drill.finished': () => 'Drill finished.',
-    'step.succeeded': (v) => `Done: ${s(v.description)}.`,
+    'step.succeeded': (v) => `Done: ${s(v.description)}.${v.outcome ? ` ${s(v.outcome)}` : ''}`,
     'step.notified': (v) => `E-mailed ${s(v.whom)} (${s(v.to)}).`,
     'step.failed': (v) => `Failed: ${s(v.description)} (${s(v.error)}).`,
     'step.retried': (v) => `Trying again: ${s(v.description)} (attempt ${s(v.attempt)}).`,
@@ -143,6 +155,9 @@ const EN: Dictionary = {
     'chat.failed': (v) =>
       `Could not post about “${s(v.description)}” in the chat channel ${s(v.channel)} (${s(v.error)}); the e-mail went out.`,
     'approval.timed-out': (v) => `Nobody decided in time on “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
+    'verification.passed': (v) => `Sign-out verified: no sign-in since ${s(v.since)}.`,
+    'verification.failed': (v) =>
+      `Still active at ${s(v.at)} from ${s(v.ip) || 'an unknown address'}${v.app ? ` (${s(v.app)})` : ''}: ${s(v.done)}.`,
     'incident.contained': () => 'Every step is done: the incident is contained.',
     'incident.closed': (v) =>
       `${s(v.actor)} closed the incident: ${s(v.status)}${v.note ? ` (“${s(v.note)}”)` : ''}.`,
@@ -151,6 +166,16 @@ const EN: Dictionary = {
 };
 
 const NL: Dictionary = {
+  escalation: ({ blocked, revoked, told }) => {
+    const did = [
+      blocked && 'het account geblokkeerd',
+      revoked && 'opnieuw afgemeld',
+      told && 'de dienstdoende verteld',
+    ].filter(Boolean);
+    return did.length
+      ? `Reflex heeft ${did.join(', ').replace(/, ([^,]*)$/, ' en $1')}`
+      : 'Reflex deed niets meer (zo zegt het draaiboek)';
+  },
   labels: {
     incidents: 'Incidenten',
     incident: 'Incident',
@@ -244,7 +269,7 @@ const NL: Dictionary = {
     'incident.started': (v) => `Reflex opende het incident en startte het draaiboek “${s(v.title)}”.`,
     'drill.started': () => 'Oefening gestart: acties worden alleen geoefend.',
     'drill.finished': () => 'Oefening afgelopen.',
-    'step.succeeded': (v) => `Gedaan: ${s(v.description)}.`,
+    'step.succeeded': (v) => `Gedaan: ${s(v.description)}.${v.outcome ? ` ${s(v.outcome)}` : ''}`,
     'step.notified': (v) => `E-mail gestuurd aan ${s(v.whom)} (${s(v.to)}).`,
     'step.failed': (v) => `Mislukt: ${s(v.description)} (${s(v.error)}).`,
     'step.retried': (v) => `Opnieuw geprobeerd: ${s(v.description)} (poging ${s(v.attempt)}).`,
@@ -263,6 +288,9 @@ const NL: Dictionary = {
       `Bericht over “${s(v.description)}” kon niet in het chatkanaal ${s(v.channel)} worden geplaatst (${s(v.error)}); de e-mail is verstuurd.`,
     'approval.timed-out': (v) =>
       `Niemand besliste op tijd over “${s(v.description)}”: Reflex ${s(v.outcome)}.`,
+    'verification.passed': (v) => `Afmelding gecontroleerd: geen aanmelding sinds ${s(v.since)}.`,
+    'verification.failed': (v) =>
+      `Nog actief om ${s(v.at)} vanaf ${s(v.ip) || 'een onbekend adres'}${v.app ? ` (${s(v.app)})` : ''}: ${s(v.done)}.`,
     'incident.contained': () => 'Alle stappen zijn klaar: het incident is ingedamd.',
     'incident.closed': (v) =>
       `${s(v.actor)} sloot het incident af: ${s(v.status)}${v.note ? ` (“${s(v.note)}”)` : ''}.`,

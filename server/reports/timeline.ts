@@ -2,7 +2,7 @@
 // did, who decided, how fast it was contained, and whether the DPO heard in time. Pure: events in,
 // timeline out, so the page, the PDF and the JSON API tell the same story.
 import type { AuditEvent } from '../../storage/audit-event';
-import { isContainment } from '../../activities/actions';
+import { actionNamed, isActionName, isContainment } from '../../activities/actions';
 import { formatTime } from '../../activities/notify/send';
 import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
 
@@ -64,6 +64,10 @@ const isKind =
   <K extends AuditEvent['kind']>(kind: K) =>
   (e: AuditEvent): e is Event<K> =>
     e.kind === kind;
+
+/** An outcome is read by people: a long one (an attacker's many rules) is cut, the API keeps all of it. */
+const clip = (text: string | undefined, max = 600) =>
+  text && text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
 export function buildTimeline(
   incidentId: string,
@@ -150,7 +154,11 @@ export function buildTimeline(
           );
         } else {
           if (isContainment(c.action)) firstContainedAt ??= e.at;
-          push(d.events['step.succeeded']({ description: describe(c.step) }), c.step);
+          const outcome =
+            typeof c.action === 'string' && isActionName(c.action)
+              ? actionNamed(c.action).reports?.(c.output, locale)
+              : undefined;
+          push(d.events['step.succeeded']({ description: describe(c.step), outcome: clip(outcome) }), c.step);
         }
         break;
       }
@@ -240,6 +248,22 @@ export function buildTimeline(
           e.content.step,
         );
         break;
+      case 'verification.passed':
+        push(d.events['verification.passed']({ since: time(e.content.since) }), e.content.step);
+        break;
+      case 'verification.failed': {
+        const c = e.content;
+        push(
+          d.events['verification.failed']({
+            at: time(c.signIn.at),
+            ip: c.signIn.ip ?? undefined,
+            app: c.signIn.app ?? undefined,
+            done: d.escalation(c),
+          }),
+          c.step,
+        );
+        break;
+      }
       case 'approval.timed-out': {
         const c = e.content;
         const record = approvals.get(String(c.step));

@@ -22,6 +22,70 @@ export interface FakeUser {
   riskState?: 'confirmedCompromised' | 'dismissed';
 }
 
+export interface FakeServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  accountEnabled: boolean;
+  appOwnerOrganizationId: string;
+}
+
+export interface FakeGrant {
+  id: string;
+  clientId: string;
+  consentType: 'AllPrincipals' | 'Principal';
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+export interface FakeAssignment {
+  id: string;
+  principalId: string;
+  principalType: string;
+  resourceId: string;
+  appRoleId: string;
+}
+
+export interface FakeRule {
+  id: string;
+  displayName: string;
+  sequence: number;
+  isEnabled: boolean;
+  conditions?: Record<string, unknown>;
+  actions: Record<string, unknown>;
+}
+
+export interface FakeMailbox {
+  folders: Array<{ id: string; displayName: string; wellKnown?: string }>;
+  rules: FakeRule[];
+}
+
+export interface FakeAuthMethod {
+  '@odata.type': string;
+  id: string;
+  displayName?: string;
+  phoneNumber?: string;
+  createdDateTime?: string;
+}
+
+/** The path segment Graph deletes each method type under. */
+const METHOD_SEGMENTS: Record<string, string> = {
+  phoneMethods: '#microsoft.graph.phoneAuthenticationMethod',
+  microsoftAuthenticatorMethods: '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+  fido2Methods: '#microsoft.graph.fido2AuthenticationMethod',
+  softwareOathMethods: '#microsoft.graph.softwareOathAuthenticationMethod',
+  emailMethods: '#microsoft.graph.emailAuthenticationMethod',
+  temporaryAccessPassMethods: '#microsoft.graph.temporaryAccessPassAuthenticationMethod',
+  windowsHelloForBusinessMethods: '#microsoft.graph.windowsHelloForBusinessAuthenticationMethod',
+};
+
+/** `field eq 'value'` as Graph's OData filter writes it ('' inside the literal is one quote). */
+function equalsFilter(filter: string): { field: string; value: string } | undefined {
+  const m = /^(\w+) eq '((?:[^']|'')*)'$/.exec(filter);
+  return m ? { field: m[1]!, value: m[2]!.replace(/''/g, "'") } : undefined;
+}
+
 export interface Fault {
   method: string;
   path: RegExp;
@@ -38,6 +102,8 @@ export interface RecordedCall {
   body: unknown;
   authorized: boolean;
   status: number;
+  /** The query string, as sent. */
+  search: string;
 }
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -58,6 +124,8 @@ export class EntraFake {
   /** Entra sign-in and directory audit log records the fake serves under /auditLogs. */
   readonly signIns: Array<Record<string, unknown>> = [];
   readonly directoryAudits: Array<Record<string, unknown>> = [];
+  /** False: the tenant has no Entra ID P1/P2, and sign-in logs answer 403 as Graph does. */
+  signInLogsLicensed = true;
   /** Records per page of /auditLogs answers (small in tests, to exercise paging). */
   logPageSize = 1000;
   /** The query strings of /auditLogs requests. */
@@ -66,6 +134,14 @@ export class EntraFake {
     string,
     { id: string; displayName: string; passwordCredentials: FakeCredential[] }
   >();
+  readonly servicePrincipals = new Map<string, FakeServicePrincipal>();
+  readonly grants: FakeGrant[] = [];
+  /** App-role assignments: `principalId` holds the role on `resourceId`. */
+  readonly assignments: FakeAssignment[] = [];
+  readonly mailboxes = new Map<string, FakeMailbox>();
+  readonly authMethods = new Map<string, FakeAuthMethod[]>();
+  /** Items per page of the eviction collections (small in tests, to exercise paging). */
+  collectionPageSize = 1000;
   /** Every secret text addPassword ever returned. */
   readonly issuedSecrets: string[] = [];
   readonly calls: RecordedCall[] = [];
@@ -95,6 +171,70 @@ export class EntraFake {
       app.passwordCredentials.push(this.newCredential(`original ${i + 1}`));
     this.applications.set(app.id, app);
     return app;
+  }
+
+  addServicePrincipal(
+    displayName: string,
+    options: Partial<FakeServicePrincipal> = {},
+  ): FakeServicePrincipal {
+    const sp: FakeServicePrincipal = {
+      id: randomUUID(),
+      appId: randomUUID(),
+      displayName,
+      accountEnabled: true,
+      appOwnerOrganizationId: randomUUID(),
+      ...options,
+    };
+    this.servicePrincipals.set(sp.id, sp);
+    return sp;
+  }
+
+  addGrant(grant: Omit<FakeGrant, 'id'>): FakeGrant {
+    const full = { id: randomUUID().replace(/-/g, ''), ...grant };
+    this.grants.push(full);
+    return full;
+  }
+
+  addAssignment(assignment: Omit<FakeAssignment, 'id'>): FakeAssignment {
+    const full = { id: randomUUID().replace(/-/g, ''), ...assignment };
+    this.assignments.push(full);
+    return full;
+  }
+
+  /** The user's mailbox, with Inbox, Deleted Items, Archive and RSS Feeds folders. */
+  mailbox(user: FakeUser): FakeMailbox {
+    let box = this.mailboxes.get(user.id);
+    if (!box) {
+      box = {
+        folders: [
+          { id: `inbox-${randomUUID()}`, displayName: 'Inbox', wellKnown: 'inbox' },
+          { id: `deleted-${randomUUID()}`, displayName: 'Deleted Items', wellKnown: 'deleteditems' },
+          { id: `archive-${randomUUID()}`, displayName: 'Archive', wellKnown: 'archive' },
+          { id: `rss-${randomUUID()}`, displayName: 'RSS Feeds' },
+          { id: `projects-${randomUUID()}`, displayName: 'Projects' },
+        ],
+        rules: [],
+      };
+      this.mailboxes.set(user.id, box);
+    }
+    return box;
+  }
+
+  folderId(user: FakeUser, displayName: string): string {
+    return this.mailbox(user).folders.find((f) => f.displayName === displayName)!.id;
+  }
+
+  addRule(user: FakeUser, rule: Omit<FakeRule, 'id' | 'sequence' | 'isEnabled'>): FakeRule {
+    const box = this.mailbox(user);
+    const full = { id: `rule-${randomUUID()}`, sequence: box.rules.length + 1, isEnabled: true, ...rule };
+    box.rules.push(full);
+    return full;
+  }
+
+  addAuthMethod(user: FakeUser, method: Omit<FakeAuthMethod, 'id'>): FakeAuthMethod {
+    const full = { id: randomUUID(), ...method };
+    this.authMethods.set(user.id, [...(this.authMethods.get(user.id) ?? []), full]);
+    return full;
   }
 
   private newCredential(
@@ -154,7 +294,7 @@ export class EntraFake {
     }
     const authorized = this.tokensIssued.some((t) => req.headers.authorization === `Bearer ${t}`);
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
-      this.calls.push({ method, path: url.pathname, body, authorized, status });
+      this.calls.push({ method, path: url.pathname, body, authorized, status, search: url.search });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(payload === undefined ? undefined : JSON.stringify(payload));
     };
@@ -226,6 +366,9 @@ export class EntraFake {
         value: true,
       });
     }
+    const eviction = this.eviction(method, path, url, body);
+    if (eviction)
+      return eviction.error ? graphError(...eviction.error) : send(eviction.status, eviction.payload);
     if ((m = path.match(/^\/users\/([^/]+)\/manager$/)) && method === 'GET') {
       const user = this.user(decodeURIComponent(m[1]!));
       const manager = user?.managerId ? this.users.get(user.managerId) : undefined;
@@ -240,6 +383,7 @@ export class EntraFake {
           id: user.id,
           displayName: user.displayName,
           userPrincipalName: user.userPrincipalName,
+          mail: user.userPrincipalName,
           accountEnabled: user.accountEnabled,
         });
       }
@@ -266,12 +410,23 @@ export class EntraFake {
       const field = resource === 'signIns' ? 'createdDateTime' : 'activityDateTime';
       this.logQueries.push(url.search);
       const filter = url.searchParams.get('$filter') ?? '';
-      const since = new RegExp(`^${field} ge (\\S+)$`).exec(filter)?.[1];
+      // `createdDateTime ge <ISO>`, optionally after `userId eq '<id>' and ` (sign-ins of one account).
+      const parts = new RegExp(`^(?:userId eq '([^']*)' and )?${field} ge (\\S+)$`).exec(filter);
+      const since = parts?.[2];
+      const userId = parts?.[1];
       if (filter && !since) return graphError(400, 'BadRequest', `unsupported filter ${filter}`);
+      if (this.signInLogsLicensed === false && resource === 'signIns') {
+        return graphError(
+          403,
+          'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+          "Neither tenant is B2C or tenant doesn't have premium license",
+        );
+      }
       const top = Math.min(Number(url.searchParams.get('$top') ?? 1000), this.logPageSize);
       const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
       const all = this[resource]
         .filter((r) => !since || String(r[field]) >= since)
+        .filter((r) => !userId || r.userId === userId)
         .sort((a, b) => (String(a[field]) < String(b[field]) ? 1 : -1));
       const value = all.slice(skip, skip + top);
       const next = new URL(url.href);
@@ -326,5 +481,173 @@ export class EntraFake {
       }
     }
     return graphError(400, 'BadRequest', `the fake does not serve ${method} ${url.pathname}`);
+  }
+
+  /** A page of `items` as Graph serves collections, with an absolute nextLink when more follow. */
+  private page<T>(url: URL, items: T[]): { value: T[]; '@odata.nextLink'?: string } {
+    const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+    const value = items.slice(skip, skip + this.collectionPageSize);
+    if (skip + this.collectionPageSize >= items.length) return { value };
+    const next = new URL(url.href);
+    next.searchParams.set('$skiptoken', String(skip + this.collectionPageSize));
+    return { value, '@odata.nextLink': `${this.url}${next.pathname}${next.search}` };
+  }
+
+  /** Service principals, grants, app-role assignments, inbox rules and authentication methods. */
+  private eviction(
+    method: string,
+    path: string,
+    url: URL,
+    body: unknown,
+  ):
+    | { status: number; payload?: unknown; error?: undefined }
+    | { error: [number, string, string]; status?: undefined; payload?: undefined }
+    | undefined {
+    const gone = {
+      error: [404, 'Request_ResourceNotFound', 'Resource does not exist.'] as [number, string, string],
+    };
+    const ok = (status: number, payload?: unknown) => ({ status, payload });
+    const filter = url.searchParams.get('$filter');
+    let m: RegExpMatchArray | null;
+
+    if (path === '/servicePrincipals' && method === 'GET') {
+      const f = filter ? equalsFilter(filter) : undefined;
+      if (filter && (!f || !['appId', 'displayName'].includes(f.field)))
+        return { error: [400, 'BadRequest', `unsupported filter ${filter}`] };
+      const all = [...this.servicePrincipals.values()].filter(
+        (sp) => !f || sp[f.field as 'appId' | 'displayName'] === f.value,
+      );
+      return ok(200, this.page(url, all));
+    }
+    if ((m = path.match(/^\/servicePrincipals\/([^/]+)$/))) {
+      const sp = this.servicePrincipals.get(decodeURIComponent(m[1]!));
+      if (!sp) return gone;
+      if (method === 'GET') return ok(200, sp);
+      if (method === 'PATCH') {
+        const patch = body as { accountEnabled?: boolean };
+        if (patch.accountEnabled !== undefined) sp.accountEnabled = patch.accountEnabled;
+        return ok(204);
+      }
+    }
+    if (
+      (m = path.match(/^\/servicePrincipals\/([^/]+)\/(appRoleAssignments|appRoleAssignedTo)(?:\/([^/]+))?$/))
+    ) {
+      const spId = decodeURIComponent(m[1]!);
+      if (!this.servicePrincipals.has(spId)) return gone;
+      const side = m[2] === 'appRoleAssignments' ? 'principalId' : 'resourceId';
+      const mine = this.assignments.filter((a) => a[side] === spId);
+      if (!m[3] && method === 'GET') return ok(200, this.page(url, mine));
+      if (!m[3] && method === 'POST') {
+        const request = body as Omit<FakeAssignment, 'id' | 'principalType'>;
+        if (request[side] !== spId)
+          return { error: [400, 'BadRequest', 'the assignment is not of this service principal'] };
+        if (
+          this.assignments.some(
+            (a) =>
+              a.principalId === request.principalId &&
+              a.resourceId === request.resourceId &&
+              a.appRoleId === request.appRoleId,
+          )
+        )
+          return {
+            error: [409, 'Request_BadRequest', 'Permission being assigned already exists on the object'],
+          };
+        const principalType = this.servicePrincipals.has(request.principalId) ? 'ServicePrincipal' : 'User';
+        return ok(201, this.addAssignment({ ...request, principalType }));
+      }
+      if (m[3] && method === 'DELETE') {
+        const index = this.assignments.findIndex(
+          (a) => a.id === decodeURIComponent(m![3]!) && a[side] === spId,
+        );
+        if (index < 0) return gone;
+        this.assignments.splice(index, 1);
+        return ok(204);
+      }
+    }
+    if (path === '/oauth2PermissionGrants') {
+      if (method === 'GET') {
+        const f = filter ? equalsFilter(filter) : undefined;
+        if (filter && f?.field !== 'clientId')
+          return { error: [400, 'BadRequest', `unsupported filter ${filter}`] };
+        return ok(
+          200,
+          this.page(
+            url,
+            this.grants.filter((g) => !f || g.clientId === f.value),
+          ),
+        );
+      }
+      if (method === 'POST') return ok(201, this.addGrant(body as Omit<FakeGrant, 'id'>));
+    }
+    if ((m = path.match(/^\/oauth2PermissionGrants\/([^/]+)$/)) && method === 'DELETE') {
+      const index = this.grants.findIndex((g) => g.id === decodeURIComponent(m![1]!));
+      if (index < 0) return gone;
+      this.grants.splice(index, 1);
+      return ok(204);
+    }
+    if ((m = path.match(/^\/users\/([^/]+)\/mailFolders(?:\/([^/]+))?(?:\/messageRules(?:\/([^/]+))?)?$/))) {
+      const user = this.user(decodeURIComponent(m[1]!));
+      if (!user) return gone;
+      const box = this.mailbox(user);
+      const folderRef = m[2] && decodeURIComponent(m[2]);
+      const isRules = path.includes('/messageRules');
+      if (!folderRef && method === 'GET')
+        return ok(
+          200,
+          this.page(
+            url,
+            box.folders.map(({ wellKnown: _w, ...f }) => f),
+          ),
+        );
+      const folder = box.folders.find((f) => f.wellKnown === folderRef?.toLowerCase() || f.id === folderRef);
+      if (!folder)
+        return {
+          error: [404, 'ErrorFolderNotFound', 'The specified folder could not be found in the store.'],
+        };
+      if (!isRules && method === 'GET') return ok(200, { id: folder.id, displayName: folder.displayName });
+      if (isRules && folder.wellKnown === 'inbox') {
+        const ruleId = m[3] && decodeURIComponent(m[3]);
+        if (!ruleId && method === 'GET') return ok(200, this.page(url, box.rules));
+        if (!ruleId && method === 'POST') {
+          const rule = body as Omit<FakeRule, 'id'>;
+          return ok(
+            201,
+            this.addRule(user, {
+              displayName: rule.displayName,
+              conditions: rule.conditions,
+              actions: rule.actions,
+            }),
+          );
+        }
+        if (ruleId && method === 'DELETE') {
+          const index = box.rules.findIndex((r) => r.id === ruleId);
+          if (index < 0)
+            return { error: [404, 'ErrorItemNotFound', 'The specified object was not found in the store.'] };
+          box.rules.splice(index, 1);
+          return ok(204);
+        }
+      }
+    }
+    if ((m = path.match(/^\/users\/([^/]+)\/authentication\/(methods|\w+Methods)(?:\/([^/]+))?$/))) {
+      const user = this.user(decodeURIComponent(m[1]!));
+      if (!user) return gone;
+      const methods = this.authMethods.get(user.id) ?? [];
+      const password = {
+        '@odata.type': '#microsoft.graph.passwordAuthenticationMethod',
+        id: '28c10230-6103-485e-b985-444c60001490',
+      };
+      if (m[2] === 'methods' && !m[3] && method === 'GET')
+        return ok(200, this.page(url, [password, ...methods]));
+      if (m[2] !== 'methods' && m[3] && method === 'DELETE') {
+        const type = METHOD_SEGMENTS[m[2]!];
+        const index = methods.findIndex(
+          (x) => x.id === decodeURIComponent(m![3]!) && x['@odata.type'] === type,
+        );
+        if (index < 0) return gone;
+        methods.splice(index, 1);
+        return ok(204);
+      }
+    }
+    return undefined;
   }
 }

@@ -27,6 +27,12 @@ export function started<T extends object>(start: () => Promise<T>, stop: (value:
       const field = (value as Record<PropertyKey, unknown>)[key];
       return typeof field === 'function' ? (field as (...a: unknown[]) => unknown).bind(value) : field;
     },
+    // A setting changed by a test (`fake.logPageSize = 4`) reaches the started value itself.
+    set(_target, key, field) {
+      if (!value) throw new Error(`used before it started (${String(key)})`);
+      (value as Record<PropertyKey, unknown>)[key] = field;
+      return true;
+    },
   });
 }
 

@@ -46,7 +46,10 @@ export interface AuditContent {
   'drill.finished': Record<string, never>;
 
   // --- steps -------------------------------------------------------------------------------------
-  'step.started': StepRef & { kind: 'action' | 'notify' | 'wait' | 'parallel'; description: string };
+  'step.started': StepRef & {
+    kind: 'action' | 'notify' | 'wait' | 'parallel' | 'verify';
+    description: string;
+  };
   'step.succeeded': StepRef & { output?: unknown };
   'step.failed': StepRef & { error: string };
   'step.skipped': StepRef & { reason: string };
@@ -55,6 +58,19 @@ export interface AuditContent {
   'step.retried': StepRef & { action: string; attempt: number };
   'step.compensated': StepRef & { action: string; reason: string; output?: unknown };
   'step.compensation-failed': StepRef & { action: string; error: string };
+
+  // --- verification (a verify step) ------------------------------------------------------------
+  /** No sign-in from outside the allowed addresses since the sign-out, for the whole window. */
+  'verification.passed': StepRef & { user: string; since: string; until: string };
+  /** A successful sign-in after the sign-out, and what Reflex did about it. */
+  'verification.failed': StepRef & {
+    user: string;
+    since: string;
+    signIn: { at: string; ip: string | null; app: string | null };
+    blocked: boolean;
+    revoked: boolean;
+    told: boolean;
+  };
 
   // --- approvals ---------------------------------------------------------------------------------
   'approval.requested': {

@@ -60,7 +60,29 @@ export interface ParallelStep extends StepCommon {
   parallel: Step[];
 }
 
-export type Step = ActionStep | NotifyStep | WaitStep | ParallelStep;
+/**
+ * Watches an account's sign-ins after a sign-out or block, for as long as Microsoft may take to make
+ * it hold (Continuous Access Evaluation: up to 15 minutes). A successful sign-in from an address the
+ * playbook does not allow escalates as `onSignIn` says.
+ */
+export interface VerifyStep extends StepCommon {
+  kind: 'verify';
+  verify: 'sign-out';
+  /** The account, a template such as `{{entities.users.0}}`. */
+  user: string;
+  /** The earlier step whose end is the time of the sign-out. */
+  after: string;
+  window: string;
+  every: string;
+  /** Sign-ins from these addresses are expected (the office), not an attacker. */
+  allow: { ips: string[] };
+  onSignIn: { block: boolean; revoke: boolean; notify: boolean };
+  locale: Locale;
+  /** The catalog actions it calls (pinned with the playbook, like every step's action). */
+  actions: { check: string; block: string; unblock: string; revoke: string };
+}
+
+export type Step = ActionStep | NotifyStep | WaitStep | ParallelStep | VerifyStep;
 
 /** The playbook an incident runs, pinned at start: later edits never change a running incident. */
 export interface ResolvedPlaybook {
