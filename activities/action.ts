@@ -42,6 +42,8 @@ export interface PlannedCall {
 export interface DryRun {
   dryRun: true;
   wouldCall: PlannedCall[];
+  /** What the action's `drillOutput` adds, for the steps after it. */
+  [field: string]: unknown;
 }
 
 /** The Microsoft Graph application permission an action needs (least privilege first). */
@@ -107,6 +109,11 @@ export interface ActionDefinition<
   readonly maxAttempts: number;
   /** What a drill would call; absent when the action runs in drills as it is (it changes nothing). */
   readonly dryRun?: (args: Args, ctx: ActionContext, deps: Deps) => PlannedCall[];
+  /**
+   * What a drill's answer carries besides the planned calls, so that later steps have something to
+   * work on (the accounts a search would hand to a forEach).
+   */
+  readonly drillOutput?: (args: Args) => Record<string, unknown>;
   /** Does it, with the clients the worker built. */
   readonly run: (deps: Deps, args: Args, ctx: ActionContext) => Promise<Output>;
 }
@@ -180,7 +187,13 @@ export function activitiesOf<Deps, const Defs extends readonly AnyActionDefiniti
           drillRecipients: input.drillRecipients,
           action: { name: d.name, permission: d.permission, licence: d.licence },
         };
-        if (input.drill && d.dryRun) return { dryRun: true, wouldCall: d.dryRun(parsed.data, ctx, deps) };
+        if (input.drill && d.dryRun) {
+          return {
+            ...d.drillOutput?.(parsed.data),
+            dryRun: true,
+            wouldCall: d.dryRun(parsed.data, ctx, deps),
+          };
+        }
         return d.run(deps, parsed.data, ctx);
       };
       return [d.name, activity];

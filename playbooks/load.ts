@@ -233,7 +233,7 @@ function checkSemantics(definition: PlaybookDef, problems: Problems): void {
             [...path, 'compensate', 'with'],
             // A compensation runs after its step: it may read the step's own output (what it removed).
             {
-              ...refs,
+              ...itemRefs,
               self: undefined,
               later: refs.later.filter((id) => id !== step.id),
               earlier: [...earlier, { id: step.id }],

@@ -96,7 +96,7 @@ const cases: Array<[string, AdapterName, unknown, string, string]> = [
     'wazuh',
     wazuh(40112, 'Multiple authentication failures followed by a success.', 10, ['T1110']),
     'password-spray-success',
-    'compromised-account',
+    'password-spray', // it carries the attacker's address: every account it got into is handled
   ],
   [
     'Splunk: a ticketing admin brute force',
@@ -177,7 +177,7 @@ const cases: Array<[string, AdapterName, unknown, string, string]> = [
     'wazuh',
     wazuh(100200, 'Herhaaldelijk mislukte aanmeldingen gevolgd door een geslaagde aanmelding', 12),
     'password-spray-success',
-    'compromised-account',
+    'password-spray',
   ],
   [
     'Sentinel (nl): doorstuurregel',
@@ -259,7 +259,7 @@ test('`reflex alerts test` shows the type and why, and the playbook and why', ()
   expect(text.stdout).toContain('  users:     eva@museum.example');
   expect(text.stdout).toContain('  ips:       203.0.113.9');
   expect(text.stdout).toMatch(
-    /Runs compromised-account@3: trigger 1: type password-spray-success, severity high ≥ medium, match holds\./,
+    /Runs password-spray@1: type password-spray-success, severity high ≥ medium, match holds\./,
   );
   expect(text.stdout).toContain('  mass-export: needs types mass-download, mass-export');
 
@@ -268,7 +268,7 @@ test('`reflex alerts test` shows the type and why, and the playbook and why', ()
   });
   expect(JSON.parse(json.stdout)).toMatchObject({
     alert: { type: 'password-spray-success' },
-    playbooks: ['compromised-account'],
+    playbooks: ['password-spray'],
   });
 
   const bad = join(dir, 'bad.json');

@@ -31,7 +31,10 @@ import { EntraFake } from './fakes/entra-fake';
 const SPRAY = readFileSync(join(__dirname, 'fixtures/logs/password-spray.jsonl'), 'utf8')
   .trim()
   .split('\n')
-  .map((line) => line.replaceAll('@museum.example', '@files.example'));
+  // Its own accounts and address: incidents of other test files (same dedup keys) share this Temporal.
+  .map((line) =>
+    line.replaceAll('@museum.example', '@files.example').replaceAll('203.0.113.66', '203.0.113.116'),
+  );
 const SHIPPED_RULES = join(__dirname, '../triggers/rules');
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -52,7 +55,7 @@ test('a password spray fires once and opens one incident, across a restart mid-f
   const options = {
     databaseUrl,
     taskQueue,
-    playbooksDir: fastPlaybooks(['compromised-account', 'notify-on-call']),
+    playbooksDir: fastPlaybooks(['password-spray', 'compromised-account', 'notify-on-call']),
     extra: {
       logs: { pollMs: 100, files: [{ name: 'entra', path: file, kind: 'entra-signin', drill: true }] },
     },
@@ -82,19 +85,19 @@ test('a password spray fires once and opens one incident, across a restart mid-f
   reflex = await startTestReflex(options);
   try {
     const incident = await until('the incident', async () => {
-      const [found] = await reflex.incidents.list({ playbook: 'compromised-account' });
+      const [found] = await reflex.incidents.list({ playbook: 'password-spray' });
       return found;
     });
     expect(incident).toMatchObject({
       drill: true,
       source: 'entra',
-      alertTitle: 'Password spray from 203.0.113.66 succeeded for eva@files.example',
+      alertTitle: 'Password spray from 203.0.113.116 succeeded for eva@files.example',
     });
     await until('the last checkpoint', async () =>
       (await offset()) === statSync(file).size ? true : undefined,
     );
     // Exactly one firing, one incident, one alert on it.
-    expect(await reflex.incidents.list({ playbook: 'compromised-account' })).toHaveLength(1);
+    expect(await reflex.incidents.list({ playbook: 'password-spray' })).toHaveLength(1);
     const firings = await db.query(`select delivery_id from webhook_deliveries where source = 'log-rules'`);
     expect(firings).toHaveLength(1);
     expect((await reflex.audit.events(incident.id)).filter((e) => e.kind.startsWith('alert.'))).toHaveLength(
@@ -146,7 +149,7 @@ test('a crash after delivering a firing but before saving its checkpoint does no
   };
   const triggers = new LogTriggers(options);
   await expect(triggers.cycle()).rejects.toThrow('the process died here');
-  expect(delivered).toEqual(['Password spray from 203.0.113.66 succeeded for eva@files.example']);
+  expect(delivered).toEqual(['Password spray from 203.0.113.116 succeeded for eva@files.example']);
   // "Restarted": a fresh runner loads the stored (older) state and reads the same lines again.
   const restarted = new LogTriggers(options);
   await restarted.start(); // its first cycle runs at once
@@ -209,10 +212,12 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
   const records = SPRAY.map((line, i) => {
     const r = JSON.parse(line) as Record<string, unknown>;
     const offset = Date.parse(String(r.createdDateTime)) - Date.parse('2026-03-02T08:50:00Z');
-    // Other people than the file test's, whose incidents (same dedup keys) are still open on this Temporal.
+    // Other people (and another address) than the file test's, whose incidents (same dedup keys)
+    // are still open on this Temporal.
     const upn = String(r.userPrincipalName).replace('@files.example', '@graph.example');
     return {
       ...r,
+      ...(r.ipAddress === '203.0.113.116' ? { ipAddress: '203.0.113.166' } : {}),
       id: `signin-${i}`,
       userPrincipalName: upn,
       createdDateTime: new Date(t0 + offset).toISOString(),
@@ -222,7 +227,12 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
   const reflex = await startTestReflex({
     databaseUrl,
     entraUrl: fake.url,
-    playbooksDir: fastPlaybooks(['compromised-account', 'oauth-consent-or-inbox-rule', 'notify-on-call']),
+    playbooksDir: fastPlaybooks([
+      'password-spray',
+      'compromised-account',
+      'oauth-consent-or-inbox-rule',
+      'notify-on-call',
+    ]),
     extra: {
       logs: { pollMs: 100, graph: { signIns: true, directoryAudits: true, intervalSeconds: 1, drill: true } },
     },
@@ -246,12 +256,12 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
       targetResources: [{ displayName: 'PDF Converter Pro', type: 'ServicePrincipal' }],
     });
     const spray = await until('the spray incident', async () => {
-      const [found] = await reflex.incidents.list({ playbook: 'compromised-account' });
+      const [found] = await reflex.incidents.list({ playbook: 'password-spray' });
       return found;
     });
     expect(spray).toMatchObject({
       source: 'entra-signins',
-      alertTitle: 'Password spray from 203.0.113.66 succeeded for eva@graph.example',
+      alertTitle: 'Password spray from 203.0.113.166 succeeded for eva@graph.example',
     });
     const consent = await until('the consent incident', async () => {
       const [found] = await reflex.incidents.list({ playbook: 'oauth-consent-or-inbox-rule' });
@@ -261,7 +271,7 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
     // More polls change nothing: every record was read once.
     const polls = fake.logQueries.length;
     await until('more polls', async () => (fake.logQueries.length >= polls + 4 ? true : undefined));
-    expect(await reflex.incidents.list({ playbook: 'compromised-account' })).toHaveLength(1);
+    expect(await reflex.incidents.list({ playbook: 'password-spray' })).toHaveLength(1);
     expect(await db.query(`select 1 from webhook_deliveries where source = 'log-rules'`)).toHaveLength(2);
     expect(fake.logQueries.some((q) => decodeURIComponent(q).includes('$filter=createdDateTime ge '))).toBe(
       true,

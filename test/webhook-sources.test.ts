@@ -94,9 +94,10 @@ test('each sender’s body and scheme reaches its playbook', async () => {
     'x-reflex-token': SENTINEL,
   });
   expect(sentinel.status).toBe(202);
+  // A successful spray that carries the attacker's address: every account it got into is handled.
   expect(sentinel.body).toMatchObject({
     routed: true,
-    incidents: [expect.objectContaining({ playbook: 'compromised-account' })],
+    incidents: [expect.objectContaining({ playbook: 'password-spray' })],
   });
 
   const splunk = await post(`/hooks/splunk/${URL_SECRET}`, fixture('splunk-webhook'), {});

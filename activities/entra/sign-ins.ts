@@ -1,6 +1,7 @@
 // The account's successful sign-ins since a time, from the Entra sign-in log: what a verify step
 // reads to tell whether a sign-out took. Sign-in logs need Entra ID P1 or P2; without one the step
 // is skipped and says so.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { activitiesOf, defineAction } from '../action';
 import { listAll, odataString, userObjectId, userRefSchema, withGraph, type GraphDeps } from './graph';
@@ -80,7 +81,87 @@ export const signInsSince = action({
   },
 });
 
-export const SIGN_IN_ACTIONS = [signInsSince] as const;
+const addressesArgsSchema = z
+  .object({
+    /** The attacker's addresses (from the alert). */
+    ips: z
+      .array(z.string().refine((v) => isIP(v) !== 0, 'an IP address'))
+      .min(1)
+      .max(20),
+    /** Sign-ins at or after this time, less `lookBackHours` (ISO 8601), e.g. `{{alert.occurredAt}}`. */
+    since: z.iso.datetime({ offset: true }),
+    /** How far before `since` to look: a spray runs for hours before anyone notices. @default 24 */
+    lookBackHours: z.number().int().min(0).max(168).default(24),
+    /** Accounts the alert names already: handled too, whether or not the log shows them. */
+    alsoUsers: z.array(userRefSchema).max(100).default([]),
+  })
+  .strict();
+
+const accountsOf = (o: unknown) => {
+  const r = z
+    .object({ ips: z.array(z.string()), accounts: z.array(z.string()), attempts: z.number() })
+    .passthrough()
+    .safeParse(o);
+  return r.success ? r.data : undefined;
+};
+
+export const signInsFromAddresses = action({
+  name: 'entra.signInsFromAddresses',
+  description: "Find every account that signed in successfully from the attacker's addresses",
+  input: addressesArgsSchema,
+  permission: {
+    needs: ['AuditLog.Read.All'],
+    calls: "`GET /auditLogs/signIns?$filter=ipAddress eq '{ip}' and createdDateTime ge {time}`",
+  },
+  licence: {
+    needs: 'Entra ID P1',
+    meaning:
+      'Reflex cannot read sign-in logs in this tenant, so only the accounts the alert names are handled: check the sign-ins from these addresses in the Entra admin center.',
+  },
+  mutates: false,
+  timeoutSeconds: 60,
+  maxAttempts: 5,
+  dryRun: ({ ips }) =>
+    ips.map((ip) => ({
+      method: 'GET',
+      path: `/auditLogs/signIns?$filter=ipAddress eq '${ip}' and createdDateTime ge …`,
+    })),
+  // A drill hands the alert's own accounts on, so the steps after it show what they would do.
+  drillOutput: ({ ips, alsoUsers }) => ({ ips, accounts: alsoUsers, attempts: 0 }),
+  reports: (o, locale) => {
+    const r = accountsOf(o);
+    if (!r) return undefined;
+    const list = r.accounts.join(', ') || (locale === 'nl' ? 'geen' : 'none');
+    return locale === 'nl'
+      ? `Accounts aangemeld vanaf ${r.ips.join(', ')}: ${list} (${r.attempts} pogingen in het log).`
+      : `Accounts that signed in from ${r.ips.join(', ')}: ${list} (${r.attempts} attempts in the log).`;
+  },
+  async run(deps, { ips, since, lookBackHours, alsoUsers }, ctx) {
+    return withGraph(deps, ctx.action, `read the sign-ins from ${ips.join(', ')}`, async (c) => {
+      const from = new Date(Date.parse(since) - lookBackHours * 3_600_000).toISOString();
+      const accounts = new Set(alsoUsers.map((u) => u.toLowerCase()));
+      let attempts = 0;
+      for (const ip of ips) {
+        const records = await listAll<SignInRecord & { userPrincipalName?: string | null }>(
+          c,
+          '/auditLogs/signIns',
+          `ipAddress eq ${odataString(ip)} and createdDateTime ge ${from}`,
+          20,
+        );
+        attempts += records.length;
+        for (const r of records) {
+          // Only what the log shows got in, and only names Reflex can act on.
+          const upn = r.userPrincipalName?.toLowerCase();
+          if ((r.status?.errorCode ?? 0) === 0 && upn && userRefSchema.safeParse(upn).success)
+            accounts.add(upn);
+        }
+      }
+      return { ips, from, accounts: [...accounts].sort().slice(0, 100), attempts };
+    });
+  },
+});
+
+export const SIGN_IN_ACTIONS = [signInsSince, signInsFromAddresses] as const;
 
 export function createSignInActivities(deps: GraphDeps) {
   return activitiesOf(SIGN_IN_ACTIONS, deps);

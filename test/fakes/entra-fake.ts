@@ -411,9 +411,9 @@ export class EntraFake {
       this.logQueries.push(url.search);
       const filter = url.searchParams.get('$filter') ?? '';
       // `createdDateTime ge <ISO>`, optionally after `userId eq '<id>' and ` (sign-ins of one account).
-      const parts = new RegExp(`^(?:userId eq '([^']*)' and )?${field} ge (\\S+)$`).exec(filter);
-      const since = parts?.[2];
-      const userId = parts?.[1];
+      const parts = new RegExp(`^(?:(userId|ipAddress) eq '([^']*)' and )?${field} ge (\\S+)$`).exec(filter);
+      const since = parts?.[3];
+      const only = parts?.[1] ? { field: parts[1], value: parts[2] } : undefined;
       if (filter && !since) return graphError(400, 'BadRequest', `unsupported filter ${filter}`);
       if (this.signInLogsLicensed === false && resource === 'signIns') {
         return graphError(
@@ -426,7 +426,7 @@ export class EntraFake {
       const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
       const all = this[resource]
         .filter((r) => !since || String(r[field]) >= since)
-        .filter((r) => !userId || r.userId === userId)
+        .filter((r) => !only || r[only.field] === only.value)
         .sort((a, b) => (String(a[field]) < String(b[field]) ? 1 : -1));
       const value = all.slice(skip, skip + top);
       const next = new URL(url.href);
