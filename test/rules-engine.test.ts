@@ -26,6 +26,7 @@ test('the shipped rules load', () => {
       .map((r) => r.rule.id)
       .sort(),
   ).toEqual([
+    'app-re-enabled',
     'impossible-travel',
     'mass-download',
     'new-country-sign-in',
@@ -193,6 +194,44 @@ test('impossible travel: Amsterdam, then Lagos 40 minutes later; a rare applicat
   expect(engine.process(consent('Mail Sync Helper')).map((f) => f.ruleId)).toEqual(['oauth-consent']);
 });
 
+test("an application a person enables again is reported; Reflex's own undo and a disable are not", () => {
+  const engine = new RuleEngine(loadRules([SHIPPED]));
+  const update = (initiatedBy: Record<string, unknown>, from: boolean, to: boolean): LogRecord => ({
+    source: 'entra',
+    kind: 'entra-audit',
+    at: Date.now(),
+    fields: {
+      activityDisplayName: 'Update service principal',
+      initiatedBy,
+      targetResources: [
+        {
+          displayName: 'Mail Helper Pro',
+          type: 'ServicePrincipal',
+          modifiedProperties: [
+            { displayName: 'AccountEnabled', oldValue: `[${from}]`, newValue: `[${to}]` },
+            { displayName: 'Included Updated Properties', oldValue: null, newValue: '"AccountEnabled"' },
+          ],
+        },
+      ],
+    },
+  });
+  const admin = { user: { userPrincipalName: 'mallory@museum.example', ipAddress: '203.0.113.9' } };
+  const [fired, ...more] = engine.process(update(admin, false, true));
+  expect(more).toEqual([]);
+  expect(fired).toMatchObject({
+    ruleId: 'app-re-enabled',
+    alert: {
+      type: 'app-re-enabled',
+      title: 'mallory@museum.example enabled the application Mail Helper Pro again',
+      entities: { users: ['mallory@museum.example'], ips: ['203.0.113.9'], apps: ['Mail Helper Pro'] },
+    },
+  });
+  expect(engine.process(update({ app: { displayName: 'Reflex', appId: 'reflex' } }, false, true))).toEqual(
+    [],
+  );
+  expect(engine.process(update(admin, true, false))).toEqual([]);
+});
+
 test('a bad rule file fails with file, line and field, and loads nothing', () => {
   expect(() => loadRules([join(__dirname, 'fixtures/rules-invalid')])).toThrow(RuleError);
   try {
@@ -218,7 +257,7 @@ test('reflex rules test prints what fires and why; --json gives one object per f
   expect(text.stdout).toContain(
     'why:   6 different userPrincipalName for ipAddress 203.0.113.66 within 20m, then a matching record',
   );
-  expect(text.stdout).toContain('13 records, 6 rules, 1 firings.');
+  expect(text.stdout).toContain('13 records, 7 rules, 1 firings.');
 
   const json = spawnSync(process.execPath, [CLI, 'rules', 'test', SPRAY, '--json', '--rules', SHIPPED], {
     encoding: 'utf8',
