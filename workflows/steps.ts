@@ -21,9 +21,10 @@ export type { StepResult } from './records';
  */
 export async function runSteps(steps: readonly Step[], incident: Incident): Promise<StepResult> {
   const watching: Array<Promise<StepResult>> = [];
-  const watchers = new CancellationScope();
+  let watchers: CancellationScope | undefined;
   for (const step of steps) {
     if (step.kind === 'verify') {
+      watchers ??= new CancellationScope();
       const watch = watchers.run(() => runStep(step, incident));
       // Handled now, awaited below: when closing cancels the steps, the loop may never get there,
       // and an unhandled rejection would fail the workflow task.
@@ -32,7 +33,7 @@ export async function runSteps(steps: readonly Step[], incident: Incident): Prom
       continue;
     }
     if ((await runStep(step, incident)) === 'abort') {
-      watchers.cancel();
+      watchers?.cancel();
       await Promise.allSettled(watching);
       return 'abort';
     }

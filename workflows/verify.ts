@@ -4,6 +4,7 @@
 // at once, without waiting for anyone: block, sign out again, tell on-call.
 import { isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
+import type { SignIn } from '../activities/entra/sign-ins';
 import { MESSAGES, actionOptions } from './activity-options';
 import { groupsOf, postToChannels } from './chat';
 import { describe, licenceMissing } from './describe';
@@ -17,13 +18,6 @@ import { call, finish, start, type StepResult } from './records';
 const CHECKS = actionOptions({ timeoutSeconds: 30, maxAttempts: 5 });
 /** The escalation's own calls: as patient as any containment step. */
 const ESCALATION = actionOptions({ timeoutSeconds: 30, maxAttempts: 8 });
-
-interface SignIn {
-  at: string;
-  ip: string | null;
-  app: string | null;
-  place: string | null;
-}
 
 export async function runVerify(
   step: VerifyStep,
@@ -115,9 +109,9 @@ async function escalate(
     (await attempt('sign out', () =>
       call(acts, step.actions.revoke, incident.actionInput(`${step.id}.revoke`, { user })),
     ));
-  const done = [blocked && 'blocked', revoked && 'signed out again'].filter((d): d is string => Boolean(d));
   const told =
-    step.onSignIn.notify && (await attempt('tell on-call', () => tell(step, incident, finding, done)));
+    step.onSignIn.notify &&
+    (await attempt('tell on-call', () => tell(step, incident, finding, { blocked, revoked })));
   incident.audit.add('verification.failed', 'reflex', {
     step: step.id,
     user,
@@ -138,13 +132,14 @@ async function tell(
   step: VerifyStep,
   incident: Incident,
   finding: { user: string; since: string; signIn: SignIn },
-  done: string[],
+  did: { blocked: boolean; revoked: boolean },
 ): Promise<void> {
   const to = incident.state.drill ? incident.input.contacts.drillRecipients : incident.input.contacts.onCall;
   const words =
     step.locale === 'nl'
-      ? { blocked: 'het account geblokkeerd', 'signed out again': 'opnieuw afgemeld' }
-      : { blocked: 'blocked the account', 'signed out again': 'signed it out again' };
+      ? { blocked: 'het account geblokkeerd', revoked: 'opnieuw afgemeld' }
+      : { blocked: 'blocked the account', revoked: 'signed it out again' };
+  const done = [did.blocked && words.blocked, did.revoked && words.revoked].filter(Boolean);
   const { 'notify.send': send } = proxyActivities<ReflexActivities>(MESSAGES);
   const output = await send({
     incidentId: incident.state.incidentId,
@@ -157,7 +152,7 @@ async function tell(
       vars: {
         ...incident.context,
         state: incident.state,
-        verification: { ...finding, done: done.map((d) => words[d as keyof typeof words]) },
+        verification: { ...finding, done },
       },
     },
   });

@@ -9,6 +9,7 @@ import { activitiesOf, defineAction, structured } from '../action';
 import {
   encodedFilter,
   isGuid,
+  isNotFound,
   listAll,
   odataString,
   plannedRemovals,
@@ -55,7 +56,7 @@ async function servicePrincipal(c: Client, app: string): Promise<ServicePrincipa
     try {
       return (await c.api(spPath(app)).select(SP_FIELDS).get()) as ServicePrincipal;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     const byAppId = (await c
       .api('/servicePrincipals')

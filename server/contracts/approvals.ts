@@ -4,6 +4,8 @@ import { defineRoute, type ResponseSpec } from '../contract';
 import { errorBody, incidentId, pendingApproval } from './schemas';
 
 const html = (description: string): ResponseSpec => ({ description, content: 'text/html' });
+/** The decision form both approval pages post: the button pressed and the page's CSRF token. */
+const decisionForm = z.looseObject({ decision: z.string().optional(), csrf: z.string().optional() });
 const token = z.object({ token: z.string().min(1).max(200).describe('The approval link’s token') });
 
 export const showApproval = defineRoute({
@@ -33,7 +35,7 @@ export const decideApproval = defineRoute({
   params: token,
   body: {
     kind: 'form',
-    schema: z.looseObject({ decision: z.string().optional(), csrf: z.string().optional() }),
+    schema: decisionForm,
   },
   responses: {
     200: html('Recorded'),
@@ -106,7 +108,7 @@ export const decideSignedInApproval = defineRoute({
   params: stepParams,
   body: {
     kind: 'form',
-    schema: z.looseObject({ decision: z.string().optional(), csrf: z.string().optional() }),
+    schema: decisionForm,
   },
   responses: {
     200: html('Recorded'),

@@ -88,6 +88,20 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
       .send(messagePage(frame(r.heading), r.heading, extra ?? '', r.detail));
   };
 
+  /** The page after a decision was recorded, by link or signed in. */
+  const recorded = (
+    res: Response,
+    decision: string,
+    result: { outcome: string; approvals: number; quorum: number },
+  ) => {
+    const heading = decision === 'approve' ? 'You approved' : 'You rejected';
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(messagePage(frame(heading), heading, outcomeText(result)));
+  };
+
   const unavailable = (res: Response) =>
     res
       .status(503)
@@ -264,12 +278,7 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
       throw err;
     }
     await deps.links.markUsed(token, { decision, ip: req.ip, userAgent: req.get('user-agent') });
-    const heading = decision === 'approve' ? 'You approved' : 'You rejected';
-    res
-      .status(200)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(messagePage(frame(heading), heading, outcomeText(result)));
+    recorded(res, decision, result);
   });
 
   routes.add(contracts.listPendingApprovals, async (_input, _req, res) => {
@@ -400,12 +409,7 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
       if (err instanceof TemporalUnavailableError) return void unavailable(res);
       throw err;
     }
-    const heading = decision === 'approve' ? 'You approved' : 'You rejected';
-    res
-      .status(200)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(messagePage(frame(heading), heading, outcomeText(result)));
+    recorded(res, decision, result);
   });
 
   routes.add(contracts.pendingApprovalsPage, async (_input, _req, res) => {
