@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
 import { initCommand } from './commands/init';
 import { alertsCommand } from './commands/alerts';
+import { doctorCommand } from './commands/doctor';
 import { docsCommand } from './commands/docs';
 import { rulesCommand } from './commands/rules';
 import { RuleError } from '../triggers/logs/rules';
@@ -55,6 +56,10 @@ Commands:
                             Write the audit trail as JSON lines, ending with a digest of the chain heads.
   rules test <logfile> [--rules FILE|DIR] [--json] [--kind KIND]
                             Replay a JSON-lines log through the rules (shipped + configured): what would fire, and why.
+  doctor [--send-test-mail] [--json]
+                            Readiness check: Graph permissions the playbooks need, SMTP (and a test
+                            message), contacts and escalation groups, secret stores, Temporal's namespace
+                            and retention. Each problem says how to fix it; exits 1 when there is one.
   alerts test <file> --source NAME | --format FORMAT [--json]
                             What a sender's payload becomes (type and why, severity, entities) and which
                             playbook it would run, and why.
@@ -105,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
       script: { type: 'string' },
       force: { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
+      'send-test-mail': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -127,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'init') return initCommand(values, io);
   if (command === 'alerts') return alertsCommand(positionals.slice(1), values, configured, io);
   if (command === 'docs') return docsCommand(values, io);
+  if (command === 'doctor') return doctorCommand(values, io);
   if (command === 'rules') {
     // The shipped rules and the configured ones, unless --rules names others.
     const defaults = values.rules ? [] : configuredRulePaths(loadConfig({ file: values.config }).config);

@@ -78,6 +78,18 @@ export class ReplayedDeliveryError extends ReflexError {
   }
 }
 
+/** A delivery id whose first attempt is still running, or died moments ago: retry it shortly. */
+export class DeliveryInFlightError extends ReflexError {
+  readonly status = 503;
+  constructor(readonly retryAfterSeconds: number) {
+    super('this delivery id is being delivered by another attempt, or one that just failed: retry shortly');
+    this.name = 'DeliveryInFlightError';
+  }
+  override headers() {
+    return { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
 // --- incidents (the gateway to Temporal) -------------------------------------------------------------
 
 /** Temporal could not be reached, or did not answer in time: the caller must retry; nothing changed. */

@@ -33,6 +33,11 @@ export function checkConfig(config: ReflexConfig, { mode, playbooks, source }: C
       `${at(['logs', 'graph'])}logs.graph needs Entra ID: set entra.tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)`,
     );
   }
+  if (config.logs.m365Audit && !config.entra.tenantId) {
+    problems.push(
+      `${at(['logs', 'm365Audit'])}logs.m365Audit needs Entra ID: set entra.tenantId, clientId and clientSecret (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)`,
+    );
+  }
   if (mode !== 'start' && !config.temporal.address) {
     problems.push(
       `${at(['temporal', 'address'])}temporal.address (or TEMPORAL_ADDRESS) is required for 'reflex ${mode}'`,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { sourceSchema } from '../triggers/source';
 import { patternProblem } from '../common/patterns';
+import { CONTENT_TYPES } from '../triggers/logs/management-activity';
 import { ROLES } from '../server/roles';
 import type { AccessToken } from '../server/access';
 import { LOCALES } from '../workflows/model/locale';
@@ -188,6 +189,11 @@ export const configSchema = z.object({
        * same value. Empty: one is made once and kept in dataDir (fine for a single server).
        */
       secret: z.string().min(32, 'at least 32 characters').optional(),
+      /**
+       * How often the server runs the readiness check (`reflex doctor`) on its own, for the metrics
+       * and the log, in minutes; 0: only when an admin asks (GET /api/readiness). @default 60
+       */
+      readinessCheckMinutes: z.number().int().min(0).max(10_080).default(60),
       /** Largest webhook body accepted, in bytes. @default 262144 */
       maxBodyBytes: z
         .number()
@@ -215,6 +221,12 @@ export const configSchema = z.object({
         .object({
           port: z.number().int().min(0).max(65535).default(7233),
           uiPort: z.number().int().min(0).max(65535).default(8233),
+          /**
+           * SQLite's synchronous level for the dev server's file (write-ahead log). full: a 202 survives
+           * a power cut; normal: it survives any process crash, a power cut can lose the last commits,
+           * for about twice the start rate. @default full
+           */
+          synchronous: z.enum(['full', 'normal']).default('full'),
         })
         .prefault({}),
     })
@@ -364,6 +376,30 @@ export const configSchema = z.object({
           lookbackMinutes: z.number().int().min(1).max(10_080).default(60),
           /** Graph logs arrive late: each poll looks this many minutes before its cursor again. @default 10 */
           overlapMinutes: z.number().int().min(0).max(1440).default(10),
+          drill: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+      /**
+       * The Microsoft 365 unified audit log through the Office 365 Management Activity API, as records
+       * of kind m365-audit (needs the entra settings and ActivityFeed.Read on Office 365 Management APIs).
+       */
+      m365Audit: z
+        .object({
+          contentTypes: z
+            .array(z.enum(CONTENT_TYPES))
+            .min(1)
+            .default([...CONTENT_TYPES]),
+          /** Seconds between polls. @default 60 */
+          intervalSeconds: z.number().int().min(1).max(3600).default(60),
+          /** How far back the very first poll reaches, in hours (the API keeps 7 days). @default 24 */
+          lookbackHours: z.number().int().min(1).max(168).default(24),
+          /** Content is listed late: each poll looks this many minutes before its cursor again. @default 120 */
+          overlapMinutes: z.number().int().min(0).max(720).default(120),
+          /** Content blobs fetched per poll at most; the rest wait for the next. @default 200 */
+          maxBlobsPerPoll: z.number().int().min(1).max(10_000).default(200),
+          /** For sovereign clouds (e.g. https://manage.office365.us) and tests. @default https://manage.office.com */
+          baseUrl: z.url().optional(),
           drill: z.boolean().default(false),
         })
         .strict()

@@ -22,6 +22,7 @@ import type { DeliveryOutcome, Metrics } from './metrics';
 import type { Delivery, IntakeResult } from '../triggers/intake';
 import type { Identity, OidcSignIn } from './oidc';
 import type { Role } from './roles';
+import type { ReadinessReport } from './contracts/incidents';
 
 export type { ReadinessCheck } from './routes/health';
 
@@ -53,6 +54,8 @@ export interface AppDeps {
   timeZone: string;
   locale: ReportLocale;
   redactedConfig: () => unknown;
+  /** The readiness check's latest findings (`reflex doctor`), for admins. */
+  readinessReport?: () => Promise<ReadinessReport>;
   metrics: Metrics;
   /** The configured source names (metric labels). */
   sourceNames: ReadonlySet<string>;
@@ -150,6 +153,7 @@ export function createApp(deps: AppDeps): Express {
     locale: deps.locale,
     startDrill: deps.startDrill,
     redactedConfig: deps.redactedConfig,
+    readinessReport: deps.readinessReport,
   });
   mountApprovals(routes, {
     ...deps.approvals,

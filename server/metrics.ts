@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client): what the intake received and how it answered, how long it took,
-// and what the log rules fired. Served at /metrics to a token with at least the board role.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// what the log rules fired, and what the readiness check found. Served at /metrics to a token with at least the board role.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** How a webhook delivery ended, by the error that ended it or the answer it got. */
 export type DeliveryOutcome =
@@ -42,6 +42,18 @@ export class Metrics {
     name: 'reflex_log_records_lost_total',
     help: 'Log records not evaluated: skipped (too long, unevaluable) or dropped (queue full), by source',
     labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly readinessProblems = new Gauge({
+    name: 'reflex_readiness_problems',
+    help: 'Problems the readiness check (reflex doctor) found at its last run, by check (0: none)',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+  readonly readinessCheckedAt = new Gauge({
+    name: 'reflex_readiness_checked_timestamp_seconds',
+    help: 'When the readiness check last ran',
     registers: [this.registry],
   });
 

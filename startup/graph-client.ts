@@ -7,14 +7,20 @@ import type { ReflexConfig } from '../config/schema';
 
 export const GRAPH_DEFAULT_BASE = 'https://graph.microsoft.com';
 
-/** The Graph client, or undefined when Entra ID is not configured. */
-export function createGraphClient(entra: ReflexConfig['entra']): Client | undefined {
+/** Reflex's application credential in Entra ID, or undefined when Entra ID is not configured. */
+export function createEntraCredential(entra: ReflexConfig['entra']): ClientSecretCredential | undefined {
   if (!entra.tenantId || !entra.clientId || !entra.clientSecret) return undefined;
-  const credential = new ClientSecretCredential(entra.tenantId, entra.clientId, entra.clientSecret, {
+  return new ClientSecretCredential(entra.tenantId, entra.clientId, entra.clientSecret, {
     authorityHost: entra.authorityHost,
     // A non-Microsoft authority (sovereign clouds, tests) has no instance metadata to discover.
     disableInstanceDiscovery: Boolean(entra.authorityHost),
   });
+}
+
+/** The Graph client, or undefined when Entra ID is not configured. */
+export function createGraphClient(entra: ReflexConfig['entra']): Client | undefined {
+  const credential = createEntraCredential(entra);
+  if (!credential) return undefined;
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: ['https://graph.microsoft.com/.default'],
   });

@@ -17,6 +17,7 @@ import { createApp, type ReadinessCheck } from '../server/app';
 import { Metrics } from '../server/metrics';
 import type { Inputs } from './inputs';
 import type { Storage } from './storage';
+import { readinessMonitor } from './doctor';
 import type { Resources } from './resources';
 import { startLogTriggers } from './log-triggers';
 import { setUpAccess } from './access';
@@ -101,6 +102,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     incidents: storage.incidents,
     locale: config.organisation.locale,
     redactedConfig: () => redactConfig(config),
+    readinessReport: readinessMonitor({ config, playbooks }, { metrics, log }, resources),
     metrics,
     sourceNames: new Set(sources.map((s) => s.name)),
     approvals: {

@@ -47,7 +47,8 @@ export function loadInputs({ mode, config, configSource, demo }: InputOptions): 
   const wantsLogs =
     config.logs.files.length > 0 ||
     Boolean(config.logs.syslog) ||
-    Boolean(graph?.signIns || graph?.directoryAudits);
+    Boolean(graph?.signIns || graph?.directoryAudits) ||
+    Boolean(config.logs.m365Audit);
   const rules = wantsLogs ? loadRules(configuredRulePaths(config)) : [];
   const templates = new TemplateStore(config.notifications.templatesDir ?? SHIPPED_TEMPLATES_DIR);
   const templateProblems = templates.check();

@@ -1,15 +1,16 @@
-// Log triggers: file tails, syslog listeners and Entra log pollers feeding the rules, whose firings go
+// Log triggers: file tails, syslog listeners, Entra log pollers and the Microsoft 365 audit feed feeding the rules, whose firings go
 // through the same routing and start-or-join as a webhook, claimed like a delivery id.
 import { resolve } from 'node:path';
 import type { ReflexConfig } from '../config/schema';
 import type { Logger } from '../common/logger';
-import { LogTriggers, type TroubleRecorder } from '../triggers/logs/runner';
+import { LogTriggers, type PullSource, type TroubleRecorder } from '../triggers/logs/runner';
 import { GraphLogPoller } from '../triggers/logs/graph-source';
+import { ManagementActivityPoller, MANAGEMENT_API_SCOPE } from '../triggers/logs/management-activity';
 import type { LoadedRule } from '../triggers/logs/rules';
-import { deliverAlert, type IntakeDeps } from '../triggers/intake';
+import { deliverAlert, STALE_CLAIM_MS, type IntakeDeps } from '../triggers/intake';
 import { DbLogState } from '../storage/log-state';
 import type { Metrics } from '../server/metrics';
-import { createGraphClient } from './graph-client';
+import { createEntraCredential, createGraphClient } from './graph-client';
 import type { Storage } from './storage';
 import type { Resources } from './resources';
 
@@ -29,7 +30,7 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
   const { config, storage, metrics, log } = inputs;
   const graphLogs = config.logs.graph;
   const graph = createGraphClient(config.entra);
-  const pulled = (['signIns', 'directoryAudits'] as const)
+  const pulled: Array<{ source: PullSource; drill: boolean }> = (['signIns', 'directoryAudits'] as const)
     .filter((resource) => graphLogs?.[resource])
     .map((resource) => ({
       drill: graphLogs!.drill,
@@ -44,6 +45,26 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
         graph!,
       ),
     }));
+  const feed = config.logs.m365Audit;
+  if (feed) {
+    // Its own token audience: a Graph token is refused there.
+    const credential = createEntraCredential(config.entra)!;
+    pulled.push({
+      drill: feed.drill,
+      source: new ManagementActivityPoller({
+        name: 'm365-audit',
+        tenantId: config.entra.tenantId!,
+        contentTypes: feed.contentTypes,
+        baseUrl: feed.baseUrl,
+        intervalMs: feed.intervalSeconds * 1000,
+        lookbackMs: feed.lookbackHours * 3_600_000,
+        overlapMs: feed.overlapMinutes * 60_000,
+        maxBlobsPerPoll: feed.maxBlobsPerPoll,
+        token: async () => (await credential.getToken(MANAGEMENT_API_SCOPE)).token,
+        log,
+      }),
+    });
+  }
   const triggers = new LogTriggers({
     rules: inputs.rules,
     files: config.logs.files.map((f) => ({ ...f, path: resolve(f.path) })),
@@ -54,9 +75,21 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
     log,
     sink: {
       // A firing id is claimed like a webhook delivery id: delivered once, however often re-read.
-      claim: async (id) => (await storage.deliveries.claim('log-rules', id)).first,
+      claim: async (id) => {
+        const claim = await storage.deliveries.claim('log-rules', id);
+        if (claim.first) return true;
+        if (claim.settled) return false;
+        // Claimed, never recorded as delivered: an attempt that died (a crash) takes a while to be
+        // surely dead; until then the batch waits and is read again.
+        if (await storage.deliveries.reclaim('log-rules', id, STALE_CLAIM_MS)) return true;
+        throw new Error(`rule firing ${id} is being delivered, or its last attempt died moments ago`);
+      },
       release: (id) => storage.deliveries.release('log-rules', id),
-      deliver: (alert, drill) => deliverAlert(inputs.intake, alert, drill),
+      deliver: async (alert, drill, id) => {
+        const result = await deliverAlert(inputs.intake, alert, drill);
+        await storage.deliveries.settle('log-rules', id, result.incidentId).catch(() => undefined);
+        return result;
+      },
     },
     onFiring: (firing) => metrics.ruleFirings.inc({ rule: firing.ruleId }),
     onTrouble: async (trouble) => {

@@ -11,6 +11,17 @@ import { connectTemporal, installTemporalRuntime } from '../temporal/connect';
 import type { Resources } from './resources';
 import { TOOLS_DIR } from './project';
 
+/**
+ * The embedded server's SQLite settings. SQLite's default rollback journal syncs several times per
+ * commit and held the dev server near 24 workflows/s here; the write-ahead log syncs once per commit.
+ * `synchronous=full` (the default) syncs the log at every commit, so a 202 means the start is on disk
+ * through a power cut too; `normal` syncs at checkpoints only: it survives any process crash, but a
+ * power cut can lose the last commits, for more headroom (bench/sqlite-pragmas.ts, docs/BENCHMARKS.md).
+ */
+export function embeddedSqlitePragmas(synchronous: 'full' | 'normal'): string[] {
+  return ['journal_mode=wal', `synchronous=${synchronous}`];
+}
+
 export interface TemporalConnection {
   address: string;
   /** The embedded dev server's Web UI. */
@@ -33,6 +44,7 @@ export async function openTemporal(
     const devServer = await startDevServer({
       cliPath,
       dbFile: join(dataDir, 'temporal.sqlite'),
+      sqlitePragmas: embeddedSqlitePragmas(config.temporal.devServer.synchronous),
       pidFile: join(dataDir, 'temporal.pid'),
       port: config.temporal.devServer.port,
       uiPort: config.temporal.devServer.uiPort,

@@ -1,4 +1,5 @@
-// Runs `temporal server start-dev` as a child process, with its state in a SQLite file.
+// Runs `temporal server start-dev` as a child process, with its state in a SQLite file, and starts it
+// again when it dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,6 +20,8 @@ export interface DevServerOptions {
    * no chance to stop it) is found through this file and stopped before a new one starts.
    */
   pidFile?: string;
+  /** SQLite pragmas for the file (`name=value`), e.g. journal_mode=wal. */
+  sqlitePragmas?: readonly string[];
   /** Extra dynamic configuration, e.g. lower history limits in tests. */
   dynamicConfig?: Record<string, unknown>;
   /** Namespaces besides `default` to create. */
@@ -72,40 +75,85 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   }
   if (options.pidFile) await stopOrphan(options.pidFile, options.log);
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
+  const address = `${ip}:${options.port}`;
+  const uiUrl = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.uiPort}`;
   const pidFile = options.pidFile;
+  let current = spawnServer(options.cliPath, args, pidFile);
+  let stopping = false;
   const stop = async () => {
-    await stopChild(child, exited);
+    stopping = true;
+    await stopChild(current.child, current.exited);
     if (pidFile) rmSync(pidFile, { force: true });
   };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (current.gone())
+      throw new DevServerStartError(`temporal server start-dev exited early`, current.output());
+    if (Date.now() > deadline) {
+      await stop();
+      throw new DevServerStartError(
+        `temporal server start-dev did not answer on ${address} in time`,
+        current.output(),
+      );
+    }
+    if (await answers(address)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  options.log.info({ address, ui: uiUrl, dbFile: options.dbFile }, 'Temporal dev server is up');
+
+  // Supervised: a dev server that dies (killed, out of memory) is started again on the same file and
+  // port; the worker and clients reconnect by themselves, and nothing it had committed is lost.
+  const supervise = (server: RunningServer, restarts: number) => {
+    void server.exited.then(async (code) => {
+      if (stopping) return;
+      const wait = Math.min(500 * 2 ** restarts, 30_000);
+      options.log.error(
+        { code, output: server.output().slice(-2000), restartInMs: wait },
+        'the Temporal dev server stopped unexpectedly; starting it again on the same file',
+      );
+      await new Promise((r) => setTimeout(r, wait));
+      if (stopping) return;
+      current = spawnServer(options.cliPath, args, pidFile);
+      // Up for a minute: the next failure starts the back-off from the beginning.
+      const healthy = setTimeout(() => (restarts = -1), 60_000);
+      void current.exited.then(() => clearTimeout(healthy));
+      supervise(current, restarts + 1);
+    });
+  };
+  supervise(current, 0);
+  return { address, uiUrl, stop };
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  gone(): boolean;
+  /** Its last output (for errors). */
+  output(): string;
+}
+
+function spawnServer(cliPath: string, args: readonly string[], pidFile: string | undefined): RunningServer {
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (pidFile && child.pid) writeFileSync(pidFile, String(child.pid));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  child.once('error', (err) => keep(Buffer.from(String(err))));
-
-  const address = `${ip}:${options.port}`;
-  const uiUrl = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.uiPort}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   let gone = false;
-  void exited.then(() => (gone = true));
-  for (;;) {
-    if (gone) throw new DevServerStartError(`temporal server start-dev exited early`, output);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new DevServerStartError(`temporal server start-dev did not answer on ${address} in time`, output);
-    }
-    if (await answers(address)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  options.log.info({ address, ui: uiUrl, dbFile: options.dbFile }, 'Temporal dev server is up');
-  return { address, uiUrl, stop };
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code) => {
+      gone = true;
+      done(code);
+    }),
+  );
+  child.once('error', (err) => keep(Buffer.from(String(err))));
+  return { child, exited, gone: () => gone, output: () => output };
 }
 
 async function answers(address: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraphClient } from '../startup/graph-client';
 import { createEntraActivities } from '../activities/entra/users';
-import { retryAfterSeconds } from '../activities/retry-after';
+import { retryAfterSeconds } from '../common/retry-after';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
 
 let fake: EntraFake;

@@ -1,9 +1,13 @@
 // Log sources on their own: a regex-parsed text log, lines only once complete, bad lines skipped;
-// syslog in both RFC formats, with JSON bodies merged into the record.
+// syslog in both RFC formats, with JSON bodies merged into the record; the Graph log poller honouring
+// a 429's Retry-After.
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileTail } from '../triggers/logs/file-source';
 import { parseSyslog } from '../triggers/logs/syslog';
+import { GraphLogPoller } from '../triggers/logs/graph-source';
+import { createGraphClient } from '../startup/graph-client';
+import { CLIENT_ID, CLIENT_SECRET, EntraFake, TENANT } from './fakes/entra-fake';
 
 test('a text log parsed by named groups; half-written lines wait; bad lines are counted, not fatal', async () => {
   const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT ?? '/tmp', 'tail-'));
@@ -74,4 +78,37 @@ test('syslog: RFC 5424 with structured data, RFC 3164, JSON bodies, and what is 
     ),
   ).toMatchObject({ app: 'entra', userPrincipalName: 'anna@museum.example', status: { errorCode: 50126 } });
   expect(parseSyslog('just some text')).toBeUndefined();
+});
+
+test('the Graph log poller waits out a 429 for its Retry-After, asking nothing meanwhile', async () => {
+  const fake = await new EntraFake().start();
+  try {
+    const graph = createGraphClient({
+      tenantId: TENANT,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      authorityHost: fake.url,
+      graphBaseUrl: fake.url,
+    })!;
+    let clock = Date.now();
+    const poller = new GraphLogPoller(
+      { name: 'entra-signins', resource: 'signIns', intervalMs: 1000, lookbackMs: 3_600_000 },
+      graph,
+      () => clock,
+    );
+    fake.signIns.push({ id: 's-1', createdDateTime: new Date(clock - 60_000).toISOString() });
+    fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 429, retryAfter: 90 });
+    await expect(poller.poll()).rejects.toMatchObject({ statusCode: 429 });
+    const asked = () => fake.graphCalls().filter((c) => c.path.endsWith('/auditLogs/signIns')).length;
+    const before = asked();
+    for (const seconds of [2, 30, 57]) {
+      clock += seconds * 1000; // 89 s in all, each past the poll interval
+      expect(await poller.poll()).toEqual([]);
+    }
+    expect(asked()).toBe(before);
+    clock += 2000;
+    expect((await poller.poll()).map((r) => r.fields.id)).toEqual(['s-1']);
+  } finally {
+    await fake.stop();
+  }
 });

@@ -255,6 +255,22 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
       initiatedBy: { user: { userPrincipalName: 'joost@graph.example', ipAddress: '198.51.100.77' } },
       targetResources: [{ displayName: 'PDF Converter Pro', type: 'ServicePrincipal' }],
     });
+    // A person enables the disabled app again: on-call hears of it (the app-re-enabled rule).
+    fake.directoryAudits.push({
+      id: 'audit-2',
+      activityDateTime: new Date().toISOString(),
+      activityDisplayName: 'Update service principal',
+      category: 'ApplicationManagement',
+      result: 'success',
+      initiatedBy: { user: { userPrincipalName: 'mallory@graph.example', ipAddress: '198.51.100.78' } },
+      targetResources: [
+        {
+          displayName: 'PDF Converter Pro',
+          type: 'ServicePrincipal',
+          modifiedProperties: [{ displayName: 'AccountEnabled', oldValue: '[false]', newValue: '[true]' }],
+        },
+      ],
+    });
     const spray = await until('the spray incident', async () => {
       const [found] = await reflex.incidents.list({ playbook: 'password-spray' });
       return found;
@@ -268,11 +284,18 @@ test('Entra sign-in and audit logs polled through Graph (paged, late records inc
       return found;
     });
     expect(consent.alertTitle).toBe('joost@graph.example consented to PDF Converter Pro');
+    const reEnabled = await until('the re-enabled incident', async () => {
+      const found = await reflex.incidents.list({ playbook: 'notify-on-call' });
+      return found.find((i) => i.source === 'entra-audit');
+    });
+    expect(reEnabled.alertTitle).toBe(
+      'mallory@graph.example enabled the application PDF Converter Pro again',
+    );
     // More polls change nothing: every record was read once.
     const polls = fake.logQueries.length;
     await until('more polls', async () => (fake.logQueries.length >= polls + 4 ? true : undefined));
     expect(await reflex.incidents.list({ playbook: 'password-spray' })).toHaveLength(1);
-    expect(await db.query(`select 1 from webhook_deliveries where source = 'log-rules'`)).toHaveLength(2);
+    expect(await db.query(`select 1 from webhook_deliveries where source = 'log-rules'`)).toHaveLength(3);
     expect(fake.logQueries.some((q) => decodeURIComponent(q).includes('$filter=createdDateTime ge '))).toBe(
       true,
     );

@@ -31,6 +31,7 @@ test('the shipped rules load', () => {
     'mass-download',
     'new-country-sign-in',
     'oauth-consent',
+    'oauth-consent-m365',
     'password-spray',
     'suspicious-inbox-rule',
   ]);
@@ -257,7 +258,7 @@ test('reflex rules test prints what fires and why; --json gives one object per f
   expect(text.stdout).toContain(
     'why:   6 different userPrincipalName for ipAddress 203.0.113.66 within 20m, then a matching record',
   );
-  expect(text.stdout).toContain('13 records, 7 rules, 1 firings.');
+  expect(text.stdout).toContain('13 records, 8 rules, 1 firings.');
 
   const json = spawnSync(process.execPath, [CLI, 'rules', 'test', SPRAY, '--json', '--rules', SHIPPED], {
     encoding: 'utf8',
@@ -286,4 +287,39 @@ test('reflex rules test prints what fires and why; --json gives one object per f
   });
   expect(missing.status).toBe(2);
   expect(missing.stderr).toContain('/nonexistent.log: cannot read (ENOENT)');
+});
+
+test('a threshold counts records that arrive out of order (the Microsoft 365 audit log delivers blobs so)', () => {
+  const download = (i: number, user = 'olga@museum.example'): LogRecord => {
+    const at = Date.parse('2026-03-02T09:00:00Z') + i * 500;
+    const fields = {
+      Operation: 'FileDownloaded',
+      UserId: user,
+      ClientIP: '203.0.113.9',
+      CreationTime: new Date(at).toISOString(),
+    };
+    return { source: 'm365', kind: 'm365-audit', at, fields };
+  };
+  const rules = loadRules([SHIPPED]);
+  // The later half first, then the earlier half: the thousandth record read completes the window.
+  const shuffled = [
+    ...Array.from({ length: 500 }, (_, i) => download(500 + i)),
+    ...Array.from({ length: 500 }, (_, i) => download(i)),
+  ];
+  const engine = new RuleEngine(rules);
+  const firings = shuffled.flatMap((r) => engine.process(r));
+  expect(firings.map((f) => [f.ruleId, f.count])).toEqual([['mass-download', 1000]]);
+  expect(firings[0]!.at).toBe(new Date(download(499).at).toISOString());
+  // 999 of them, in any order: nothing.
+  const few = new RuleEngine(rules);
+  expect(
+    shuffled
+      .slice(1)
+      .reverse()
+      .flatMap((r) => few.process(r)),
+  ).toEqual([]);
+  // A thousand spread over more than 15 minutes (one every second), in reverse: nothing.
+  const spread = new RuleEngine(rules);
+  const slow = Array.from({ length: 1000 }, (_, i) => download(i * 2, 'piet@museum.example')).reverse();
+  expect(slow.flatMap((r) => spread.process(r))).toEqual([]);
 });

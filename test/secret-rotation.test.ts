@@ -1,12 +1,14 @@
 // Secret rotation for an Entra app registration, end to end: addPassword through the real Graph client,
-// delivery to the organisation's secret store, removal of the old secret only after approval, safe
-// under retries, and the secret text nowhere else.
+// delivery to the organisation's secret store, removal of the old secrets and certificates (on the
+// application and its service principal) only after approval, safe under retries, and the secret text
+// nowhere else.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { SecretStoreFake } from './fakes/secret-store-fake';
 import { alertBody, postSigned } from './helpers/reflex';
 import { started, useEntraFake, useReflex } from './helpers/bootstrap';
 import { decide, step, waitForState } from './helpers/incidents';
 import { recordHistory } from './helpers/histories';
+import { buildTimeline } from '../server/reports/timeline';
 
 const fake = useEntraFake();
 const store = started(
@@ -90,6 +92,60 @@ test('a store failure between add and remove is retried and leaves exactly one n
   await decide(reflex.gateway, id, 'remove-old-secret', 'oncall@museum.example');
   await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([fresh[0]!.keyId]);
+});
+
+test('a compromised application: every old secret and certificate goes, on the application and its service principal', async () => {
+  const app = fake.addApplication('Ticket shop API', 1, 2);
+  // The attacker's own credentials on the service principal, where app owners rarely look.
+  const sp = fake.addAppServicePrincipal(app, 1, 1);
+  const original = app.passwordCredentials[0]!.keyId;
+  const id = await leak(app.id);
+  const waiting = await waitForState(
+    reflex.gateway,
+    id,
+    (s) => step(s, 'remove-old-secret').status === 'awaiting-approval',
+  );
+  expect(step(waiting, 'rotate-secret').output).toMatchObject({
+    oldKeyIds: [original],
+    oldCertificateKeyIds: app.keyCredentials.map((k) => k.keyId),
+    servicePrincipals: [
+      {
+        id: sp.id,
+        passwordKeyIds: sp.passwordCredentials!.map((p) => p.keyId),
+        certificateKeyIds: sp.keyCredentials!.map((k) => k.keyId),
+      },
+    ],
+  });
+  // Nothing old removed before the approval (systems are switching over).
+  expect(app.keyCredentials).toHaveLength(2);
+  expect(sp.passwordCredentials).toHaveLength(1);
+  // Meanwhile the owner puts a new certificate on the application: it stays.
+  const ownersNew = fake.certificate('owner: new certificate');
+  app.keyCredentials.push(ownersNew);
+
+  await decide(reflex.gateway, id, 'remove-old-secret', 'oncall@museum.example');
+  const done = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
+  const fresh = step(done, 'rotate-secret').output as { newKeyId: string };
+  expect(app.passwordCredentials.map((c) => c.keyId)).toEqual([fresh.newKeyId]);
+  expect(app.keyCredentials.map((k) => k.keyId)).toEqual([ownersNew.keyId]);
+  expect(sp.passwordCredentials).toEqual([]);
+  expect(sp.keyCredentials).toEqual([]);
+  // The certificate kept was written back whole (Graph needs its key), and only with the owner's.
+  expect(fake.keyCredentialWrites.filter((w) => w.path === `/applications/${app.id}`)).toEqual([
+    {
+      path: `/applications/${app.id}`,
+      keyCredentials: [expect.objectContaining({ keyId: ownersNew.keyId, key: ownersNew.key })],
+    },
+  ]);
+  const texts = buildTimeline(id, await reflex.audit.events(id), 'en', 'Europe/Amsterdam')!.entries.map(
+    (e) => e.text,
+  );
+  expect(texts).toContainEqual(
+    expect.stringContaining(
+      'Removed 1 old secret(s) and 2 certificate(s) from the application, and 2 credential(s) from its service principal(s).',
+    ),
+  );
+  await recordHistory(reflex.gateway, id, 'leaked-secret.compromised-application');
 });
 
 test('no secret text appears in logs, the audit trail, workflow histories or e-mail', async () => {

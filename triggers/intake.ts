@@ -10,6 +10,7 @@ import {
   MalformedBodyError,
   RateLimitedError,
   ReplayedDeliveryError,
+  DeliveryInFlightError,
   UnknownSourceError,
 } from '../common/errors';
 import { ADAPTERS } from './adapters';
@@ -52,12 +53,29 @@ export interface Delivery {
   urlSecret?: string;
 }
 
+/**
+ * A delivery id's claim: the first, or one seen before, which is settled once Reflex recorded what
+ * became of it (the incident, or none) and unsettled while its first attempt runs, or after that
+ * attempt died (a crash between the claim and Temporal's answer).
+ */
+export type Claim =
+  { first: true } | { first: false; settled: true; incidentId?: string } | { first: false; settled: false };
+
 /** The replay and idempotency record of delivery ids (storage/deliveries.ts). */
 export interface DeliveryLog {
-  claim(source: string, deliveryId: string): Promise<{ first: true } | { first: false; incidentId?: string }>;
+  claim(source: string, deliveryId: string): Promise<Claim>;
+  /** Records what the delivery became (`undefined`: accepted without an incident). */
   settle(source: string, deliveryId: string, incidentId: string | undefined): Promise<void>;
+  /** Takes over an unsettled claim older than `staleMs` (its first attempt is dead); false otherwise. */
+  reclaim(source: string, deliveryId: string, staleMs: number): Promise<boolean>;
   release(source: string, deliveryId: string): Promise<void>;
 }
+
+/**
+ * How long a first attempt may take before a retry of the same delivery id takes over its claim: more
+ * than the gateway's longest wait for Temporal (3 × 5 s).
+ */
+export const STALE_CLAIM_MS = 20_000;
 
 /** Limits on the parsed body beyond its size: a deeply nested or huge JSON document is refused. */
 export const JSON_LIMITS = { depth: 32, values: 20_000 };
@@ -118,13 +136,22 @@ export function createIntake(deps: IntakeDeps) {
     const deliveryId = deps.deliveries ? verified.deliveryId : undefined;
     if (deliveryId) {
       const claim = await deps.deliveries!.claim(source.name, deliveryId);
-      if (!claim.first) throw new ReplayedDeliveryError(claim.incidentId);
+      if (!claim.first) {
+        if (claim.settled) throw new ReplayedDeliveryError(claim.incidentId);
+        // Seen, but never recorded as accepted: its first attempt is still running, or it died
+        // between the claim and Temporal's answer (a crash). A refusal would lose the alert, so the
+        // sender is asked to retry, and once that attempt is surely dead its retry delivers it.
+        if (!(await deps.deliveries!.reclaim(source.name, deliveryId, STALE_CLAIM_MS)))
+          throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
+      }
     }
     try {
       const result = await deliverAlert(deps, alert, source.drill || (delivery.drill ?? false));
-      if (deliveryId && result.incidentId) {
-        // Informational (which incident the id went to); not worth holding the answer for.
-        void deps.deliveries!.settle(source.name, deliveryId, result.incidentId).catch(() => undefined);
+      if (deliveryId) {
+        // Recorded before the 202: a replay from now on is refused (409) and names the incident.
+        // Not recorded (the database failed just now): a retry delivers it again, which joins the
+        // incident it opened (the alert counted twice) rather than losing it.
+        await deps.deliveries!.settle(source.name, deliveryId, result.incidentId).catch(() => undefined);
       }
       return result;
     } catch (err) {

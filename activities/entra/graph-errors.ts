@@ -1,7 +1,7 @@
 // Decides retryability where the error is born: Graph's status and code, never its message.
 import { ApplicationFailure } from '@temporalio/activity';
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { retryAfterSeconds } from '../retry-after';
+import { retryAfterSeconds } from '../../common/retry-after';
 import { LICENCE_REQUIRED } from '../../workflows/model/failures';
 
 export interface GraphCallContext {

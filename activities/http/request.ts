@@ -5,7 +5,7 @@
 // outbound.ts (HTTPS, not this machine, no redirects followed).
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { retryAfterSeconds } from '../retry-after';
+import { retryAfterSeconds } from '../../common/retry-after';
 import { activitiesOf, defineAction } from '../action';
 import { OutboundRedirect, OutboundRefused, send, urlProblem, type OutboundOptions } from '../outbound';
 

@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { OutboundRedirect, OutboundRefused, send, type OutboundOptions } from '../outbound';
-import { retryAfterSeconds } from '../retry-after';
+import { retryAfterSeconds } from '../../common/retry-after';
 import type { ActionInput } from '../action';
 import { formatTime } from './send';
 

@@ -428,7 +428,7 @@ export async function initCommand(flags: InitFlags, io: Output): Promise<number>
   const here = (path: string) => relative(process.cwd(), path) || basename(path);
   io.out(`\nWrote ${here(file)} (0600) and ${here(scriptFile)}.`);
   io.out(`The configuration loads: ${playbookCount} playbooks, ${answers.sources.length} alert source(s).`);
-  io.out('(A readiness check of permissions, SMTP and contacts, `reflex doctor`, is not built yet.)\n');
+  io.out('');
   io.out('Access tokens, shown only now (reflex.yaml keeps their hashes):');
   for (const t of written.tokens)
     io.out(`  ${t.name} (${t.role}${t.email ? `, ${t.email}` : ''}): ${t.token}`);
@@ -437,13 +437,16 @@ export async function initCommand(flags: InitFlags, io: Output): Promise<number>
     `  1. Register Reflex in your tenant: ${answers.script === 'powershell' ? `pwsh ./${here(scriptFile)}` : `bash ./${here(scriptFile)}`}` +
       `\n     (Graph application permissions: ${permissions.join(', ') || 'none'}). Put the three ENTRA_* lines it prints in Reflex's environment.`,
   );
-  io.out(`  2. Start Reflex: npm run reflex -- start --config ${here(file)}`);
   io.out(
-    `  3. Drill a playbook against your own tenant (nothing is changed): npm run reflex -- drill compromised-account --config ${here(file)}`,
+    `  2. Check permissions, SMTP and contacts: npm run reflex -- doctor --send-test-mail --config ${here(file)}`,
+  );
+  io.out(`  3. Start Reflex: npm run reflex -- start --config ${here(file)}`);
+  io.out(
+    `  4. Drill a playbook against your own tenant (nothing is changed): npm run reflex -- drill compromised-account --config ${here(file)}`,
   );
   if (answers.sources.length) {
     io.out(
-      `  4. Point ${answers.sources.join(', ')} at ${answers.publicUrl}/hooks/<name> with the secret in ${here(file)} (docs/SOURCES.md).`,
+      `  5. Point ${answers.sources.join(', ')} at ${answers.publicUrl}/hooks/<name> with the secret in ${here(file)} (docs/SOURCES.md).`,
     );
   }
   return 0;

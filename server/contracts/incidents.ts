@@ -209,6 +209,30 @@ export const getConfig = defineRoute({
   responses: { 200: { description: 'Configuration', json: z.record(z.string(), z.unknown()) }, ...AUTH },
 });
 
+const finding = z.object({
+  check: z.string(),
+  status: z.enum(['ok', 'problem', 'not-checked']),
+  message: z.string(),
+  fix: z.string().optional(),
+});
+
+export const readinessReport = z.object({
+  checkedAt: z.string(),
+  problems: z.number().int(),
+  findings: z.array(finding),
+});
+export type ReadinessReport = z.infer<typeof readinessReport>;
+
+export const getReadiness = defineRoute({
+  method: 'get',
+  path: '/api/readiness',
+  tag: 'operations',
+  summary:
+    'The readiness check (`reflex doctor`): Graph permissions, SMTP, contacts, secret stores, Temporal; each problem with its fix (admin)',
+  access: 'admin',
+  responses: { 200: { description: 'Findings, at most 5 minutes old', json: readinessReport }, ...AUTH },
+});
+
 export const INCIDENT_ROUTES = [
   listIncidents,
   getIncident,
@@ -223,4 +247,5 @@ export const INCIDENT_ROUTES = [
   verifyAudit,
   listUnrouted,
   getConfig,
+  getReadiness,
 ];

@@ -11,6 +11,7 @@ import { HttpError } from '../errors';
 import type { RouteTable } from '../contract';
 import * as board from '../contracts/board';
 import * as api from '../contracts/incidents';
+import type { ReadinessReport } from '../contracts/incidents';
 import type { IncidentFilterQuery } from '../contracts/schemas';
 import { buildTimeline } from '../reports/timeline';
 import { buildSummary } from '../reports/summary';
@@ -30,6 +31,8 @@ export interface BoardDeps {
   startDrill: (playbookId: string, alert: unknown) => Promise<string | undefined>;
   /** The running configuration with every secret taken out (admin only). */
   redactedConfig: () => unknown;
+  /** The readiness check's latest findings (`reflex doctor`). */
+  readinessReport?: () => Promise<ReadinessReport>;
 }
 
 /** The list filter of a parsed query (the language is not a filter). */
@@ -185,6 +188,10 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
   // --- Admin ----------------------------------------------------------------------------------
   routes.add(api.getConfig, (_input, _req, res) => {
     res.json(deps.redactedConfig());
+  });
+  routes.add(api.getReadiness, async (_input, _req, res) => {
+    if (!deps.readinessReport) throw new HttpError(404, 'the readiness check does not run in this process');
+    res.json(await deps.readinessReport());
   });
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ActivityFeedFake } from './activity-feed';
 
 const TLS_DIR = process.env.REFLEX_TLS_DIR ?? join(__dirname, '../fixtures/tls');
 
@@ -28,6 +29,28 @@ export interface FakeServicePrincipal {
   displayName: string;
   accountEnabled: boolean;
   appOwnerOrganizationId: string;
+  passwordCredentials?: FakeCredential[];
+  keyCredentials?: FakeCertificate[];
+  /** The application permissions an API offers (Microsoft Graph's service principal). */
+  appRoles?: Array<{ id: string; value: string; allowedMemberTypes: string[] }>;
+}
+
+/** A certificate credential; Graph returns `key` only when keyCredentials is selected on one object. */
+export interface FakeCertificate {
+  keyId: string;
+  displayName: string;
+  type: 'AsymmetricX509Cert';
+  usage: 'Verify';
+  key: string;
+  endDateTime: string;
+}
+
+export interface FakeApplication {
+  id: string;
+  appId: string;
+  displayName: string;
+  passwordCredentials: FakeCredential[];
+  keyCredentials: FakeCertificate[];
 }
 
 export interface FakeGrant {
@@ -107,6 +130,8 @@ export interface RecordedCall {
 }
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
+const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const MANAGEMENT_SCOPE = 'https://manage.office.com/.default';
 export const CLIENT_ID = 'reflex-test-client';
 export const CLIENT_SECRET = 'fake-client-secret-for-tests';
 
@@ -130,10 +155,9 @@ export class EntraFake {
   logPageSize = 1000;
   /** The query strings of /auditLogs requests. */
   readonly logQueries: string[] = [];
-  readonly applications = new Map<
-    string,
-    { id: string; displayName: string; passwordCredentials: FakeCredential[] }
-  >();
+  readonly applications = new Map<string, FakeApplication>();
+  /** keyCredentials PATCH bodies, as sent (to check a certificate kept is written back whole). */
+  readonly keyCredentialWrites: Array<{ path: string; keyCredentials: unknown[] }> = [];
   readonly servicePrincipals = new Map<string, FakeServicePrincipal>();
   readonly grants: FakeGrant[] = [];
   /** App-role assignments: `principalId` holds the role on `resourceId`. */
@@ -146,6 +170,10 @@ export class EntraFake {
   readonly issuedSecrets: string[] = [];
   readonly calls: RecordedCall[] = [];
   readonly tokensIssued: string[] = [];
+  /** The scope each token was asked for. */
+  readonly tokenScopes = new Map<string, string>();
+  /** The Office 365 Management Activity API, on the same server and authority. */
+  readonly feed = new ActivityFeedFake(() => this.url, TENANT);
   private readonly faults: Fault[] = [];
   private server?: Server;
   port = 0;
@@ -165,12 +193,43 @@ export class EntraFake {
     return full;
   }
 
-  addApplication(displayName: string, existingSecrets = 1) {
-    const app = { id: randomUUID(), displayName, passwordCredentials: [] as FakeCredential[] };
+  addApplication(displayName: string, existingSecrets = 1, certificates = 0): FakeApplication {
+    const app: FakeApplication = {
+      id: randomUUID(),
+      appId: randomUUID(),
+      displayName,
+      passwordCredentials: [],
+      keyCredentials: [],
+    };
     for (let i = 0; i < existingSecrets; i++)
       app.passwordCredentials.push(this.newCredential(`original ${i + 1}`));
+    for (let i = 0; i < certificates; i++) app.keyCredentials.push(this.certificate(`certificate ${i + 1}`));
     this.applications.set(app.id, app);
     return app;
+  }
+
+  /** The application's service principal in this tenant, with credentials of its own. */
+  addAppServicePrincipal(app: FakeApplication, secrets = 0, certificates = 0): FakeServicePrincipal {
+    return this.addServicePrincipal(app.displayName, {
+      appId: app.appId,
+      passwordCredentials: Array.from({ length: secrets }, (_, i) =>
+        this.newCredential(`sp secret ${i + 1}`),
+      ),
+      keyCredentials: Array.from({ length: certificates }, (_, i) =>
+        this.certificate(`sp certificate ${i + 1}`),
+      ),
+    });
+  }
+
+  certificate(displayName: string): FakeCertificate {
+    return {
+      keyId: randomUUID(),
+      displayName,
+      type: 'AsymmetricX509Cert',
+      usage: 'Verify',
+      key: Buffer.from(`certificate ${randomUUID()}`).toString('base64'),
+      endDateTime: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+    };
   }
 
   addServicePrincipal(
@@ -292,11 +351,14 @@ export class EntraFake {
     } catch {
       /* form-encoded token requests stay text */
     }
-    const authorized = this.tokensIssued.some((t) => req.headers.authorization === `Bearer ${t}`);
-    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const scopes = (token ? this.tokenScopes.get(token) : undefined)?.split(' ') ?? [];
+    // Each API takes tokens for its own audience only, as Microsoft's do.
+    const authorized = scopes.includes(GRAPH_SCOPE);
+    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}, raw?: string) => {
       this.calls.push({ method, path: url.pathname, body, authorized, status, search: url.search });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(payload === undefined ? undefined : JSON.stringify(payload));
+      res.end(raw ?? (payload === undefined ? undefined : JSON.stringify(payload)));
     };
     const graphError = (
       status: number,
@@ -339,7 +401,13 @@ export class EntraFake {
       }
       const token = `fake-token-${randomUUID()}`;
       this.tokensIssued.push(token);
+      this.tokenScopes.set(token, form.get('scope') ?? '');
       return send(200, { token_type: 'Bearer', expires_in: 3600, ext_expires_in: 3600, access_token: token });
+    }
+
+    // --- the Office 365 Management Activity API ---
+    if (url.pathname.startsWith(`${this.feed.prefix}/`)) {
+      return this.feed.handle(method, url, scopes.includes(MANAGEMENT_SCOPE), send);
     }
 
     // --- Microsoft Graph ---
@@ -460,8 +528,15 @@ export class EntraFake {
       if (!m[2] && method === 'GET') {
         return send(200, {
           id: app.id,
-          passwordCredentials: app.passwordCredentials.map(({ secretText: _hidden, ...visible }) => visible),
+          appId: app.appId,
+          ...this.credentialsView(app, url),
         });
+      }
+      if (!m[2] && method === 'PATCH') {
+        const written = this.writeKeyCredentials(path, body);
+        if (typeof written === 'string') return graphError(400, 'Request_BadRequest', written);
+        app.keyCredentials = written;
+        return send(204);
       }
       if (m[2] === '/addPassword' && method === 'POST') {
         const request =
@@ -481,6 +556,35 @@ export class EntraFake {
       }
     }
     return graphError(400, 'BadRequest', `the fake does not serve ${method} ${url.pathname}`);
+  }
+
+  /**
+   * Credentials as Graph shows them: never a secret's text, and a certificate's key only when
+   * keyCredentials is selected on a single object.
+   */
+  private credentialsView(
+    owner: { passwordCredentials?: FakeCredential[]; keyCredentials?: FakeCertificate[] },
+    single?: URL,
+  ) {
+    const withKey = single?.searchParams.get('$select')?.split(',').includes('keyCredentials') ?? false;
+    return {
+      passwordCredentials: (owner.passwordCredentials ?? []).map(
+        ({ secretText: _hidden, ...visible }) => visible,
+      ),
+      keyCredentials: (owner.keyCredentials ?? []).map((k) => ({ ...k, key: withKey ? k.key : null })),
+    };
+  }
+
+  /** A keyCredentials PATCH: the whole list, each certificate with its key (else Graph answers 400). */
+  private writeKeyCredentials(path: string, body: unknown): FakeCertificate[] | string {
+    const list = (body as { keyCredentials?: unknown }).keyCredentials;
+    if (!Array.isArray(list)) return 'keyCredentials must be a list';
+    this.keyCredentialWrites.push({ path, keyCredentials: list });
+    for (const k of list as Array<Partial<FakeCertificate>>) {
+      if (!k.key)
+        return `Key credential ${k.keyId ?? '?'}: the key property is required to update keyCredentials.`;
+    }
+    return list as FakeCertificate[];
   }
 
   /** A page of `items` as Graph serves collections, with an absolute nextLink when more follow. */
@@ -514,20 +618,35 @@ export class EntraFake {
       const f = filter ? equalsFilter(filter) : undefined;
       if (filter && (!f || !['appId', 'displayName'].includes(f.field)))
         return { error: [400, 'BadRequest', `unsupported filter ${filter}`] };
-      const all = [...this.servicePrincipals.values()].filter(
-        (sp) => !f || sp[f.field as 'appId' | 'displayName'] === f.value,
-      );
+      const all = [...this.servicePrincipals.values()]
+        .filter((sp) => !f || sp[f.field as 'appId' | 'displayName'] === f.value)
+        .map((sp) => ({ ...sp, ...this.credentialsView(sp) }));
       return ok(200, this.page(url, all));
     }
     if ((m = path.match(/^\/servicePrincipals\/([^/]+)$/))) {
       const sp = this.servicePrincipals.get(decodeURIComponent(m[1]!));
       if (!sp) return gone;
-      if (method === 'GET') return ok(200, sp);
+      if (method === 'GET') return ok(200, { ...sp, ...this.credentialsView(sp, url) });
       if (method === 'PATCH') {
-        const patch = body as { accountEnabled?: boolean };
+        const patch = body as { accountEnabled?: boolean; keyCredentials?: unknown };
+        if (patch.keyCredentials !== undefined) {
+          const written = this.writeKeyCredentials(path, body);
+          if (typeof written === 'string') return { error: [400, 'Request_BadRequest', written] };
+          sp.keyCredentials = written;
+        }
         if (patch.accountEnabled !== undefined) sp.accountEnabled = patch.accountEnabled;
         return ok(204);
       }
+    }
+    if ((m = path.match(/^\/servicePrincipals\/([^/]+)\/removePassword$/)) && method === 'POST') {
+      const sp = this.servicePrincipals.get(decodeURIComponent(m[1]!));
+      if (!sp) return gone;
+      const keyId = (body as { keyId: string }).keyId;
+      const index = (sp.passwordCredentials ?? []).findIndex((c) => c.keyId === keyId);
+      if (index < 0)
+        return { error: [404, 'Request_ResourceNotFound', 'No password credential with that keyId.'] };
+      sp.passwordCredentials!.splice(index, 1);
+      return ok(204);
     }
     if (
       (m = path.match(/^\/servicePrincipals\/([^/]+)\/(appRoleAssignments|appRoleAssignedTo)(?:\/([^/]+))?$/))

@@ -78,7 +78,8 @@ export async function startTestReflex(
   });
   const config = configSchema.parse({
     dataDir: mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'reflex-')),
-    server: { port: 0, maxBodyBytes: 64 * 1024 },
+    // The readiness check's own runs would add Graph calls that tests count; GET /api/readiness runs it.
+    server: { port: 0, maxBodyBytes: 64 * 1024, readinessCheckMinutes: 0 },
     temporal: {
       address: overrides.temporalAddress ?? process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
       taskQueue: overrides.taskQueue ?? `test-${randomUUID()}`,

@@ -112,6 +112,46 @@ export const TIME_FIELDS = [
   'time',
 ];
 
+/**
+ * The most events (or different values) in a window (end - window, end] over the given ends, in one
+ * pass: `events` and `ends` are in time order.
+ */
+function busiestWindow(
+  events: ReadonlyArray<[number, string]>,
+  ends: readonly number[],
+  window: number,
+  distinct: boolean,
+): number {
+  const counts = new Map<string, number>();
+  const change = (value: string, by: number) => {
+    if (!value) return;
+    const n = (counts.get(value) ?? 0) + by;
+    if (n === 0) counts.delete(value);
+    else counts.set(value, n);
+  };
+  let lo = 0;
+  let hi = 0;
+  let best = 0;
+  for (const end of ends) {
+    for (; hi < events.length && events[hi]![0] <= end; hi++) if (distinct) change(events[hi]![1], 1);
+    for (; lo < hi && events[lo]![0] <= end - window; lo++) if (distinct) change(events[lo]![1], -1);
+    best = Math.max(best, distinct ? counts.size : hi - lo);
+  }
+  return best;
+}
+
+/** Inserts an event after every one at or before its time (the list stays in time order). */
+function insertByTime(events: Array<[number, string]>, event: [number, string]): void {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]![0] <= event[0]) lo = mid + 1;
+    else hi = mid;
+  }
+  events.splice(lo, 0, event);
+}
+
 export function recordTime(fields: Record<string, unknown>, fallback = Date.now()): number {
   for (const name of TIME_FIELDS) {
     const value = fields[name];
@@ -280,11 +320,17 @@ export class RuleEngine {
         const g = groups.get(group) ?? { events: [] };
         if (!inWhere && g.events.length === 0) return undefined; // a `then` with nothing before it
         groups.set(group, g);
-        if (inWhere) g.events.push([record.at, rule.distinct ? text(lookup(f, rule.distinct)) : '']);
-        g.events = g.events.filter(([t]) => t > record.at - window && t <= record.at);
-        const count = rule.distinct
-          ? new Set(g.events.map(([, v]) => v).filter(Boolean)).size
-          : g.events.length;
+        if (inWhere) insertByTime(g.events, [record.at, rule.distinct ? text(lookup(f, rule.distinct)) : '']);
+        // Records arrive out of order (the Microsoft 365 audit log's blobs do): the state keeps a
+        // window before the latest record seen, and a late record counts in every window it falls in.
+        const latest = Math.max(record.at, g.events.at(-1)?.[0] ?? record.at);
+        g.events = g.events.filter(([t]) => t > latest - window);
+        // Windows ending at this record, and (for a late one) at each later record it shares one with;
+        // a `then` record closes the windows before it only.
+        const ends = rule.then
+          ? [record.at]
+          : [record.at, ...g.events.map(([t]) => t).filter((t) => t > record.at && t < record.at + window)];
+        const count = busiestWindow(g.events, ends, window, Boolean(rule.distinct));
         if (count < rule.atLeast) return undefined;
         if (rule.then && !inThen) return undefined; // reached: waits for the record that completes it
         if (g.firedAt !== undefined && record.at - g.firedAt < window) return undefined; // once per window

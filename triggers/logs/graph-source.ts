@@ -1,9 +1,11 @@
 // Polls Entra ID's sign-in and directory audit logs through Microsoft Graph (AuditLog.Read.All) with a
 // durable cursor. Graph delivers log records late and out of order, so every poll looks back an
 // overlap before the cursor and drops the ids it has already seen there: nothing is skipped, nothing
-// is read twice. The cursor is stored with the rule state after each delivered batch.
+// is read twice. The cursor is stored with the rule state after each delivered batch. A 429 is waited
+// out (Retry-After) before the next request.
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { LogRecord } from './engine';
+import { retryAfterSeconds } from '../../common/retry-after';
 
 export interface GraphCursor {
   /** The latest record time seen (ISO). */
@@ -29,6 +31,8 @@ const MAX_PAGES = 50;
 export class GraphLogPoller {
   private cursor: GraphCursor | undefined;
   private lastPoll = 0;
+  /** No request before this time (Graph's Retry-After). */
+  private retryAt = 0;
 
   constructor(
     private readonly options: GraphPollerOptions,
@@ -50,8 +54,22 @@ export class GraphLogPoller {
   }
 
   async poll(): Promise<LogRecord[]> {
-    if (this.now() - this.lastPoll < this.options.intervalMs) return [];
+    if (this.now() < this.retryAt || this.now() - this.lastPoll < this.options.intervalMs) return [];
     this.lastPoll = this.now();
+    try {
+      return await this.read();
+    } catch (err) {
+      // Throttled: no request before Graph's Retry-After (at least a minute when it names none).
+      const { statusCode, headers } = err as { statusCode?: number; headers?: Headers };
+      if (statusCode === 429) {
+        const seconds = retryAfterSeconds(headers?.get?.('Retry-After')) ?? 60;
+        this.retryAt = this.now() + Math.min(Math.max(seconds, 1), 3600) * 1000;
+      }
+      throw err;
+    }
+  }
+
+  private async read(): Promise<LogRecord[]> {
     const overlap = this.options.overlapMs ?? 10 * 60_000;
     const field = TIME_FIELD[this.options.resource];
     const since = this.cursor

@@ -41,10 +41,14 @@ export interface LogStateStore {
 }
 
 export interface FiringSink {
-  /** Records the firing id; false when it was delivered before. */
+  /**
+   * Records the firing id; false when it was delivered before. Throws while an earlier attempt may
+   * still be delivering it (the batch is read again later).
+   */
   claim(firingId: string): Promise<boolean>;
   release(firingId: string): Promise<void>;
-  deliver(alert: Alert, drill: boolean): Promise<unknown>;
+  /** Delivers the firing's alert and records that it was delivered. */
+  deliver(alert: Alert, drill: boolean, firingId: string): Promise<unknown>;
 }
 
 export interface LogTriggerOptions {
@@ -197,11 +201,11 @@ export class LogTriggers {
       this.evictionsReported = this.engine.evicted;
     }
     await this.report(trouble);
-    if (records.length === 0) return;
-    this.saved = {
-      engine: structuredClone(this.engine.exportState()),
-      checkpoints: Object.fromEntries(this.sources.map((s) => [s.name, s.position])),
-    };
+    const checkpoints = Object.fromEntries(this.sources.map((s) => [s.name, s.position]));
+    // Nothing read and no source moved (an empty blob or a skipped one moves a cursor): nothing to save.
+    if (records.length === 0 && JSON.stringify(checkpoints) === JSON.stringify(this.saved.checkpoints))
+      return;
+    this.saved = { engine: structuredClone(this.engine.exportState()), checkpoints };
     await this.options.store.save(this.saved);
   }
 
@@ -227,7 +231,7 @@ export class LogTriggers {
       return;
     }
     try {
-      await sink.deliver(firing.alert, this.drill.get(record.source) ?? false);
+      await sink.deliver(firing.alert, this.drill.get(record.source) ?? false, firing.firingId);
     } catch (err) {
       await sink.release(firing.firingId).catch(() => undefined);
       throw err;

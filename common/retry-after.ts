@@ -1,5 +1,5 @@
-// The Retry-After header a throttling server sends, as seconds: Temporal waits that long before the
-// next attempt (an activity's nextRetryDelay), so no activity ever sleeps and no retry storm starts.
+// The Retry-After header a throttling server sends, as seconds: activities hand it to Temporal (an
+// activity's nextRetryDelay, so no activity sleeps) and log pollers wait it out, so no retry storm starts.
 
 /** Seconds from a Retry-After header (seconds or HTTP date); undefined when absent or unreadable. */
 export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {

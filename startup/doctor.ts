@@ -1,0 +1,487 @@
+// `reflex doctor`: the readiness check. Before an attack is the time to learn that a Graph permission
+// is missing, SMTP is misconfigured or an escalation reaches nobody. Each check says what is wrong and
+// how to fix it; a check that cannot run (no Graph credentials, the embedded Temporal not running)
+// says so and the others still run. Read only, except the test message on request.
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { Connection } from '@temporalio/client';
+import type { ReflexConfig } from '../config/schema';
+import { resolveContacts } from '../config/contacts';
+import { approverGroupProblems } from '../config/checks';
+import type { LoadedPlaybook } from '../playbooks/load';
+import { actionsUsed } from '../playbooks/permissions';
+import { listAll, odataString } from '../activities/entra/graph';
+import { permissionText } from '../activities/action';
+import { rotateAppSecret } from '../activities/secrets/rotate';
+import { smtpTransport } from '../mail/transport';
+import { createGraphClient } from './graph-client';
+import type { Metrics } from '../server/metrics';
+import type { ReadinessReport } from '../server/contracts/incidents';
+import type { Logger } from '../common/logger';
+import type { Resources } from './resources';
+
+export type FindingStatus = 'ok' | 'problem' | 'not-checked';
+
+export interface Finding {
+  check: string;
+  status: FindingStatus;
+  /** Plain words: what holds, what is wrong, or why it could not be checked. */
+  message: string;
+  /** How to fix it (problems only). */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  config: ReflexConfig;
+  /** The enabled playbooks; undefined when they do not load (`playbookProblem` says why). */
+  playbooks?: readonly LoadedPlaybook[];
+  playbookProblem?: string;
+  sendTestMail?: boolean;
+}
+
+/** Microsoft Graph's service principal (its application permissions are its appRoles). */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** The Office 365 Management APIs (the unified audit log's ActivityFeed.Read). */
+const MANAGEMENT_APP_ID = 'c5393580-f805-4401-95e8-94b7a6ef2fc2';
+const PLACEHOLDER = /@example\.(org|com|net)$/i;
+const TIMEOUT_MS = 10_000;
+
+export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
+  const { config } = options;
+  const findings: Finding[] = [];
+  findings.push(playbooksFinding(options));
+  const playbooks = options.playbooks ?? [];
+  findings.push(...(await permissionFindings(config, playbooks)));
+  findings.push(...(await mailFindings(config, options.sendTestMail ?? false)));
+  findings.push(...contactFindings(config, playbooks));
+  findings.push(...(await secretStoreFindings(config, playbooks)));
+  findings.push(await temporalFinding(config));
+  findings.push(
+    {
+      check: 'playbook sign-off',
+      status: 'not-checked',
+      message: 'board sign-off of playbooks is not built yet, so nothing records who pre-approved them',
+    },
+    {
+      check: 'drills and sources',
+      status: 'not-checked',
+      message: 'the age of the last drill per playbook and each source’s last delivery are not checked yet',
+    },
+  );
+  return findings;
+}
+
+function playbooksFinding({ playbooks, playbookProblem }: DoctorOptions): Finding {
+  if (!playbooks) {
+    return {
+      check: 'playbooks',
+      status: 'problem',
+      message: `the playbooks do not load: ${playbookProblem ?? 'unknown error'}`,
+      fix: 'run `reflex playbooks validate` and correct the file and line it names',
+    };
+  }
+  return {
+    check: 'playbooks',
+    status: 'ok',
+    message: `${playbooks.length} playbook(s) valid: ${playbooks.map((p) => `${p.definition.id} v${p.definition.version}`).join(', ')}`,
+  };
+}
+
+interface AppRole {
+  id: string;
+  value: string;
+}
+
+/** The application permissions (role values) granted to Reflex's app on one API. */
+async function grantedOn(
+  graph: Client,
+  reflexSpId: string,
+  apiAppId: string,
+): Promise<Set<string> | undefined> {
+  const [api] = await listAll<{ id: string; appRoles?: AppRole[] }>(
+    graph,
+    '/servicePrincipals',
+    `appId eq ${odataString(apiAppId)}`,
+  );
+  if (!api) return undefined;
+  const assignments = await listAll<{ resourceId: string; appRoleId: string }>(
+    graph,
+    `/servicePrincipals/${encodeURIComponent(reflexSpId)}/appRoleAssignments`,
+  );
+  const names = new Map((api.appRoles ?? []).map((r) => [r.id, r.value]));
+  return new Set(
+    assignments
+      .filter((a) => a.resourceId === api.id)
+      .map((a) => names.get(a.appRoleId))
+      .filter((v): v is string => Boolean(v)),
+  );
+}
+
+async function permissionFindings(
+  config: ReflexConfig,
+  playbooks: readonly LoadedPlaybook[],
+): Promise<Finding[]> {
+  const check = 'Graph permissions';
+  const graph = createGraphClient(config.entra);
+  if (!graph) {
+    return [
+      {
+        check,
+        status: 'not-checked',
+        message:
+          'Entra ID is not configured (entra.tenantId, clientId, clientSecret): Reflex cannot contain anything in Microsoft 365, and its permissions cannot be read',
+      },
+    ];
+  }
+  const fixText =
+    'grant it in Entra ID (App registrations → Reflex → API permissions → Add → Application permissions) and give admin consent, or run the script `reflex init` wrote';
+  try {
+    const [reflex] = await listAll<{ id: string }>(
+      graph,
+      '/servicePrincipals',
+      `appId eq ${odataString(config.entra.clientId!)}`,
+    );
+    if (!reflex) {
+      return [
+        {
+          check,
+          status: 'problem',
+          message: `no service principal for Reflex's application ${config.entra.clientId} in this tenant`,
+          fix: 'check entra.clientId, or consent to the application in this tenant',
+        },
+      ];
+    }
+    const granted = (await grantedOn(graph, reflex.id, GRAPH_APP_ID)) ?? new Set<string>();
+    const findings: Finding[] = [];
+    const missing = actionsUsed(playbooks).filter((a) => {
+      const p = a.permission;
+      return p && !(p.needs.every((n) => granted.has(n)) || (p.orElse && granted.has(p.orElse)));
+    });
+    for (const action of missing) {
+      findings.push({
+        check,
+        status: 'problem',
+        message: `${action.name} needs ${permissionText(action.permission!)}: not granted, so this step will fail in an incident`,
+        fix: fixText,
+      });
+    }
+    const graphLogs = config.logs.graph;
+    if ((graphLogs?.signIns || graphLogs?.directoryAudits) && !granted.has('AuditLog.Read.All')) {
+      findings.push({
+        check,
+        status: 'problem',
+        message: 'logs.graph reads Entra sign-in and audit logs, which needs AuditLog.Read.All: not granted',
+        fix: fixText,
+      });
+    }
+    if (config.logs.m365Audit) {
+      const feed = await grantedOn(graph, reflex.id, MANAGEMENT_APP_ID);
+      if (!feed?.has('ActivityFeed.Read')) {
+        findings.push({
+          check,
+          status: 'problem',
+          message:
+            'logs.m365Audit reads the Microsoft 365 audit log, which needs ActivityFeed.Read on the Office 365 Management APIs: not granted',
+          fix: fixText,
+        });
+      }
+    }
+    if (findings.length === 0) {
+      findings.push({
+        check,
+        status: 'ok',
+        message: `every action the enabled playbooks use has its permission (${[...granted].sort().join(', ') || 'none needed'})`,
+      });
+    }
+    return findings;
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    return [
+      {
+        check,
+        status: 'not-checked',
+        message:
+          status === 403
+            ? 'Reflex may not read its own permissions (reading service principals needs Application.Read.All)'
+            : `Microsoft Graph could not be asked (${status ?? (err as Error).message.slice(0, 120)})`,
+      },
+    ];
+  }
+}
+
+async function mailFindings(config: ReflexConfig, sendTestMail: boolean): Promise<Finding[]> {
+  const check = 'e-mail';
+  const url = config.mail.smtpUrl;
+  if (!url) {
+    return [
+      {
+        check,
+        status: 'problem',
+        message:
+          'no SMTP relay (mail.smtpUrl): `reflex start` keeps mail in its demo mailbox, so nobody outside this machine is told or asked to approve',
+        fix: 'set mail.smtpUrl (or SMTP_URL), e.g. smtps://user:password@smtp.example.org:465',
+      },
+    ];
+  }
+  const host = safeHost(url);
+  const transport = smtpTransport(url);
+  try {
+    await withTimeout(transport.verify(), `no answer from ${host}`);
+  } catch (err) {
+    transport.close();
+    return [
+      {
+        check,
+        status: 'problem',
+        message: `the SMTP relay ${host} cannot be used: ${describeMailError(err)}`,
+        fix: 'check mail.smtpUrl (host, port, smtp:// or smtps://, user and password) and that this machine may reach it',
+      },
+    ];
+  }
+  const findings: Finding[] = [
+    { check, status: 'ok', message: `the SMTP relay ${host} accepts Reflex's login` },
+  ];
+  if (sendTestMail) {
+    const to = config.contacts.onCall;
+    try {
+      await withTimeout(
+        transport.sendMail({
+          from: config.mail.from,
+          to,
+          subject: 'Reflex test message',
+          text: 'This is a test message from `reflex doctor --send-test-mail`. If you can read it, Reflex can reach you during an incident.',
+        }),
+        `no answer from ${host}`,
+      );
+      findings.push({ check, status: 'ok', message: `test message sent to ${to.join(', ')}` });
+    } catch (err) {
+      findings.push({
+        check,
+        status: 'problem',
+        message: `the test message to ${to.join(', ')} was refused: ${describeMailError(err)}`,
+        fix: 'check the on-call addresses and that the relay may send to them',
+      });
+    }
+  }
+  transport.close();
+  return findings;
+}
+
+function contactFindings(config: ReflexConfig, playbooks: readonly LoadedPlaybook[]): Finding[] {
+  const check = 'contacts';
+  const findings: Finding[] = [];
+  const problem = (message: string, fix: string) => findings.push({ check, status: 'problem', message, fix });
+  const c = config.contacts;
+  if (PLACEHOLDER.test(c.dpo))
+    problem(
+      `the data-protection officer is the placeholder ${c.dpo}: nobody would start the 72-hour GDPR clock`,
+      'set contacts.dpo',
+    );
+  if (!c.ncsc)
+    problem(
+      'no NCSC contact (or sector CERT): incident reports have nowhere to go',
+      'set contacts.ncsc, e.g. your sector CERT’s address or cert@ncsc.nl',
+    );
+  const onCall = c.onCall.filter((a) => !PLACEHOLDER.test(a));
+  if (onCall.length < 2)
+    problem(
+      `on-call has ${onCall.length === 0 ? 'no real address' : 'one person'} (${c.onCall.join(', ')}): an alert at night, or during a holiday, may reach nobody`,
+      'list at least two people in contacts.onCall',
+    );
+  for (const text of approverGroupProblems(config, playbooks))
+    problem(text, 'define the group in contacts.groups');
+  // An escalation must reach someone new, or "also asked" asks nobody.
+  const everyone = resolveContacts(config.contacts).groups;
+  for (const playbook of playbooks) {
+    const groups = playbook.contacts?.groups ?? everyone;
+    const approvers = new Map<string, Set<string>>();
+    for (const ref of playbook.approverGroups) {
+      const people = groups[ref.group] ?? [];
+      const asked = approvers.get(ref.step) ?? new Set<string>();
+      if (ref.as === 'approvers') people.forEach((p) => asked.add(p));
+      else if (people.every((p) => asked.has(p)) && people.length > 0)
+        problem(
+          `${playbook.definition.id}, step "${ref.step}": its escalation to "${ref.group}" asks nobody who was not asked already`,
+          'name a group with other people (a manager, a second on-call) in the escalation',
+        );
+      approvers.set(ref.step, asked);
+    }
+  }
+  if (findings.length === 0)
+    findings.push({
+      check,
+      status: 'ok',
+      message: `DPO, NCSC contact, ${onCall.length} people on call, and every approver and escalation group reaches someone`,
+    });
+  return findings;
+}
+
+async function secretStoreFindings(
+  config: ReflexConfig,
+  playbooks: readonly LoadedPlaybook[],
+): Promise<Finding[]> {
+  const check = 'secret stores';
+  const rotates = actionsUsed(playbooks).some((a) => a.name === rotateAppSecret.name);
+  if (config.secretStores.length === 0) {
+    return rotates
+      ? [
+          {
+            check,
+            status: 'problem',
+            message:
+              'a playbook rotates application secrets, but no secret store is configured to receive the new one',
+            fix: 'add one under secretStores (docs/SECRET-STORES.md)',
+          },
+        ]
+      : [];
+  }
+  const findings: Finding[] = [];
+  for (const store of config.secretStores) {
+    try {
+      const answer = await fetch(store.url, { method: 'HEAD', signal: AbortSignal.timeout(TIMEOUT_MS) });
+      findings.push(
+        answer.status >= 500
+          ? {
+              check,
+              status: 'problem',
+              message: `secret store "${store.name}" answers ${answer.status}`,
+              fix: 'check the service behind it',
+            }
+          : { check, status: 'ok', message: `secret store "${store.name}" answers (${safeHost(store.url)})` },
+      );
+    } catch (err) {
+      findings.push({
+        check,
+        status: 'problem',
+        message: `secret store "${store.name}" cannot be reached at ${safeHost(store.url)}: ${(err as Error).message}`,
+        fix: 'check its url and that this machine may reach it',
+      });
+    }
+  }
+  return findings;
+}
+
+async function temporalFinding(config: ReflexConfig): Promise<Finding> {
+  const check = 'Temporal';
+  const { address, namespace } = config.temporal;
+  if (!address) {
+    return {
+      check,
+      status: 'not-checked',
+      message:
+        'the embedded Temporal runs only inside `reflex start`; set TEMPORAL_ADDRESS to check a cluster (its namespace and retention)',
+    };
+  }
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({
+      address,
+      connectTimeout: TIMEOUT_MS,
+      tls: config.temporal.tls ? {} : undefined,
+      apiKey: config.temporal.apiKey,
+    });
+    const described = await connection.workflowService.describeNamespace({ namespace });
+    const seconds = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+    const days = Math.round((seconds / 86_400) * 10) / 10;
+    return days < 3
+      ? {
+          check,
+          status: 'problem',
+          message: `namespace ${namespace} keeps a closed incident's workflow history ${days} day(s): too short to investigate after a weekend`,
+          fix: `temporal operator namespace update --namespace ${namespace} --retention 30d`,
+        }
+      : { check, status: 'ok', message: `namespace ${namespace} at ${address}, retention ${days} days` };
+  } catch (err) {
+    const message = (err as Error).message.slice(0, 200);
+    return {
+      check,
+      status: 'problem',
+      message: /not found/i.test(message)
+        ? `no namespace ${namespace} at ${address}`
+        : `Temporal at ${address} cannot be reached: ${message}`,
+      fix: /not found/i.test(message)
+        ? `temporal operator namespace create --namespace ${namespace}`
+        : 'check TEMPORAL_ADDRESS, TLS and the API key',
+    };
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** The host and port of a URL, never its user or password. */
+function safeHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+function describeMailError(err: unknown): string {
+  const e = err as { code?: string; responseCode?: number; message?: string };
+  if (e.code === 'EAUTH') return 'the user name or password was refused';
+  const text = e.message ?? '';
+  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(text))
+    return 'nothing listens there (connection refused)';
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'the host name does not resolve';
+  if (/certificate|self[- ]signed|CERT_/i.test(text)) return 'its TLS certificate is not trusted';
+  if (e.code === 'ETIMEDOUT' || e.code === 'ETIMEOUT') return 'no answer (timed out)';
+  if (e.responseCode) return `it answered ${e.responseCode}`;
+  // Never the whole message: nodemailer's can quote the URL, and with it a password.
+  return e.code ?? 'it failed';
+}
+
+function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(Object.assign(new Error(message), { code: 'ETIMEDOUT' })), TIMEOUT_MS).unref(),
+    ),
+  ]);
+}
+
+/**
+ * The readiness check inside a running server: at most every 5 minutes when asked (the admin API),
+ * and every `server.readinessCheckMinutes` on its own (first a minute after start), each run written
+ * to the metrics
+ * (`reflex_readiness_problems` by check) and a problem to the log.
+ */
+export function readinessMonitor(
+  options: Omit<DoctorOptions, 'sendTestMail'>,
+  deps: { metrics: Metrics; log: Logger },
+  resources: Resources,
+): () => Promise<ReadinessReport> {
+  let latest: { at: number; report: Promise<ReadinessReport> } | undefined;
+  const run = () => {
+    const report = runDoctor(options).then((findings) => {
+      const checkedAt = new Date();
+      deps.metrics.readinessProblems.reset();
+      for (const f of findings) {
+        const problems = f.status === 'problem' ? 1 : 0;
+        deps.metrics.readinessProblems.inc({ check: f.check }, problems);
+        if (problems) deps.log.warn({ check: f.check, fix: f.fix }, `readiness: ${f.message}`);
+      }
+      deps.metrics.readinessCheckedAt.set(checkedAt.getTime() / 1000);
+      const problems = findings.filter((f) => f.status === 'problem').length;
+      return { checkedAt: checkedAt.toISOString(), problems, findings };
+    });
+    latest = { at: Date.now(), report };
+    report.catch((err: unknown) => {
+      deps.log.warn({ err }, 'the readiness check could not run');
+      latest = undefined;
+    });
+    return report;
+  };
+  const every = options.config.server.readinessCheckMinutes * 60_000;
+  if (every > 0) {
+    const first = setTimeout(() => void run().catch(() => undefined), Math.min(60_000, every));
+    const repeat = setInterval(() => void run().catch(() => undefined), every);
+    first.unref();
+    repeat.unref();
+    resources.add('readiness check', async () => {
+      clearTimeout(first);
+      clearInterval(repeat);
+    });
+  }
+  return () => (latest && Date.now() - latest.at < 5 * 60_000 ? latest.report : run());
+}

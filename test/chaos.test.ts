@@ -1,0 +1,332 @@
+// The chaos suite (`npm run chaos` runs it larger; `npm test` at a moderate size): real processes
+// killed with SIGKILL while alerts arrive, then started again. Senders retry as SIEMs do (same
+// delivery id, until a 202 or a 409 that names the incident). Counted for each kill: incidents lost
+// (must be 0: every alert's account is signed out and on-call is told), Graph mutations and e-mails
+// duplicated (only what was in flight at the kill), and the time until Reflex was ready again.
+// 1. The embedded default (`reflex start`: server, worker and the Temporal dev server on its SQLite
+//    file): the whole process group killed, twice, and the dev server alone once (Reflex starts it
+//    again on the same file).
+// 2. The production split (`reflex server` and `reflex worker` on a shared Temporal and PostgreSQL):
+//    the worker killed at random points across the incidents, the server killed while alerts arrive.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DemoMailbox } from '../mail/demo-mailbox';
+import { freshDatabaseUrl } from './helpers/postgres';
+import { freePort } from './helpers/ports';
+import { alertBody, signedHeaders, TEST_SECRET } from './helpers/reflex';
+import { CLIENT_ID, CLIENT_SECRET, EntraFake, TENANT } from './fakes/entra-fake';
+
+const CLI = join(__dirname, '../dist/cli/main.js');
+const INCIDENTS = Number(process.env.CHAOS_INCIDENTS ?? 24);
+const RATE = Number(process.env.CHAOS_RATE ?? 3); // alerts a second
+const RESULTS = join(__dirname, '../test-artifacts/chaos.json');
+const figures: Record<string, unknown> = {};
+
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.pid) killGroup(child);
+  mkdirSync(join(RESULTS, '..'), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify({ incidents: INCIDENTS, rate: RATE, ...figures }, null, 2)}\n`);
+});
+
+/** SIGKILL for the child and everything it started (its own process group). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<unknown>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Proc {
+  // Its own process group, so a kill takes whatever it started (the embedded dev server) with it.
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.add(child);
+  let output = '';
+  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output, exited: new Promise((done) => child.once('exit', done)) };
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await Promise.resolve(probe()).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const readyAt = async (url: string) => {
+  const status = await fetch(`${url}/readyz`).then(
+    (r) => r.status,
+    () => 0,
+  );
+  return status === 200 ? Date.now() : undefined;
+};
+
+/**
+ * A SIEM sending one alert: the same delivery id and signature on every attempt, retried (every
+ * 250 ms) on a refused connection or a 5xx, until a 202, or a 409 that names the incident it went to.
+ */
+async function send(url: () => string, user: string): Promise<{ attempts: number; incidentId: string }> {
+  const body = JSON.stringify(alertBody({ type: 'chaos-test', entities: { users: [user] } }));
+  const headers = signedHeaders(body, { id: `chaos-${randomUUID()}` });
+  let unsettled = 0;
+  for (let attempts = 1; ; attempts++) {
+    const answer = await fetch(`${url()}/hooks/siem`, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(15_000),
+    }).then(
+      async (r) => ({
+        status: r.status,
+        body: (await r.json().catch(() => ({}))) as { incidentId?: string },
+      }),
+      () => ({ status: 0, body: {} as { incidentId?: string } }),
+    );
+    if (answer.status === 202 && answer.body.incidentId)
+      return { attempts, incidentId: answer.body.incidentId };
+    if (answer.status === 409 && answer.body.incidentId)
+      return { attempts, incidentId: answer.body.incidentId };
+    if (answer.status !== 0 && answer.status < 500 && answer.status !== 409 && answer.status !== 429)
+      throw new Error(`alert for ${user} refused: ${answer.status} ${JSON.stringify(answer.body)}`);
+    // A 409 without an incident: the id is claimed but no incident was ever opened for it.
+    if (answer.status === 409 && ++unsettled > 40)
+      throw new Error(`alert for ${user} lost: its delivery id is claimed, but it never opened an incident`);
+    if (attempts > 2000) throw new Error(`alert for ${user} never accepted (last ${answer.status})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Sends one alert per user at RATE a second; resolves when all were accepted. */
+function storm(url: () => string, users: string[]) {
+  let accepted = 0;
+  const done = (async () => {
+    const pending: Array<Promise<{ attempts: number; incidentId: string }>> = [];
+    for (const [i, user] of users.entries()) {
+      pending.push(send(url, user).then((r) => (accepted++, r)));
+      if (i < users.length - 1) await new Promise((r) => setTimeout(r, 1000 / RATE));
+    }
+    return Promise.all(pending);
+  })();
+  return { done, accepted: () => accepted };
+}
+
+/** What the fake and the mailbox saw per user and incident, once every alert has done its work. */
+async function outcome(fake: EntraFake, relay: DemoMailbox, users: string[], incidents: string[]) {
+  const revokes = (user: string) =>
+    fake
+      .graphCalls()
+      .filter(
+        (c) =>
+          c.method === 'POST' &&
+          c.status === 200 &&
+          decodeURIComponent(c.path).endsWith(`/users/${user}/revokeSignInSessions`),
+      ).length;
+  const mails = (incident: string) =>
+    relay
+      .list()
+      .filter(
+        (m) => m.headers['x-reflex-incident'] === incident && m.headers['x-reflex-template'] !== undefined,
+      ).length;
+  await until(
+    'every account signed out and on-call told',
+    () => (users.every((u) => revokes(u) > 0) && incidents.every((i) => mails(i) > 0) ? true : undefined),
+    180_000,
+  ).catch(() => undefined);
+  return {
+    incidentsLost:
+      users.filter((u) => revokes(u) === 0).length + incidents.filter((i) => mails(i) === 0).length,
+    graphMutationsDuplicated: users.reduce((n, u) => n + Math.max(0, revokes(u) - 1), 0),
+    emailsDuplicated: incidents.reduce((n, i) => n + Math.max(0, mails(i) - 1), 0),
+  };
+}
+
+async function setting(kind: string) {
+  const fake = await new EntraFake().start();
+  const relay = await DemoMailbox.start();
+  const suffix = randomUUID().slice(0, 6);
+  const users = Array.from(
+    { length: INCIDENTS },
+    (_, i) => fake.addUser({ userPrincipalName: `${kind}-${suffix}-${i}@chaos.example` }).userPrincipalName,
+  );
+  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, `chaos-${kind}-`));
+  const config = join(dir, 'reflex.yaml');
+  return { fake, relay, users, dir, config };
+}
+
+function configText(extra: string, fake: EntraFake) {
+  return (
+    `sources:\n  - name: siem\n    auth:\n      scheme: standard-webhooks\n      secrets: ['\${SIEM_SECRET}']\n` +
+    `playbooks:\n  shipped: false\n  dirs: [${JSON.stringify(join(__dirname, 'fixtures/playbooks-chaos'))}]\n` +
+    `contacts:\n  onCall: [oncall@chaos.example]\n` +
+    `entra:\n  tenantId: ${TENANT}\n  clientId: ${CLIENT_ID}\n  clientSecret: ${CLIENT_SECRET}\n  authorityHost: ${fake.url}\n  graphBaseUrl: ${fake.url}\n` +
+    extra
+  );
+}
+
+test(`embedded default: the whole reflex start process group killed twice, and Temporal alone once, while ${INCIDENTS} alerts arrive`, async () => {
+  const { fake, relay, users, dir, config } = await setting('embedded');
+  const [port, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  writeFileSync(
+    config,
+    configText(`temporal:\n  devServer:\n    port: ${temporalPort}\n    uiPort: ${uiPort}\n`, fake),
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_DATA_DIR: dir,
+    PORT: String(port),
+    SIEM_SECRET: TEST_SECRET,
+    TEMPORAL_CLI_PATH: process.env.REFLEX_TEST_TEMPORAL_CLI,
+    TEMPORAL_ADDRESS: '',
+    DATABASE_URL: '',
+    SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    let reflex = run(['start', '--config', config], env);
+    await until('the first start', () => readyAt(url));
+    // The embedded server keeps its file in write-ahead-log mode (startup/temporal.ts).
+    expect(existsSync(join(dir, 'temporal.sqlite-wal'))).toBe(true);
+    const alerts = storm(() => url, users);
+    const recoveries: Array<[string, number]> = [];
+    // At random moments while the alerts arrive: the whole process group twice, Temporal alone once.
+    const storming = (INCIDENTS / RATE) * 1000;
+    const began = Date.now();
+    const kills = [
+      ['reflex start', 0.1 + Math.random() * 0.2],
+      ['Temporal dev server', 0.4 + Math.random() * 0.15],
+      ['reflex start', 0.65 + Math.random() * 0.2],
+    ] as const;
+    for (const [victim, share] of kills) {
+      await new Promise((r) => setTimeout(r, Math.max(0, began + share * storming - Date.now())));
+      const killed = Date.now();
+      if (victim === 'reflex start') {
+        killGroup(reflex.child);
+        await reflex.exited;
+        reflex = run(['start', '--config', config], env);
+      } else {
+        // Only Temporal: Reflex starts it again on the same file, and its worker reconnects.
+        const pid = Number(readFileSync(join(dir, 'temporal.pid'), 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        await until('the dev server to be gone', () => (existsSync(`/proc/${pid}`) ? undefined : true));
+        await until(
+          'Reflex to see Temporal gone',
+          async () =>
+            (await fetch(`${url}/readyz`).then(
+              (r) => r.status,
+              () => 0,
+            )) === 503
+              ? true
+              : undefined,
+          10_000,
+        ).catch(() => undefined); // a restart faster than the readiness probe is fine too
+      }
+      recoveries.push([victim, (await until('readiness after the kill', () => readyAt(url))) - killed]);
+    }
+    const accepted = await alerts.done;
+    const result = await outcome(fake, relay, users, [...new Set(accepted.map((a) => a.incidentId))]);
+    figures.embedded = {
+      kills: kills.map(([victim]) => victim),
+      ...result,
+      readyAgainMs: recoveries,
+      retriesBySenders: accepted.reduce((n, a) => n + a.attempts - 1, 0),
+    };
+    expect(result.incidentsLost).toBe(0);
+    // Only what was in flight at a kill can run twice.
+    expect(result.graphMutationsDuplicated).toBeLessThanOrEqual(INCIDENTS);
+    reflex.child.kill('SIGTERM');
+    await reflex.exited;
+  } finally {
+    await fake.stop();
+    await relay.close();
+  }
+}, 600_000);
+
+test(`production split: the worker killed at random points and the server killed while ${INCIDENTS} alerts arrive`, async () => {
+  const { fake, relay, users, dir, config } = await setting('split');
+  writeFileSync(config, configText('', fake));
+  const [serverPort, workerPort] = await Promise.all([freePort(), freePort()]);
+  const common: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_DATA_DIR: dir,
+    SIEM_SECRET: TEST_SECRET,
+    TEMPORAL_ADDRESS: process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,
+    DATABASE_URL: await freshDatabaseUrl('chaos'),
+    SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+  };
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  const workerUrl = `http://127.0.0.1:${workerPort}`;
+  const worker = () => run(['worker', '--config', config], { ...common, PORT: String(workerPort) });
+  const server = () => run(['server', '--config', config], { ...common, PORT: String(serverPort) });
+  try {
+    let w = worker();
+    let s = server();
+    await Promise.all([
+      until('the worker', () => readyAt(workerUrl)),
+      until('the server', () => readyAt(serverUrl)),
+    ]);
+    const alerts = storm(() => serverUrl, users);
+    const recoveries: Record<string, number[]> = { worker: [], server: [] };
+    // At random moments while the alerts arrive: the server once, the worker twice.
+    const storming = (INCIDENTS / RATE) * 1000;
+    const kills = (
+      [
+        ['worker', 0.1 + Math.random() * 0.2],
+        ['server', 0.35 + Math.random() * 0.2],
+        ['worker', 0.6 + Math.random() * 0.3],
+      ] as Array<['worker' | 'server', number]>
+    ).map(([which, at]) => [which, Math.round(at * storming)] as const);
+    const began = Date.now();
+    for (const [which, at] of kills) {
+      await new Promise((r) => setTimeout(r, Math.max(0, began + at - Date.now())));
+      const victim = which === 'worker' ? w : s;
+      killGroup(victim.child);
+      await victim.exited;
+      const restarted = Date.now();
+      if (which === 'worker') w = worker();
+      else s = server();
+      recoveries[which]!.push(
+        (await until(`the ${which} again`, () => readyAt(which === 'worker' ? workerUrl : serverUrl))) -
+          restarted,
+      );
+    }
+    const accepted = await alerts.done;
+    const result = await outcome(fake, relay, users, [...new Set(accepted.map((a) => a.incidentId))]);
+    figures.split = {
+      kills: kills.map(([which, at]) => `${which} at ${at} ms`),
+      ...result,
+      readyAgainMs: recoveries,
+      retriesBySenders: accepted.reduce((n, a) => n + a.attempts - 1, 0),
+    };
+    expect(result.incidentsLost).toBe(0);
+    expect(result.graphMutationsDuplicated).toBeLessThanOrEqual(INCIDENTS);
+    w.child.kill('SIGTERM');
+    s.child.kill('SIGTERM');
+    await Promise.all([w.exited, s.exited]);
+  } finally {
+    await fake.stop();
+    await relay.close();
+  }
+}, 600_000);
