@@ -193,7 +193,7 @@ test('without Graph credentials the other checks still run, and it says which co
   expect(code).toBe(0);
 });
 
-test('in a running server: GET /api/readiness for admins, and the findings in the metrics', async () => {
+test('in a running server: GET /api/readiness and /board/readiness for admins, and the findings in the metrics', async () => {
   const reflex = await startTestReflex({
     entraUrl: fake.url,
     playbooksDir: fastPlaybooks(['notify-on-call']),
@@ -220,6 +220,13 @@ test('in a running server: GET /api/readiness for admins, and the findings in th
         message: expect.stringContaining('no NCSC contact'),
       }),
     );
+    // The same as a page for admins, in English or Dutch; attacker-free, but escaped all the same.
+    const page = await fetch(`${reflex.url}/board/readiness?lang=nl`, { headers: auth('admin') });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Paraatheidscontrole');
+    expect(html).toMatch(/probleem<\/td><td><b>contacts<\/b><br>no NCSC contact/);
+    expect((await fetch(`${reflex.url}/board/readiness`, { headers: auth('board') })).status).toBe(403);
     const metrics = await (await fetch(`${reflex.url}/metrics`, { headers: auth('board') })).text();
     expect(metrics).toMatch(/reflex_readiness_problems\{check="contacts"\} [1-9]/);
     expect(metrics).toMatch(/reflex_readiness_checked_timestamp_seconds \d/);

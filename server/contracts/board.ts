@@ -28,6 +28,17 @@ export const incidentListPage = defineRoute({
   responses: { 200: html, 303: signIn, 400: bad },
 });
 
+export const readinessPage = defineRoute({
+  method: 'get',
+  path: '/board/readiness',
+  tag: 'board',
+  summary: 'The readiness check (`reflex doctor`) for admins: each problem with its fix',
+  access: 'admin',
+  page: true,
+  query: langQuery,
+  responses: { 200: html, 303: signIn, 400: bad },
+});
+
 export const summaryPage = defineRoute({
   method: 'get',
   path: '/board/summary',
@@ -67,4 +78,11 @@ export const timelinePage = defineRoute({
   },
 });
 
-export const BOARD_ROUTES = [boardIndex, incidentListPage, summaryPage, summaryPdfPage, timelinePage];
+export const BOARD_ROUTES = [
+  boardIndex,
+  incidentListPage,
+  summaryPage,
+  summaryPdfPage,
+  timelinePage,
+  readinessPage,
+];

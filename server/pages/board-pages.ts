@@ -239,6 +239,41 @@ export function summaryPage(
   return frame(input, body);
 }
 
+const READINESS = `<h1>{{labels.readiness}}</h1>
+<p>{{labels.readinessIntro}}</p>
+{{^problems}}<p class="ok">{{labels.readinessNone}}</p>{{/problems}}
+<table><tbody>
+{{#rows}}<tr><td class="{{css}}">{{statusText}}</td><td><b>{{check}}</b><br>{{message}}{{#fix}}<br><small>{{labels.readinessFix}}: {{fix}}</small>{{/fix}}</td></tr>{{/rows}}
+</tbody></table>
+<p class="muted">{{checkedAt}}</p>`;
+
+/** The readiness check's findings for admins; the findings' own words are English. */
+export function readinessPage(
+  input: FrameInput,
+  report: {
+    checkedAt: string;
+    problems: number;
+    findings: ReadonlyArray<{ check: string; status: string; message: string; fix?: string }>;
+  },
+): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const text: Record<string, [string, string]> = {
+    ok: [labels.readinessOk ?? 'ok', 'ok'],
+    problem: [labels.readinessProblem ?? 'problem', 'late'],
+    'not-checked': [labels.readinessNotChecked ?? 'not checked', ''],
+  };
+  const order: Record<string, number> = { problem: 0, 'not-checked': 2, ok: 1 };
+  const body = Mustache.render(READINESS, {
+    labels,
+    problems: report.problems,
+    checkedAt: formatTime(report.checkedAt, input.locale, input.timeZone),
+    rows: [...report.findings]
+      .sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3))
+      .map((f) => ({ ...f, statusText: text[f.status]?.[0] ?? f.status, css: text[f.status]?.[1] ?? '' })),
+  });
+  return frame(input, body);
+}
+
 /** The sign-in page; `oidc` is the sign-in button's words, when Microsoft sign-in is configured. */
 export function loginPage(organisation: string, next: string, error?: string, oidc?: string): string {
   return Mustache.render(LOGIN, { organisation, next, nextParam: encodeURIComponent(next), error, oidc });

@@ -15,7 +15,13 @@ import type { ReadinessReport } from '../contracts/incidents';
 import type { IncidentFilterQuery } from '../contracts/schemas';
 import { buildTimeline } from '../reports/timeline';
 import { buildSummary } from '../reports/summary';
-import { incidentListPage, summaryPage, timelinePage, type FrameInput } from '../pages/board-pages';
+import {
+  incidentListPage,
+  readinessPage,
+  summaryPage,
+  timelinePage,
+  type FrameInput,
+} from '../pages/board-pages';
 import { incidentPdf, summaryPdf } from '../reports/pdf';
 import { pickLocale, type ReportLocale } from '../reports/i18n';
 
@@ -95,6 +101,11 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
   routes.add(board.summaryPage, async ({ query }, req, res) => {
     const { summary, pending } = await summaryOf(query);
     res.type('html').send(summaryPage(frame(req, 'Summary'), summary, pending));
+  });
+
+  routes.add(board.readinessPage, async (_input, req, res) => {
+    if (!deps.readinessReport) throw new HttpError(404, 'the readiness check does not run in this process');
+    res.type('html').send(readinessPage(frame(req, 'Readiness'), await deps.readinessReport()));
   });
 
   routes.add(board.summaryPdfPage, async ({ query }, req, res) => {
