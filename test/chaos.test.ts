@@ -8,12 +8,14 @@
 //    again on the same file).
 // 2. The production split (`reflex server` and `reflex worker` on a shared Temporal and PostgreSQL):
 //    the worker killed at random points across the incidents, the server killed while alerts arrive.
+// 3. SMTP down for a while: the notifications arrive after it recovers, their retries on the record.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DemoMailbox } from '../mail/demo-mailbox';
 import { freshDatabaseUrl } from './helpers/postgres';
+import { openDb } from '../storage/db';
 import { freePort } from './helpers/ports';
 import { alertBody, signedHeaders, TEST_SECRET } from './helpers/reflex';
 import { CLIENT_ID, CLIENT_SECRET, EntraFake, TENANT } from './fakes/entra-fake';
@@ -330,3 +332,74 @@ test(`production split: the worker killed at random points and the server killed
     await relay.close();
   }
 }, 600_000);
+
+test('SMTP down for a while: every notification arrives after it recovers, and the timeline says it was retried', async () => {
+  const { fake, relay: unused, users, dir, config } = await setting('smtp');
+  await unused.close(); // this test brings its own relay, later
+  const smtpPort = await freePort();
+  writeFileSync(config, configText('', fake));
+  const serverPort = await freePort();
+  const databaseUrl = await freshDatabaseUrl('chaos');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_DATA_DIR: dir,
+    SIEM_SECRET: TEST_SECRET,
+    TEMPORAL_ADDRESS: process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,
+    DATABASE_URL: databaseUrl,
+    // Nothing listens here until the relay comes back.
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    PORT: String(serverPort),
+  };
+  const url = `http://127.0.0.1:${serverPort}`;
+  const reflex = run(['start', '--config', config], env);
+  const db = await openDb({ url: databaseUrl });
+  let relay: DemoMailbox | undefined;
+  const few = users.slice(0, Math.min(users.length, 10));
+  try {
+    await until('Reflex', () => readyAt(url));
+    const accepted = await storm(() => url, few).done;
+    const incidents = [...new Set(accepted.map((a) => a.incidentId))];
+    // Every account is signed out at once; the e-mails wait for the relay.
+    await until('every sign-out', () =>
+      few.every((u) =>
+        fake
+          .graphCalls()
+          .some((c) => decodeURIComponent(c.path).endsWith(`/users/${u}/revokeSignInSessions`)),
+      )
+        ? true
+        : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 8000));
+    relay = await DemoMailbox.start({ port: smtpPort });
+    const back = Date.now();
+    const arrived = new Map<string, number>();
+    await until('every notification', () => {
+      for (const m of relay!.list()) {
+        const id = m.headers['x-reflex-incident'];
+        if (id && !arrived.has(id)) arrived.set(id, Date.now());
+      }
+      return incidents.every((i) => arrived.has(i)) ? true : undefined;
+    });
+    const retried = await db.query<{ n: string }>(
+      `select count(distinct chain_id) as n from audit_events where kind = 'step.retried' and content like '%tell-on-call%'`,
+    );
+    const latest = Math.max(...[...arrived.values()].map((t) => t - back));
+    figures.smtpDown = {
+      incidents: incidents.length,
+      downForMs: 8000,
+      lost: incidents.length - arrived.size,
+      incidentsWithRetriesOnTheTimeline: Number(retried[0]!.n),
+      lastNotificationAfterRecoveryMs: latest,
+    };
+    expect(arrived.size).toBe(incidents.length);
+    // The delay is on the record: each incident's timeline has its notification's retries.
+    expect(Number(retried[0]!.n)).toBe(incidents.length);
+    reflex.child.kill('SIGTERM');
+    await reflex.exited;
+  } finally {
+    await db.close();
+    await fake.stop();
+    await relay?.close();
+  }
+}, 300_000);
