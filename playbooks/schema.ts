@@ -64,10 +64,15 @@ export const approvalSchema = z
     /** Reminder e-mails to the groups asked so far, this often. */
     remindEvery: durationSchema.optional(),
     /** What happens when nobody answers in time, optionally depending on the alert. */
-    onTimeout: z.union([
-      outcomeSchema,
-      z.object({ when: conditionSchema, then: outcomeSchema, otherwise: outcomeSchema }).strict(),
-    ]),
+    onTimeout: z.union(
+      [
+        outcomeSchema,
+        z.object({ when: conditionSchema, then: outcomeSchema, otherwise: outcomeSchema }).strict(),
+      ],
+      {
+        error: `one of ${OUTCOMES.join(', ')}, or { when, then, otherwise } choosing between them`,
+      },
+    ),
   })
   .strict();
 

@@ -63,7 +63,10 @@ const expectations: Array<[string, RegExp]> = [
     'bad-approval.yaml',
     /bad-approval\.yaml:15: step "disable", steps\[0\]\.approval\.timeout: a duration like 30s, 5m or 2h/,
   ],
-  ['bad-approval.yaml', /bad-approval\.yaml:16: step "disable", steps\[0\]\.approval\.onTimeout: /],
+  [
+    'bad-approval.yaml',
+    /bad-approval\.yaml:16: step "disable", steps\[0\]\.approval\.onTimeout: one of proceed, skip, abort, or \{ when, then, otherwise \}/,
+  ],
   [
     'unapproved-removal.yaml',
     /unapproved-removal\.yaml:8: step "remove-methods", steps\[0\]\.approval: entra\.removeAuthMethodsSince always needs a person's approval: give the step an approval/,
