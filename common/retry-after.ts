@@ -8,3 +8,9 @@ export function retryAfterSeconds(value: string | null | undefined, now = Date.n
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
+
+/** How long a poller waits on a Retry-After: its value, or `fallbackSeconds`, kept between 1 s and an hour (ms). */
+export function retryAfterMs(value: string | null | undefined, fallbackSeconds?: number): number | undefined {
+  const seconds = retryAfterSeconds(value) ?? fallbackSeconds;
+  return seconds === undefined ? undefined : Math.min(Math.max(seconds, 1), 3600) * 1000;
+}

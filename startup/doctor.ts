@@ -3,7 +3,6 @@
 // how to fix it; a check that cannot run (no Graph credentials, the embedded Temporal not running)
 // says so and the others still run. Read only, except the test message on request.
 import type { Client } from '@microsoft/microsoft-graph-client';
-import { Connection } from '@temporalio/client';
 import type { ReflexConfig } from '../config/schema';
 import { resolveContacts } from '../config/contacts';
 import { approverGroupProblems } from '../config/checks';
@@ -14,6 +13,8 @@ import { permissionText } from '../activities/action';
 import { rotateAppSecret } from '../activities/secrets/rotate';
 import { smtpTransport } from '../mail/transport';
 import { createGraphClient } from './graph-client';
+import { connectTemporal } from '../temporal/connect';
+import { withTimeout } from '../common/timeout';
 import type { Metrics } from '../server/metrics';
 import type { ReadinessReport } from '../server/contracts/incidents';
 import type { Logger } from '../common/logger';
@@ -225,7 +226,7 @@ async function mailFindings(config: ReflexConfig, sendTestMail: boolean): Promis
   const host = safeHost(url);
   const transport = smtpTransport(url);
   try {
-    await withTimeout(transport.verify(), `no answer from ${host}`);
+    await withTimeout(transport.verify(), TIMEOUT_MS, `no answer from ${host}`);
   } catch (err) {
     transport.close();
     return [
@@ -250,6 +251,7 @@ async function mailFindings(config: ReflexConfig, sendTestMail: boolean): Promis
           subject: 'Reflex test message',
           text: 'This is a test message from `reflex doctor --send-test-mail`. If you can read it, Reflex can reach you during an incident.',
         }),
+        TIMEOUT_MS,
         `no answer from ${host}`,
       );
       findings.push({ check, status: 'ok', message: `test message sent to ${to.join(', ')}` });
@@ -371,15 +373,16 @@ async function temporalFinding(config: ReflexConfig): Promise<Finding> {
         'the embedded Temporal runs only inside `reflex start`; set TEMPORAL_ADDRESS to check a cluster (its namespace and retention)',
     };
   }
-  let connection: Connection | undefined;
+  let connection: Awaited<ReturnType<typeof connectTemporal>>['connection'] | undefined;
   try {
-    connection = await Connection.connect({
-      address,
-      connectTimeout: TIMEOUT_MS,
-      tls: config.temporal.tls ? {} : undefined,
-      apiKey: config.temporal.apiKey,
-    });
-    const described = await connection.workflowService.describeNamespace({ namespace });
+    ({ connection } = await withTimeout(
+      connectTemporal({ address, namespace, tls: config.temporal.tls, apiKey: config.temporal.apiKey }),
+      TIMEOUT_MS,
+    ));
+    const described = await withTimeout(
+      connection.workflowService.describeNamespace({ namespace }),
+      TIMEOUT_MS,
+    );
     const seconds = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
     const days = Math.round((seconds / 86_400) * 10) / 10;
     return days < 3
@@ -429,15 +432,6 @@ function describeMailError(err: unknown): string {
   if (e.responseCode) return `it answered ${e.responseCode}`;
   // Never the whole message: nodemailer's can quote the URL, and with it a password.
   return e.code ?? 'it failed';
-}
-
-function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(Object.assign(new Error(message), { code: 'ETIMEDOUT' })), TIMEOUT_MS).unref(),
-    ),
-  ]);
 }
 
 /**

@@ -7,7 +7,7 @@ import { LogTriggers, type PullSource, type TroubleRecorder } from '../triggers/
 import { GraphLogPoller } from '../triggers/logs/graph-source';
 import { ManagementActivityPoller, MANAGEMENT_API_SCOPE } from '../triggers/logs/management-activity';
 import type { LoadedRule } from '../triggers/logs/rules';
-import { deliverAlert, STALE_CLAIM_MS, type IntakeDeps } from '../triggers/intake';
+import { claimDelivery, deliverAlert, type IntakeDeps } from '../triggers/intake';
 import { DbLogState } from '../storage/log-state';
 import type { Metrics } from '../server/metrics';
 import { createEntraCredential, createGraphClient } from './graph-client';
@@ -76,13 +76,11 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
     sink: {
       // A firing id is claimed like a webhook delivery id: delivered once, however often re-read.
       claim: async (id) => {
-        const claim = await storage.deliveries.claim('log-rules', id);
-        if (claim.first) return true;
-        if (claim.settled) return false;
-        // Claimed, never recorded as delivered: an attempt that died (a crash) takes a while to be
-        // surely dead; until then the batch waits and is read again.
-        if (await storage.deliveries.reclaim('log-rules', id, STALE_CLAIM_MS)) return true;
-        throw new Error(`rule firing ${id} is being delivered, or its last attempt died moments ago`);
+        const claim = await claimDelivery(storage.deliveries, 'log-rules', id);
+        // Another attempt may still be delivering it (or died moments ago): the batch waits.
+        if (claim.state === 'in-flight')
+          throw new Error(`rule firing ${id} is being delivered, or its last attempt died moments ago`);
+        return claim.state === 'first';
       },
       release: (id) => storage.deliveries.release('log-rules', id),
       deliver: async (alert, drill, id) => {

@@ -107,10 +107,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   // Supervised: a dev server that dies (killed, out of memory) is started again on the same file and
   // port; the worker and clients reconnect by themselves, and nothing it had committed is lost.
+  // One that ran for a minute counts as healthy: its next failure starts the back-off from the beginning.
   const supervise = (server: RunningServer, restarts: number) => {
     void server.exited.then(async (code) => {
       if (stopping) return;
-      const wait = Math.min(500 * 2 ** restarts, 30_000);
+      const attempt = Date.now() - server.startedAt > 60_000 ? 0 : restarts;
+      const wait = Math.min(500 * 2 ** attempt, 30_000);
       options.log.error(
         { code, output: server.output().slice(-2000), restartInMs: wait },
         'the Temporal dev server stopped unexpectedly; starting it again on the same file',
@@ -118,10 +120,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await new Promise((r) => setTimeout(r, wait));
       if (stopping) return;
       current = spawnServer(options.cliPath, args, pidFile);
-      // Up for a minute: the next failure starts the back-off from the beginning.
-      const healthy = setTimeout(() => (restarts = -1), 60_000);
-      void current.exited.then(() => clearTimeout(healthy));
-      supervise(current, restarts + 1);
+      supervise(current, attempt + 1);
     });
   };
   supervise(current, 0);
@@ -130,6 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
 interface RunningServer {
   child: ChildProcess;
+  startedAt: number;
   exited: Promise<number | null>;
   gone(): boolean;
   /** Its last output (for errors). */
@@ -153,7 +153,7 @@ function spawnServer(cliPath: string, args: readonly string[], pidFile: string |
     }),
   );
   child.once('error', (err) => keep(Buffer.from(String(err))));
-  return { child, exited, gone: () => gone, output: () => output };
+  return { child, startedAt: Date.now(), exited, gone: () => gone, output: () => output };
 }
 
 async function answers(address: string): Promise<boolean> {

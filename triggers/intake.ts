@@ -77,6 +77,25 @@ export interface DeliveryLog {
  */
 export const STALE_CLAIM_MS = 20_000;
 
+/**
+ * Claims a delivery id (a webhook's, or a log rule firing's): `first` when it is new, or when the
+ * attempt that claimed it died before recording what it became (a crash between the claim and
+ * Temporal's answer); `replayed` when it was delivered, with its incident; `in-flight` while another
+ * attempt may still be delivering it.
+ */
+export async function claimDelivery(
+  deliveries: DeliveryLog,
+  source: string,
+  deliveryId: string,
+): Promise<{ state: 'first' } | { state: 'replayed'; incidentId?: string } | { state: 'in-flight' }> {
+  const claim = await deliveries.claim(source, deliveryId);
+  if (claim.first) return { state: 'first' };
+  if (claim.settled) return { state: 'replayed', incidentId: claim.incidentId };
+  return (await deliveries.reclaim(source, deliveryId, STALE_CLAIM_MS))
+    ? { state: 'first' }
+    : { state: 'in-flight' };
+}
+
 /** Limits on the parsed body beyond its size: a deeply nested or huge JSON document is refused. */
 export const JSON_LIMITS = { depth: 32, values: 20_000 };
 
@@ -135,15 +154,11 @@ export function createIntake(deps: IntakeDeps) {
 
     const deliveryId = deps.deliveries ? verified.deliveryId : undefined;
     if (deliveryId) {
-      const claim = await deps.deliveries!.claim(source.name, deliveryId);
-      if (!claim.first) {
-        if (claim.settled) throw new ReplayedDeliveryError(claim.incidentId);
-        // Seen, but never recorded as accepted: its first attempt is still running, or it died
-        // between the claim and Temporal's answer (a crash). A refusal would lose the alert, so the
-        // sender is asked to retry, and once that attempt is surely dead its retry delivers it.
-        if (!(await deps.deliveries!.reclaim(source.name, deliveryId, STALE_CLAIM_MS)))
-          throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
-      }
+      const claim = await claimDelivery(deps.deliveries!, source.name, deliveryId);
+      if (claim.state === 'replayed') throw new ReplayedDeliveryError(claim.incidentId);
+      // A refusal would lose the alert: the sender is asked to retry, and once the other attempt is
+      // surely dead its retry delivers it.
+      if (claim.state === 'in-flight') throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
     }
     try {
       const result = await deliverAlert(deps, alert, source.drill || (delivery.drill ?? false));

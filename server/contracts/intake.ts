@@ -13,7 +13,12 @@ const ANSWERS: Record<number, ResponseSpec> = {
   409: error('A replayed delivery id: already accepted, with the incident it made'),
   413: error('Body larger than server.maxBodyBytes'),
   429: { ...error('Rate limit for this source reached'), headers: ['Retry-After'] },
-  503: { ...error('Temporal unreachable: nothing was recorded; retry'), headers: ['Retry-After'] },
+  503: {
+    ...error(
+      'Temporal unreachable, or another attempt with this delivery id may still be running: nothing was recorded; retry',
+    ),
+    headers: ['Retry-After'],
+  },
 };
 
 const source = z.string().max(64).describe('A configured source name');

@@ -2,6 +2,7 @@
 import type { RouteTable } from '../contract';
 import { healthz, readyz } from '../contracts/operations';
 import type { AccessControl } from '../access';
+import { withTimeout } from '../../common/timeout';
 
 export interface ReadinessCheck {
   name: string;
@@ -38,14 +39,4 @@ export function mountHealth(
     );
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, fail) => {
-      timer = setTimeout(() => fail(new Error(`no answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -5,7 +5,7 @@
 // out (Retry-After) before the next request.
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { LogRecord } from './engine';
-import { retryAfterSeconds } from '../../common/retry-after';
+import { retryAfterMs } from '../../common/retry-after';
 
 export interface GraphCursor {
   /** The latest record time seen (ISO). */
@@ -62,8 +62,7 @@ export class GraphLogPoller {
       // Throttled: no request before Graph's Retry-After (at least a minute when it names none).
       const { statusCode, headers } = err as { statusCode?: number; headers?: Headers };
       if (statusCode === 429) {
-        const seconds = retryAfterSeconds(headers?.get?.('Retry-After')) ?? 60;
-        this.retryAt = this.now() + Math.min(Math.max(seconds, 1), 3600) * 1000;
+        this.retryAt = this.now() + retryAfterMs(headers?.get?.('Retry-After'), 60)!;
       }
       throw err;
     }

@@ -9,7 +9,7 @@
 // configured host: a `contentUri` or `NextPageUri` elsewhere is refused.
 import type { Logger } from 'pino';
 import type { LogRecord } from './engine';
-import { retryAfterSeconds } from '../../common/retry-after';
+import { retryAfterMs } from '../../common/retry-after';
 
 export const CONTENT_TYPES = [
   'Audit.AzureActiveDirectory',
@@ -112,11 +112,6 @@ export class ManagementActivityPoller {
     const { records, reasons } = this.skipped;
     this.skipped = { records: 0, reasons: new Set() };
     return records ? { records, reason: [...reasons].join('; ').slice(0, 500) } : undefined;
-  }
-
-  /** When the feed may be asked again after a 429 (ms since the epoch), or 0. */
-  get throttledUntil(): number {
-    return this.retryAt > this.now() ? this.retryAt : 0;
   }
 
   async poll(): Promise<LogRecord[]> {
@@ -341,12 +336,6 @@ export class ManagementActivityPoller {
       retryAfterMs(response.headers.get('Retry-After')),
     );
   }
-}
-
-/** Retry-After (seconds or an HTTP date) in ms, kept between 1 second and an hour. */
-function retryAfterMs(header: string | null): number | undefined {
-  const seconds = retryAfterSeconds(header);
-  return seconds === undefined ? undefined : Math.min(Math.max(seconds, 1), 3600) * 1000;
 }
 
 /** The record's CreationTime (UTC; the API writes it without a zone). */
