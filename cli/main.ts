@@ -8,12 +8,14 @@ import { demoSource } from '../startup/demo';
 import { loadConfiguredPlaybooks } from '../startup/playbooks';
 import { ReflexError } from '../common/errors';
 import type { YamlSource } from '../common/yaml-source';
-import { playbooksCommand } from './commands/playbooks';
+import { playbooksCommand, signOffCommand } from './commands/playbooks';
 import { incidentCommand } from './commands/incidents';
 import { sendDemoAlert } from './demo-alert';
 import { PlaybookError } from '../playbooks/load';
 import { TemporalCliMissingError } from '../temporal/cli-binary';
-import { openDb } from '../storage/db';
+import { DatabaseInUseError, openDb } from '../storage/db';
+import { SignOffStore } from '../storage/sign-offs';
+import { signOffKey } from '../startup/governance';
 import { AuditStore } from '../storage/audit-store';
 import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
@@ -42,6 +44,11 @@ Commands:
                             The configured playbooks (playbooks.shipped, playbooks.dirs): list, check, show
                             one; new writes a starting file into the first of playbooks.dirs (or DIR);
                             schema prints the JSON Schema for editors.
+  playbooks approve <id> --version N --by NAME --role ROLE
+                            Record the board's sign-off of a playbook's exact content (signed, on the audit
+                            record); incidents quote it. Refused for a playbook or version not loaded.
+  playbooks approvals [--json]
+                            Each playbook: signed off, changed since its sign-off, or never signed off.
   drill <playbook> [--alert FILE]
                             Run a playbook as a drill: dry-run actions, DRILL on the timeline.
   approve <incident> <step> --as EMAIL [--reject] [--note TEXT]
@@ -95,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       kind: { type: 'string' },
       check: { type: 'boolean', default: false },
+      version: { type: 'string' },
+      by: { type: 'string' },
       dir: { type: 'string' },
       source: { type: 'string' },
       format: { type: 'string' },
@@ -128,6 +137,9 @@ async function main(argv: string[]): Promise<number> {
     const { config, source } = loadConfig({ file: values.config });
     return { config, playbooks: loadConfiguredPlaybooks(config, source) };
   };
+  if (command === 'playbooks' && (sub === 'approve' || sub === 'approvals')) {
+    return signOffCommand(configured, positionals.slice(1), values, io);
+  }
   if (command === 'playbooks') return playbooksCommand(configured, positionals.slice(1), values, io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
   if (command === 'init') return initCommand(values, io);
@@ -185,7 +197,16 @@ async function main(argv: string[]): Promise<number> {
           shown.tick(done);
         });
         shown?.end();
-        if (result.ok) {
+        // A sign-off also carries a signature: one written into the database without the key fails it.
+        const forged = values.incident
+          ? []
+          : await new SignOffStore(new AuditStore(db), signOffKey(config, resolve(config.dataDir))).forged();
+        for (const f of forged) {
+          process.stdout.write(
+            `sign-off BROKEN in chain governance at event #${f.seq} (${f.eventId}): the sign-off of ${f.playbook} v${f.version} by ${f.by} fails its signature\n`,
+          );
+        }
+        if (result.ok && forged.length === 0) {
           process.stdout.write(`audit trail intact: ${result.chains} chain(s), ${result.events} event(s)\n`);
           return 0;
         }
@@ -309,7 +330,8 @@ main(process.argv.slice(2)).then(
       err instanceof ConfigError ||
       err instanceof PlaybookError ||
       err instanceof RuleError ||
-      err instanceof TemporalCliMissingError
+      err instanceof TemporalCliMissingError ||
+      err instanceof DatabaseInUseError
     ) {
       process.stderr.write(`reflex: ${err.message}\n`);
       process.exit(2);

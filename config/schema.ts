@@ -98,6 +98,25 @@ const playbooksSchema = z
     dirs: z.array(z.string().min(1)).default([]),
     /** Changes to a playbook (shipped or your own) by id, without copying it. */
     overrides: z.record(playbookId, playbookOverrideSchema).default({}),
+    /** The board's sign-off of playbooks (`reflex playbooks approve`, /board/playbooks). */
+    signOff: z
+      .object({
+        /**
+         * A playbook whose content changed since its sign-off: `run-and-flag` runs it as written and says
+         * so on its timeline; `require-approval` makes every step that would act without a person
+         * (approval: none) ask on-call first. @default run-and-flag
+         */
+        whenChanged: z.enum(['run-and-flag', 'require-approval']).default('run-and-flag'),
+        /**
+         * Signs each sign-off record (HMAC). Every process of one installation needs the same value.
+         * Empty: one is made once and kept in dataDir (fine for a single server).
+         */
+        secret: z.string().min(32, 'at least 32 characters').optional(),
+        /** The readiness check flags a playbook whose last drill is older than this. @default 90 */
+        drillMaxAgeDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -194,6 +213,8 @@ export const configSchema = z.object({
        * and the log, in minutes; 0: only when an admin asks (GET /api/readiness). @default 60
        */
       readinessCheckMinutes: z.number().int().min(0).max(10_080).default(60),
+      /** How often sources with `expectEvery` are checked for silence, in seconds. @default 60 */
+      silenceCheckSeconds: z.number().int().min(1).max(3600).default(60),
       /** Largest webhook body accepted, in bytes. @default 262144 */
       maxBodyBytes: z
         .number()
@@ -272,6 +293,16 @@ export const configSchema = z.object({
     .object({
       /** Folder of notification templates (<name>.<en|nl>.txt and .html). @default the shipped ones */
       templatesDir: z.string().optional(),
+      /** The DPO's reminder when an incident they were told about has no breach-register decision. */
+      breachReminder: z
+        .object({
+          /** Remind this long before the 72-hour deadline. @default 24h */
+          before: durationSchema.default('24h'),
+          /** How often workers look for incidents due, in seconds. @default 300 */
+          checkSeconds: z.number().int().min(1).max(86_400).default(300),
+        })
+        .strict()
+        .prefault({}),
     })
     .prefault({}),
   entra: z
@@ -343,6 +374,8 @@ export const configSchema = z.object({
               /** What the records are, for rules' `kinds` (entra-signin, entra-audit, m365-audit, …). */
               kind: z.string().min(1),
               drill: z.boolean().default(false),
+              /** Silent longer than this (no new line), on-call is told once, and again when it speaks. */
+              expectEvery: durationSchema.optional(),
             })
             .strict()
             .refine((f) => f.format !== 'regex' || Boolean(f.pattern), 'format regex needs a pattern')
@@ -360,6 +393,8 @@ export const configSchema = z.object({
           tcpPort: z.number().int().min(0).max(65535).optional(),
           kind: z.string().default('syslog'),
           drill: z.boolean().default(false),
+          /** Silent longer than this (no message), on-call is told once, and again when it speaks. */
+          expectEvery: durationSchema.optional(),
         })
         .strict()
         .optional(),

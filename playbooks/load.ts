@@ -23,6 +23,7 @@ import { formatPath, lineOf, parseYaml, YamlError, type YamlSource } from '../co
 import type { Contacts, ResolvedPlaybook, Step } from '../workflows/model/incident';
 import { pathsOf, testsOf } from '../workflows/model/conditions';
 import { hasUnescapedTags } from '../workflows/model/template';
+import { playbookDigest } from './sign-off';
 
 /** A value that is one template and nothing else. */
 const WHOLE_TEMPLATE = /^\{\{[^{}]*\}\}$/;
@@ -37,6 +38,10 @@ export interface LoadedPlaybook {
   overridden?: string[];
   /** Every approver group a step names (approvers and escalations), with its line in `file`. */
   approverGroups: ApproverGroupRef[];
+  /** What a board sign-off covers: the content's digest, with the configuration's step changes. */
+  digest: string;
+  /** The configuration's changes to its steps' approvals (`playbooks.overrides.<id>.steps`). */
+  stepOverrides?: Readonly<Record<string, unknown>>;
 }
 
 export interface ApproverGroupRef {
@@ -175,6 +180,7 @@ export function parsePlaybook(file: string, text: string): LoadedPlaybook {
     definition,
     resolved: resolvePlaybook(definition),
     approverGroups: groupRefs(definition, source),
+    digest: playbookDigest({ definition }),
   };
 }
 

@@ -4,6 +4,7 @@
 import type { ApprovalPolicy, Step } from '../workflows/model/incident';
 import type { ApproverGroupRef, LoadedPlaybook } from './load';
 import { toMs } from '../workflows/model/durations';
+import { playbookDigest } from './sign-off';
 
 /** The configuration's change to one step's approval. */
 export interface StepOverride {
@@ -107,5 +108,17 @@ export function overrideSteps(
     refs = [...refs, ...added];
     overridden.push(describe(stepId, o));
   }
-  return { playbook: { ...playbook, resolved, approverGroups: refs, overridden }, problems };
+  const stepOverrides = Object.keys(steps).length ? steps : undefined;
+  return {
+    playbook: {
+      ...playbook,
+      resolved,
+      approverGroups: refs,
+      overridden,
+      stepOverrides,
+      // What the board signs off includes who approves which step.
+      digest: playbookDigest({ definition: playbook.definition, stepOverrides }),
+    },
+    problems,
+  };
 }

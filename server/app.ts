@@ -16,6 +16,12 @@ import type { DemoMailbox } from '../mail/demo-mailbox';
 import type { IncidentIndex } from '../storage/incident-index';
 import { mountLogin, requireRole, type AccessControl } from './access';
 import { mountBoard } from './routes/board';
+import { mountBreaches, type BreachDeps } from './routes/breaches';
+import type { PlaybookGovernance } from '../storage/sign-offs';
+import type { SourceStatus } from './contracts/incidents';
+import type { DeliveryLedger } from '../storage/accounting';
+import { buildAccounting, type Accounting } from './reports/accounting';
+import { collectGovernanceReport, type GovernanceSources } from './reports/governance';
 import { openApiDocument } from './openapi';
 import type { ReportLocale } from './reports/i18n';
 import type { DeliveryOutcome, Metrics } from './metrics';
@@ -56,6 +62,18 @@ export interface AppDeps {
   redactedConfig: () => unknown;
   /** The readiness check's latest findings (`reflex doctor`), for admins. */
   readinessReport?: () => Promise<ReadinessReport>;
+  /** The board's sign-offs of the playbooks. */
+  governance: PlaybookGovernance;
+  /** Every configured source with its last delivery and silence. */
+  sources?: () => Promise<SourceStatus[]>;
+  /** Counts every delivery's outcome (in memory; flushed by its owner). */
+  ledger?: DeliveryLedger;
+  /** Every alert accounted for, over `[from, to)`. */
+  accounting?: (from: string, to: string) => Promise<Accounting>;
+  /** The quarterly report's readiness history and silences (the full server has them). */
+  governanceExtras?: Pick<GovernanceSources, 'findings' | 'silences'>;
+  /** The breach register, and who may record its decisions. */
+  breaches: Pick<BreachDeps, 'register' | 'dpoAddresses'>;
   metrics: Metrics;
   /** The configured source names (metric labels). */
   sourceNames: ReadonlySet<string>;
@@ -121,6 +139,7 @@ export function createApp(deps: AppDeps): Express {
       throw err;
     } finally {
       deps.metrics.deliveries.inc({ source: label, outcome });
+      deps.ledger?.count(label, outcome);
       timer({ outcome });
     }
   };
@@ -143,6 +162,9 @@ export function createApp(deps: AppDeps): Express {
     roleOf: deps.roleOf,
     log: deps.log,
   });
+  const accounting =
+    deps.accounting ??
+    (async (from: string, to: string) => buildAccounting({ from, to }, [...deps.sourceNames], [], []));
   mountBoard(routes, {
     gateway: deps.gateway,
     audit: deps.audit,
@@ -154,6 +176,37 @@ export function createApp(deps: AppDeps): Express {
     startDrill: deps.startDrill,
     redactedConfig: deps.redactedConfig,
     readinessReport: deps.readinessReport,
+    governance: deps.governance,
+    sources: deps.sources ?? (async () => []),
+    accounting,
+    governanceReport: (from, to) =>
+      collectGovernanceReport(
+        {
+          incidents: (f, t) => deps.incidents.list({ from: f, to: t, limit: 5000 }),
+          playbooks: () =>
+            deps.governance.report().playbooks.map(({ playbook, standing }) => ({
+              id: playbook.definition.id,
+              version: playbook.definition.version,
+              title: playbook.definition.title,
+              status: standing.status,
+              ...(standing.status === 'unsigned' ? {} : { signOff: standing.signOff }),
+            })),
+          accounting,
+          ...deps.governanceExtras,
+        },
+        from,
+        to,
+      ),
+    secret: deps.approvals.secret,
+    secureCookies: deps.secureCookies ?? false,
+  });
+  mountBreaches(routes, {
+    ...deps.breaches,
+    organisation: deps.organisation.name,
+    timeZone: deps.timeZone,
+    locale: deps.locale,
+    secret: deps.approvals.secret,
+    secureCookies: deps.secureCookies ?? false,
   });
   mountApprovals(routes, {
     ...deps.approvals,

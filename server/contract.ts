@@ -20,7 +20,7 @@ export interface ResponseSpec {
   /** A JSON answer's schema. */
   json?: z.ZodType;
   /** Another content type (HTML pages, PDFs, Prometheus text). */
-  content?: 'text/html' | 'application/pdf' | 'text/plain';
+  content?: 'text/html' | 'application/pdf' | 'text/plain' | 'text/csv';
   /** Headers the answer carries (e.g. Retry-After, Location). */
   headers?: readonly string[];
 }

@@ -57,6 +57,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sourceSilent = new Gauge({
+    name: 'reflex_source_silent',
+    help: 'A source with expectEvery that has been silent longer (1) or not (0), by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceLastDelivery = new Gauge({
+    name: 'reflex_source_last_delivery_timestamp_seconds',
+    help: 'When a source last delivered something Reflex authenticated (a webhook) or read (a log), by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
   }

@@ -6,6 +6,12 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { ReflexConfig } from '../config/schema';
 import { resolveContacts } from '../config/contacts';
 import { approverGroupProblems } from '../config/checks';
+import type { PlaybookGovernance } from '../storage/sign-offs';
+import type { SourceActivityStore } from '../triggers/silence';
+import { watchedSources } from './silent-sources';
+import { toMs } from '../workflows/model/durations';
+import type { IncidentIndex } from '../storage/incident-index';
+import type { ReadinessHistory } from '../storage/readiness-history';
 import type { LoadedPlaybook } from '../playbooks/load';
 import { actionsUsed } from '../playbooks/permissions';
 import { listAll, odataString } from '../activities/entra/graph';
@@ -37,6 +43,13 @@ export interface DoctorOptions {
   playbooks?: readonly LoadedPlaybook[];
   playbookProblem?: string;
   sendTestMail?: boolean;
+  /** The record: sign-offs and past drills; undefined when it cannot be opened (`recordsProblem`). */
+  records?: {
+    governance: PlaybookGovernance;
+    incidents: IncidentIndex;
+    sources: Pick<SourceActivityStore, 'list'>;
+  };
+  recordsProblem?: string;
 }
 
 /** Microsoft Graph's service principal (its application permissions are its appRoles). */
@@ -56,18 +69,136 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   findings.push(...contactFindings(config, playbooks));
   findings.push(...(await secretStoreFindings(config, playbooks)));
   findings.push(await temporalFinding(config));
-  findings.push(
-    {
-      check: 'playbook sign-off',
-      status: 'not-checked',
-      message: 'board sign-off of playbooks is not built yet, so nothing records who pre-approved them',
-    },
-    {
-      check: 'drills and sources',
-      status: 'not-checked',
-      message: 'the age of the last drill per playbook and each source’s last delivery are not checked yet',
-    },
-  );
+  findings.push(...(await recordFindings(options, playbooks)));
+  findings.push(...(await sourceFindings(options)));
+  return findings;
+}
+
+/** Each configured source's last delivery; one watched with expectEvery and silent longer is a problem. */
+async function sourceFindings(options: DoctorOptions): Promise<Finding[]> {
+  const { config } = options;
+  const names = [
+    ...config.sources.map((s) => s.name),
+    ...config.logs.files.map((f) => f.name),
+    ...(config.logs.syslog ? [config.logs.syslog.name] : []),
+  ];
+  if (names.length === 0) return [];
+  if (!options.records) {
+    return [
+      {
+        check: 'sources',
+        status: 'not-checked',
+        message: 'the record could not be read, so the sources’ last deliveries are not checked',
+      },
+    ];
+  }
+  const rows = new Map((await options.records.sources.list()).map((r) => [r.source, r]));
+  const watched = new Map(watchedSources(config).map((w) => [w.name, w]));
+  return names.map((name): Finding => {
+    const row = rows.get(name);
+    const last = row?.lastSeenAt
+      ? `last delivery ${row.lastSeenAt.slice(0, 16).replace('T', ' ')} UTC`
+      : 'never heard from';
+    const expected = watched.get(name);
+    const check = `source ${name}`;
+    if (!expected) {
+      return {
+        check,
+        status: 'ok',
+        message: `${name}: ${last} (not watched: give it expectEvery to be told when it stops)`,
+      };
+    }
+    // No row: no Reflex has watched it yet, and it has never been heard from.
+    const heard = row ? Date.parse(row.lastSeenAt ?? row.firstExpectedAt) : -Infinity;
+    if (row?.silentSince || Date.now() - heard > toMs(expected.expectEvery)) {
+      return {
+        check,
+        status: 'problem',
+        message: `${name} is silent: ${last}, expected every ${expected.expectEvery}`,
+        fix:
+          expected.kind === 'webhook'
+            ? `check that the sender still sends to /hooks/${name} with its current secret (refused deliveries are on the intake chain: GET /api/alerts/unrouted)`
+            : `check that the ${expected.kind === 'file' ? 'log file is still written where logs.files names it' : 'syslog sender still sends to this listener'}`,
+      };
+    }
+    return { check, status: 'ok', message: `${name}: ${last}, expected every ${expected.expectEvery}` };
+  });
+}
+
+/** Each playbook signed off as it is, and drilled recently; sign-off records that fail their signature. */
+async function recordFindings(
+  options: DoctorOptions,
+  playbooks: readonly LoadedPlaybook[],
+): Promise<Finding[]> {
+  if (!options.records) {
+    return [
+      {
+        check: 'sign-off and drills',
+        status: 'not-checked',
+        message: `the record could not be read, so sign-offs and drills are not checked: ${options.recordsProblem ?? 'no database'}`,
+      },
+    ];
+  }
+  const { governance, incidents } = options.records;
+  await governance.refresh();
+  const day = (iso: string) => iso.slice(0, 10);
+  const signOffAdvice = (id: string, version: number) =>
+    `have the board read it and sign off on /board/playbooks, or run \`reflex playbooks approve ${id} --version ${version} --by NAME --role ROLE\``;
+  const findings: Finding[] = [];
+  const report = governance.report();
+  for (const { playbook, standing } of report.playbooks) {
+    const { id, version } = playbook.definition;
+    const check = `sign-off ${id}`;
+    if (standing.status === 'signed-off') {
+      const s = standing.signOff;
+      findings.push({
+        check,
+        status: 'ok',
+        message: `${id} v${version} signed off by ${s.by} (${s.role}) on ${day(s.at)}`,
+      });
+    } else if (standing.status === 'changed') {
+      const s = standing.signOff;
+      findings.push({
+        check,
+        status: 'problem',
+        message: `${id} v${version} has changed since the board signed off v${s.version} on ${day(s.at)} (${s.by}): it is not pre-approved as it stands`,
+        fix: signOffAdvice(id, version),
+      });
+    } else {
+      findings.push({
+        check,
+        status: 'problem',
+        message: `${id} v${version} was never signed off: nobody is on record as having pre-approved what it does`,
+        fix: signOffAdvice(id, version),
+      });
+    }
+  }
+  for (const forged of report.forged) {
+    findings.push({
+      check: 'sign-off records',
+      status: 'problem',
+      message: `the sign-off of ${forged.playbook} v${forged.version} by ${forged.by} (${forged.eventId}) fails its signature: it was edited, or written without this installation's key, and counts for nothing`,
+      fix: 'run `reflex audit verify`; find out who changed the database, then sign off again',
+    });
+  }
+  const maxDays = options.config.playbooks.signOff.drillMaxAgeDays;
+  for (const playbook of playbooks) {
+    const { id } = playbook.definition;
+    const [last] = await incidents.list({ drill: true, playbook: id, limit: 1 });
+    const ageDays = last ? (Date.now() - Date.parse(last.startedAt)) / 86_400_000 : Infinity;
+    findings.push(
+      ageDays <= maxDays
+        ? { check: `drill ${id}`, status: 'ok', message: `${id} last drilled on ${day(last!.startedAt)}` }
+        : {
+            check: `drill ${id}`,
+            status: 'problem',
+            message: last
+              ? `${id} was last drilled on ${day(last.startedAt)}, more than ${maxDays} days ago`
+              : `${id} has never been drilled`,
+            fix: `run \`reflex drill ${id}\` (or start a drill from the API); it only rehearses, nothing real is touched`,
+          },
+    );
+  }
   return findings;
 }
 
@@ -442,7 +573,7 @@ function describeMailError(err: unknown): string {
  */
 export function readinessMonitor(
   options: Omit<DoctorOptions, 'sendTestMail'>,
-  deps: { metrics: Metrics; log: Logger },
+  deps: { metrics: Metrics; log: Logger; history?: ReadinessHistory },
   resources: Resources,
 ): () => Promise<ReadinessReport> {
   let latest: { at: number; report: Promise<ReadinessReport> } | undefined;
@@ -456,6 +587,13 @@ export function readinessMonitor(
         if (problems) deps.log.warn({ check: f.check, fix: f.fix }, `readiness: ${f.message}`);
       }
       deps.metrics.readinessCheckedAt.set(checkedAt.getTime() / 1000);
+      // How long each problem stays open, for the quarterly report (a failed write is only logged).
+      void deps.history
+        ?.record(
+          findings.filter((f) => f.status === 'problem'),
+          checkedAt,
+        )
+        .catch((err: unknown) => deps.log.warn({ err }, 'readiness history not written'));
       const problems = findings.filter((f) => f.status === 'problem').length;
       return { checkedAt: checkedAt.toISOString(), problems, findings };
     });

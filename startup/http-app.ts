@@ -7,6 +7,7 @@ import { redactConfig } from '../config/redact';
 import type { Organisation } from '../workflows/model/incident';
 import type { Logger } from '../common/logger';
 import type { IncidentGateway } from '../temporal/incident-gateway';
+import type { PlaybookGovernance } from '../storage/sign-offs';
 import { createIntake, type IntakeDeps } from '../triggers/intake';
 import { drillAlert } from '../triggers/drill-alert';
 import type { LogTriggers } from '../triggers/logs/runner';
@@ -20,6 +21,12 @@ import type { Storage } from './storage';
 import { readinessMonitor } from './doctor';
 import type { Resources } from './resources';
 import { startLogTriggers } from './log-triggers';
+import { sourceStatuses, startSilentSources } from './silent-sources';
+import { BreachRegister } from '../storage/breach-register';
+import { DeliveryCounts, DeliveryLedger, recordedAlerts } from '../storage/accounting';
+import { ReadinessHistory } from '../storage/readiness-history';
+import { silencesDuring } from '../storage/source-activity';
+import { buildAccounting } from '../server/reports/accounting';
 import { setUpAccess } from './access';
 import { OidcSignIn, roleFor, type Identity } from '../server/oidc';
 import { oidcIssuer } from '../config/checks';
@@ -30,6 +37,7 @@ export interface HttpAppInputs {
   inputs: Inputs;
   storage: Storage;
   gateway: IncidentGateway;
+  governance: PlaybookGovernance;
   organisation: Organisation;
   mailbox?: DemoMailbox;
   readiness: readonly ReadinessCheck[];
@@ -56,6 +64,16 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
   const metrics = new Metrics();
   // What makes no incident goes on the intake chain: refused deliveries, unrouted alerts, log trouble.
   const { onRejected, onUnrouted, onLogTrouble } = intakeRecorder(storage.audit, log);
+  const silence = startSilentSources(
+    {
+      config,
+      db: storage.db,
+      intake: { incidents: gateway, playbooks: () => playbooks, onUnrouted },
+      metrics,
+      log,
+    },
+    resources,
+  );
   const intake: IntakeDeps = {
     sources,
     playbooks: () => playbooks,
@@ -63,14 +81,39 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     deliveries: storage.deliveries,
     onRejected,
     onUnrouted,
+    onAuthenticated: (source) => silence.activity.seen(source),
   };
   const logTriggers = inputs.inputs.wantsLogs
     ? await startLogTriggers(
-        { config, rules: inputs.inputs.rules, storage, intake, metrics, onTrouble: onLogTrouble, log },
+        {
+          config,
+          rules: inputs.inputs.rules,
+          storage,
+          intake,
+          metrics,
+          onTrouble: onLogTrouble,
+          onRecords: (source) => silence.activity.seen(source),
+          log,
+        },
         resources,
       )
     : undefined;
 
+  // Every delivery's outcome, counted in memory and written every 10 s (and at stop).
+  const ledger = new DeliveryLedger();
+  const counts = new DeliveryCounts(storage.db);
+  const flushLedger = () =>
+    ledger
+      .flush(counts)
+      .catch((err: unknown) => log.warn({ err }, 'delivery counts not written; will retry'));
+  const ledgerTimer = setInterval(() => void flushLedger(), 10_000);
+  ledgerTimer.unref();
+  resources.add('delivery counts', async () => {
+    clearInterval(ledgerTimer);
+    await flushLedger();
+  });
+
+  const history = new ReadinessHistory(storage.db);
   const access = setUpAccess(config, mode, inputs.dataDir, contacts);
   if (access.tokens.length === 0) {
     log.warn('no access tokens configured (access.tokens): the board and the API refuse everyone');
@@ -99,10 +142,42 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
       roleOf,
     ),
     gateway,
+    governance: inputs.governance,
+    sources: () => sourceStatuses(config, silence.store),
+    ledger,
+    governanceExtras: {
+      findings: (from, to) => history.during(from, to),
+      silences: (from, to) => silencesDuring(storage.db, from, to),
+    },
+    accounting: async (from, to) => {
+      await flushLedger();
+      return buildAccounting(
+        { from, to },
+        sources.map((s) => s.name),
+        await counts.totals(from.slice(0, 10), to.slice(0, 10)),
+        await recordedAlerts(storage.db, from, to),
+      );
+    },
+    breaches: {
+      register: new BreachRegister(storage.db, storage.audit, storage.incidents),
+      dpoAddresses: new Set(
+        [contacts.dpo, ...playbooks.flatMap((p) => (p.contacts ? [p.contacts.dpo] : []))].map((a) =>
+          a.toLowerCase(),
+        ),
+      ),
+    },
     incidents: storage.incidents,
     locale: config.organisation.locale,
     redactedConfig: () => redactConfig(config),
-    readinessReport: readinessMonitor({ config, playbooks }, { metrics, log }, resources),
+    readinessReport: readinessMonitor(
+      {
+        config,
+        playbooks,
+        records: { governance: inputs.governance, incidents: storage.incidents, sources: silence.store },
+      },
+      { metrics, log, history },
+      resources,
+    ),
     metrics,
     sourceNames: new Set(sources.map((s) => s.name)),
     approvals: {

@@ -23,6 +23,8 @@ export interface LogTriggerInputs {
   metrics: Metrics;
   /** Records skipped and dropped log records (the intake chain). */
   onTrouble: TroubleRecorder;
+  /** Records arrived from a source (silent sources). */
+  onRecords?: (source: string) => void;
   log: Logger;
 }
 
@@ -90,6 +92,7 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
       },
     },
     onFiring: (firing) => metrics.ruleFirings.inc({ rule: firing.ruleId }),
+    onRecords: inputs.onRecords,
     onTrouble: async (trouble) => {
       metrics.logRecordsLost.inc({ source: trouble.source, kind: trouble.kind }, trouble.records);
       await inputs.onTrouble(trouble);

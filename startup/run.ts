@@ -17,6 +17,7 @@ import type { LogTriggers } from '../triggers/logs/runner';
 import type { AuditStore } from '../storage/audit-store';
 import type { ApprovalLinks } from '../storage/approval-links';
 import type { IncidentIndex } from '../storage/incident-index';
+import type { PlaybookGovernance } from '../storage/sign-offs';
 import type { DemoMailbox } from '../mail/demo-mailbox';
 import { createHealthApp, type ReadinessCheck } from '../server/app';
 import { auditEvent } from '../workflows/model/audit-events';
@@ -28,6 +29,8 @@ import { openMail } from './mail';
 import { openTemporal } from './temporal';
 import { startWorker } from './worker';
 import { buildHttpApp } from './http-app';
+import { openGovernance } from './governance';
+import { startBreachReminders } from './breach-reminders';
 
 export type { Mode } from '../config/checks';
 
@@ -59,6 +62,8 @@ export interface Reflex {
   approvalLinks: ApprovalLinks;
   incidents: IncidentIndex;
   playbooks: readonly LoadedPlaybook[];
+  /** The board's sign-offs of the playbooks (start and server modes). */
+  governance?: PlaybookGovernance;
   /** Where the local admin token is kept (`reflex start` without configured tokens). */
   demoTokenFile?: string;
   sources: readonly SourceConfig[];
@@ -85,6 +90,10 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
     const organisation = resolveOrganisation(config, http.publicUrl);
     const storage = await openStorage(config, dataDir, resources);
     await storage.audit.append([configLoadedEvent(mode, inputs.playbooks)]);
+    const governance =
+      mode === 'worker'
+        ? undefined
+        : await openGovernance(config, dataDir, storage.audit, inputs.playbooks, resources);
     const mail = await openMail(config, dataDir, resources);
     const temporal = await openTemporal(
       config,
@@ -98,6 +107,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       organisation,
       // The worker shares this process's connection: the first workflow task comes back in the start response.
       eagerStart: mode === 'start',
+      pin: governance && ((playbook) => governance.pin(playbook)),
     });
     const readiness: ReadinessCheck[] = [
       {
@@ -107,6 +117,18 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       { name: 'storage', check: () => storage.db.ping() },
     ];
     if (mode !== 'server') {
+      startBreachReminders(
+        {
+          config,
+          storage,
+          mailer: mail.mailer,
+          playbooks: inputs.playbooks,
+          contacts: inputs.contacts,
+          publicUrl: organisation.publicUrl,
+          log,
+        },
+        resources,
+      );
       readiness.push(
         await startWorker(
           {
@@ -134,6 +156,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
               inputs,
               storage,
               gateway,
+              governance: governance!,
               organisation,
               mailbox: mail.mailbox,
               readiness,
@@ -155,6 +178,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
       approvalLinks: storage.approvalLinks,
       incidents: storage.incidents,
       playbooks: inputs.playbooks,
+      governance,
       sources: inputs.sources,
       demoTokenFile,
       logTriggers,

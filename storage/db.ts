@@ -1,6 +1,6 @@
 // One small database interface over PostgreSQL (pg) and the embedded PostgreSQL (PGlite), so both
 // run the same SQL and the same migrations.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { MIGRATIONS } from './migrations';
 
 export interface Queryable {
@@ -63,11 +63,62 @@ async function openPostgres(url: string): Promise<Db> {
   };
 }
 
+/** The embedded database is in use by another live process (a running Reflex). */
+export class DatabaseInUseError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the embedded database in ${dir} is in use by process ${pid} (a running Reflex): stop it first, or do this through its web pages or API; with PostgreSQL (DATABASE_URL) any number of processes may share it`,
+    );
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+/**
+ * One process at a time opens an embedded database: PGlite has no locking of its own, so a second
+ * process (a CLI command beside `reflex start`) would corrupt it. `<dir>.lock` holds the owner's pid;
+ * a dead owner's lock (a SIGKILL) is taken over.
+ */
+function lockEmbedded(dir: string): () => void {
+  const file = `${dir}.lock`;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (owner && owner !== process.pid && alive(owner)) throw new DatabaseInUseError(dir, owner);
+      if (owner === process.pid) return () => undefined; // this process has it open already
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot take the lock ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function openEmbedded(dir: string | undefined): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   if (dir) mkdirSync(dir, { recursive: true });
-  const pg = new PGlite(dir);
-  await pg.waitReady;
+  const unlock = dir ? lockEmbedded(dir) : () => undefined;
+  let pg;
+  try {
+    pg = new PGlite(dir);
+    await pg.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   let closed = false;
   return {
     kind: 'embedded',
@@ -83,6 +134,7 @@ async function openEmbedded(dir: string | undefined): Promise<Db> {
     async close() {
       closed = true;
       await pg.close();
+      unlock();
     },
   };
 }

@@ -98,6 +98,9 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'verification.passed':
       case 'verification.failed':
       case 'config.loaded':
+      case 'playbook.signed-off':
+      case 'breach.decided':
+      case 'breach.reminded':
         break;
       default:
         // A kind this version does not know (a newer writer): it does not change the list.

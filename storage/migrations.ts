@@ -126,4 +126,58 @@ export const MIGRATIONS: readonly Migration[] = [
       `alter table sessions add column identity text`,
     ],
   },
+  {
+    version: 8,
+    statements: [
+      // Each watched source's last delivery (flushed from memory every few seconds, never on the
+      // intake path) and, while it is silent, since when: one server claims telling on-call.
+      `create table source_activity (
+         source text primary key,
+         first_expected_at timestamptz not null default now(),
+         last_seen_at timestamptz,
+         silent_since timestamptz
+       )`,
+    ],
+  },
+  {
+    version: 9,
+    statements: [
+      // One reminder per incident without a breach decision near its 72-hour deadline: the insert is
+      // the claim, so of several workers exactly one e-mails the DPO.
+      `create table breach_reminders (
+         incident_id text primary key,
+         sent_at timestamptz not null default now()
+       )`,
+    ],
+  },
+  {
+    version: 10,
+    statements: [
+      // What became of every webhook delivery, counted per day, source and outcome (flushed from
+      // memory every few seconds): with the audit record, the board's "every alert accounted for".
+      `create table delivery_counts (
+         day text not null,
+         source text not null,
+         outcome text not null,
+         count bigint not null,
+         primary key (day, source, outcome)
+       )`,
+    ],
+  },
+  {
+    version: 11,
+    statements: [
+      // Each readiness problem (by check and message) from when it was first found until it was gone:
+      // the quarterly report says how long each stayed open.
+      `create table readiness_findings (
+         check_name text not null,
+         message text not null,
+         fix text,
+         first_seen timestamptz not null,
+         last_seen timestamptz not null,
+         resolved_at timestamptz,
+         primary key (check_name, message, first_seen)
+       )`,
+    ],
+  },
 ];

@@ -25,7 +25,13 @@ import {
   type DecideApprovalResult,
 } from '../workflows/messages';
 import type { Alert } from '../workflows/model/alert';
-import type { Contacts, IncidentInput, IncidentState, Organisation } from '../workflows/model/incident';
+import type {
+  Contacts,
+  IncidentInput,
+  IncidentState,
+  Organisation,
+  ResolvedPlaybook,
+} from '../workflows/model/incident';
 import { toMs } from '../workflows/model/durations';
 import { render } from '../workflows/model/template';
 import type { LoadedPlaybook } from '../playbooks/load';
@@ -53,6 +59,11 @@ export interface IncidentGatewayOptions {
    * Update's acceptance, which need a worker, get three times as long. @default 5000
    */
   deadlineMs?: number;
+  /**
+   * The playbook as an incident pins it: by default as loaded; the server adds the board's sign-off
+   * (and, for a playbook changed since, the approvals the configuration asks). In memory: no round trip.
+   */
+  pin?: (playbook: LoadedPlaybook) => ResolvedPlaybook;
 }
 
 /** Where an alert went. */
@@ -256,7 +267,7 @@ export class IncidentGateway {
     const openedAt = new Date().toISOString();
     const input: IncidentInput = {
       incidentId,
-      playbook: playbook.resolved,
+      playbook: this.options.pin?.(playbook) ?? playbook.resolved,
       alert,
       contacts: playbook.contacts ?? this.options.contacts,
       organisation: this.options.organisation,

@@ -6,7 +6,10 @@
 // GET /api/readiness for admins and puts the findings in its metrics.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../config/load';
+import { withRecords } from '../startup/governance';
+import { auditEvent } from '../workflows/model/audit-events';
 import { join } from 'node:path';
 import { DemoMailbox } from '../mail/demo-mailbox';
 import { loadConfiguredPlaybooks } from '../startup/playbooks';
@@ -79,9 +82,43 @@ steps:
   const file = join(dir, 'reflex.yaml');
   writeFileSync(
     file,
-    `playbooks:\n  shipped: [compromised-account]\n  dirs: [${JSON.stringify(join(dir, 'playbooks'))}]\n${yaml}`,
+    `dataDir: ${JSON.stringify(join(dir, 'data'))}\nplaybooks:\n  shipped: [compromised-account]\n  dirs: [${JSON.stringify(join(dir, 'playbooks'))}]\n${yaml}`,
   );
   return file;
+}
+
+/**
+ * The record of a prepared installation, in its embedded database: the board signed off every playbook
+ * and each was drilled `drilledDaysAgo` days ago (a drill's events, as its workflow writes them).
+ */
+async function prepareRecord(file: string, drilledDaysAgo = 30) {
+  const { config, source } = loadConfig({ file });
+  const playbooks = loadConfiguredPlaybooks(config, source);
+  await withRecords(config, playbooks, async ({ governance, audit }) => {
+    for (const p of playbooks) {
+      await governance.signOff({
+        playbook: p.definition.id,
+        version: p.definition.version,
+        by: 'A. de Vries',
+        role: 'chair',
+        via: 'cli',
+      });
+      const chainId = `${p.definition.id}-drill-${randomUUID().slice(0, 12)}`;
+      const at = new Date(Date.now() - drilledDaysAgo * 86_400_000).toISOString();
+      const event = { chainId, at, actor: 'reflex' };
+      await audit.append([
+        auditEvent('drill.started', { ...event, eventId: `${chainId}:1`, content: { note: 'DRILL' } }),
+        auditEvent('incident.started', {
+          ...event,
+          eventId: `${chainId}:2`,
+          content: {
+            playbook: { id: p.definition.id, version: p.definition.version, title: p.definition.title },
+            description: '',
+          },
+        }),
+      ]);
+    }
+  });
 }
 
 const entra = () =>
@@ -120,7 +157,8 @@ test('each problem is named with its fix: a permission missing, an escalation to
   const smtpDown = await freePort(); // nothing listens there
   const file = setUp(
     `${entra()}mail:\n  smtpUrl: smtp://reflex:secret-password@127.0.0.1:${smtpDown}\n` +
-      `contacts:\n  onCall: [a@museum.example]\n  groups:\n    duty: [a@museum.example]\n`,
+      `contacts:\n  onCall: [a@museum.example]\n  groups:\n    duty: [a@museum.example]\n` +
+      `sources:\n  - name: siem\n    auth: { scheme: bearer, secrets: [doctor-test-bearer-secret-0123456789] }\n    expectEvery: 1h\n`,
   );
   const permissions = needed(file);
   expect(permissions).toContain('User.EnableDisableAccount.All');
@@ -145,6 +183,11 @@ test('each problem is named with its fix: a permission missing, an escalation to
   expect(about(/data-protection officer is the placeholder dpo@example\.org/)).toBeDefined();
   expect(about(/no NCSC contact/)).toBeDefined();
   expect(about(/on-call has one person/)).toBeDefined();
+  // A source that promised to speak every hour and was never heard from.
+  expect(about(/^siem is silent: never heard from, expected every 1h$/)).toMatchObject({
+    check: 'source siem',
+    fix: expect.stringContaining('/hooks/siem'),
+  });
   // The test Temporal (a dev server) keeps histories a day: too short, and said so with the command.
   expect(json.findings.find((f) => f.check === 'Temporal')).toMatchObject({
     message: expect.stringMatching(/retention|keeps a closed incident/),
@@ -162,6 +205,7 @@ test('all in order: exit 0, and --send-test-mail reaches on-call', async () => {
       `  groups:\n    duty: [manager@museum.example]\n`,
   );
   grant(needed(file));
+  await prepareRecord(file);
   const { code, json } = await doctor(file, ['--send-test-mail']);
   expect(json.findings.filter((f) => f.status === 'problem')).toEqual([]);
   expect(code).toBe(0);
@@ -172,6 +216,8 @@ test('all in order: exit 0, and --send-test-mail reaches on-call', async () => {
       'ok e-mail',
       'ok contacts',
       'not-checked Temporal',
+      'ok sign-off block-account',
+      'ok drill compromised-account',
     ]),
   );
   const mail = await relay.waitFor((m) => m.subject === 'Reflex test message');
@@ -182,6 +228,7 @@ test('without Graph credentials the other checks still run, and it says which co
   const file = setUp(
     `mail:\n  smtpUrl: smtp://127.0.0.1:${relay.port}\ncontacts:\n  onCall: [a@museum.example, b@museum.example]\n  dpo: dpo@museum.example\n  ncsc: cert@ncsc.example\n  groups:\n    duty: [c@museum.example]\n`,
   );
+  await prepareRecord(file);
   const { code, json } = await doctor(file);
   expect(json.findings.find((f) => f.check === 'Graph permissions')).toMatchObject({
     status: 'not-checked',
@@ -191,6 +238,45 @@ test('without Graph credentials the other checks still run, and it says which co
   expect(json.findings.find((f) => f.check === 'contacts')!.status).toBe('ok');
   expect(json.findings.filter((f) => f.status === 'problem')).toEqual([]);
   expect(code).toBe(0);
+});
+
+test('a playbook never signed off, one changed since, and a drill older than the limit are each named with a fix', async () => {
+  const file = setUp(
+    `mail:\n  smtpUrl: smtp://127.0.0.1:${relay.port}\ncontacts:\n  onCall: [a@museum.example, b@museum.example]\n  dpo: dpo@museum.example\n  ncsc: cert@ncsc.example\n  groups:\n    duty: [c@museum.example]\n`,
+  );
+  await prepareRecord(file, 120);
+  // An edit after the sign-off: a longer approval timeout.
+  const own = join(file, '../playbooks/block-account.yaml');
+  writeFileSync(own, readFileSync(own, 'utf8').replace('timeout: 30m', 'timeout: 45m'));
+  // And a playbook the board has never seen.
+  writeFileSync(
+    own.replace('block-account', 'fresh'),
+    readFileSync(own, 'utf8').replace('id: block-account', 'id: fresh'),
+  );
+  const { code, json } = await doctor(file);
+  expect(code).toBe(1);
+  const finding = (check: string) => json.findings.find((f) => f.check === check);
+  expect(finding('sign-off compromised-account')!.status).toBe('ok');
+  expect(finding('sign-off block-account')).toMatchObject({
+    status: 'problem',
+    message: expect.stringMatching(
+      /^block-account v1 has changed since the board signed off v1 on \d{4}-\d\d-\d\d \(A\. de Vries\)/,
+    ),
+    fix: expect.stringContaining('reflex playbooks approve block-account --version 1 --by NAME --role ROLE'),
+  });
+  expect(finding('sign-off fresh')).toMatchObject({
+    status: 'problem',
+    message: 'fresh v1 was never signed off: nobody is on record as having pre-approved what it does',
+  });
+  expect(finding('drill compromised-account')).toMatchObject({
+    status: 'problem',
+    message: expect.stringMatching(/was last drilled on \d{4}-\d\d-\d\d, more than 90 days ago$/),
+    fix: expect.stringContaining('reflex drill compromised-account'),
+  });
+  expect(finding('drill fresh')).toMatchObject({
+    status: 'problem',
+    message: 'fresh has never been drilled',
+  });
 });
 
 test('in a running server: GET /api/readiness and /board/readiness for admins, and the findings in the metrics', async () => {

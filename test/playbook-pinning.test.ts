@@ -65,4 +65,5 @@ test('editing a playbook while an incident runs does not change that incident', 
   expect(fake.user('new@museum.example')!.riskState).toBeUndefined();
   const memo = (await reflex.gateway.get(fresh))!.workflow.memo;
   expect(memo).toMatchObject({ playbookId: 'compromised-account', playbookVersion: shipped + 1 });
-});
+  // Two starts, a restart and two incidents with approvals: about 40 s alone, more beside other suites.
+}, 150_000);

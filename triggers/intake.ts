@@ -29,6 +29,8 @@ export interface IntakeDeps {
   onUnrouted?: (alert: Alert) => Promise<void> | void;
   /** Refuses replayed delivery ids; absent, replays are only folded by de-duplication. */
   deliveries?: DeliveryLog;
+  /** A delivery passed authentication: the source spoke (in memory; for silent sources). */
+  onAuthenticated?: (source: string) => void;
 }
 
 export interface IntakeResult {
@@ -131,6 +133,7 @@ export function createIntake(deps: IntakeDeps) {
       if (err instanceof AuthError) await deps.onRejected?.(source.name, err.reason, delivery.ip);
       throw err;
     }
+    deps.onAuthenticated?.(source.name);
     // After authentication, so forged floods cannot use up a real sender's budget.
     try {
       await limiters.get(source.name)!.consume(source.name);

@@ -2,6 +2,7 @@
 // is. Part of reflex.yaml (`sources`), owned here with the intake that uses it.
 import { z } from 'zod';
 import { ADAPTER_NAMES } from './adapters/names';
+import { durationSchema } from '../playbooks/schema';
 
 const secret = z.string().min(1);
 
@@ -80,6 +81,11 @@ export const sourceSchema = z.object({
   ratePerMinute: z.number().int().min(1).max(1_000_000).default(3000),
   /** Every alert from this source runs as a drill: dry-run actions, DRILL timelines. @default false */
   drill: z.boolean().default(false),
+  /**
+   * How often it should speak at least (e.g. 24h, for a SIEM that sends a daily heartbeat alert):
+   * silent longer, on-call is told once, and again when it speaks. Unset: never watched.
+   */
+  expectEvery: durationSchema.optional(),
 });
 
 export type SourceConfig = z.infer<typeof sourceSchema>;

@@ -46,7 +46,11 @@ export async function runPlaybook(input: IncidentInput): Promise<IncidentState> 
       entities: alert.entities,
       auth: 'verified',
     });
-    audit.add('incident.started', 'reflex', { playbook: state.playbook, description: playbook.description });
+    audit.add('incident.started', 'reflex', {
+      playbook: state.playbook,
+      description: playbook.description,
+      ...(playbook.signOff !== undefined ? { signOff: playbook.signOff } : {}),
+    });
 
     incident.stepsScope = new CancellationScope();
     let result: 'next' | 'abort';

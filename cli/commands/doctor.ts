@@ -5,6 +5,8 @@ import { loadConfig } from '../../config/load';
 import { loadConfiguredPlaybooks } from '../../startup/playbooks';
 import { runDoctor, type Finding } from '../../startup/doctor';
 import type { Output } from './playbooks';
+import { withRecords } from '../../startup/governance';
+import { DatabaseInUseError } from '../../storage/db';
 
 const MARK: Record<Finding['status'], string> = {
   ok: 'ok     ',
@@ -25,11 +27,19 @@ export async function doctorCommand(
   } catch (err) {
     playbookProblem = (err as Error).message;
   }
-  const findings = await runDoctor({
-    config,
-    playbooks,
-    playbookProblem,
-    sendTestMail: flags['send-test-mail'],
+  const options = { config, playbooks, playbookProblem, sendTestMail: flags['send-test-mail'] };
+  // The record (sign-offs, drills) when the database opens; a running Reflex on the embedded one
+  // holds it, and its own check runs on /board/readiness.
+  const findings = await withRecords(config, playbooks ?? [], (records) =>
+    runDoctor({ ...options, records }),
+  ).catch((err: unknown) => {
+    if (err instanceof DatabaseInUseError || (err as { code?: string }).code === 'ECONNREFUSED') {
+      return runDoctor({
+        ...options,
+        recordsProblem: `${(err as Error).message} (a running server checks this on /board/readiness)`,
+      });
+    }
+    throw err;
   });
   const problems = findings.filter((f) => f.status === 'problem').length;
   if (flags.json) {

@@ -9,6 +9,8 @@ import { approverGroupProblems } from '../../config/checks';
 import type { ReflexConfig } from '../../config/schema';
 import type { Step } from '../../workflows/model/incident';
 import { PROJECT_DIR } from '../../startup/project';
+import { withRecords } from '../../startup/governance';
+import { SignOffError } from '../../storage/sign-offs';
 
 export interface Output {
   out: (text: string) => void;
@@ -19,7 +21,7 @@ export interface Output {
 export type Configured = () => { config: ReflexConfig; playbooks: readonly LoadedPlaybook[] };
 
 const USAGE =
-  'usage: reflex playbooks list | validate [files...] | show <id> | new <id> [--dir DIR] | schema';
+  'usage: reflex playbooks list | validate [files...] | show <id> | new <id> [--dir DIR] | schema | approve <id> --version N --by NAME --role ROLE | approvals';
 
 export function playbooksCommand(
   configured: Configured,
@@ -195,4 +197,83 @@ export function describePlaybook({ definition: d, resolved, file, overridden }: 
   };
   walk(resolved.steps, '  ');
   return lines.join('\n');
+}
+
+/**
+ * `reflex playbooks approve <id> --version N --by NAME --role ROLE`: records the board's sign-off of a
+ * playbook's exact content; `reflex playbooks approvals`: each playbook's standing and every sign-off.
+ */
+export async function signOffCommand(
+  configured: Configured,
+  args: string[],
+  flags: { version?: string; by?: string; role?: string; json?: boolean },
+  io: Output,
+): Promise<number> {
+  const [sub, id] = args;
+  const { config, playbooks } = configured();
+  return withRecords(config, playbooks, async ({ governance }) => {
+    if (sub === 'approve') {
+      const version = Number(flags.version);
+      if (!id || !flags.version || !Number.isInteger(version) || !flags.by || !flags.role) {
+        io.err(
+          'usage: reflex playbooks approve <id> --version N --by NAME --role ROLE (nothing was recorded)',
+        );
+        return 2;
+      }
+      try {
+        const s = await governance.signOff({
+          playbook: id,
+          version,
+          by: flags.by,
+          role: flags.role,
+          via: 'cli',
+        });
+        io.out(
+          `signed off ${s.playbook} v${s.version} ("${s.title}") by ${s.by}, ${s.role}, at ${s.at}\ncontent digest ${s.digest}\non the audit record as ${s.eventId}`,
+        );
+        return 0;
+      } catch (err) {
+        if (err instanceof SignOffError) {
+          io.err(`reflex: ${err.message}`);
+          return 1;
+        }
+        throw err;
+      }
+    }
+    const report = governance.report();
+    if (flags.json) {
+      io.out(
+        JSON.stringify(
+          {
+            playbooks: report.playbooks.map(({ playbook, standing }) => ({
+              id: playbook.definition.id,
+              version: playbook.definition.version,
+              digest: playbook.digest,
+              ...standing,
+            })),
+            signOffs: await governance.store.list(),
+          },
+          null,
+          2,
+        ),
+      );
+      return report.forged.length ? 1 : 0;
+    }
+    for (const { playbook, standing } of report.playbooks) {
+      const name = `${playbook.definition.id}@${playbook.definition.version}`;
+      if (standing.status === 'unsigned') io.out(`${name}\tNOT SIGNED OFF`);
+      else {
+        const s = standing.signOff;
+        const what =
+          standing.status === 'changed' ? `CHANGED since v${s.version} was signed off` : 'signed off';
+        io.out(`${name}\t${what} by ${s.by} (${s.role}) on ${s.at.slice(0, 10)} via ${s.via}`);
+      }
+    }
+    for (const f of report.forged) {
+      io.out(
+        `FORGED\t${f.playbook}@${f.version} "signed off by ${f.by}" (${f.eventId}) fails its signature and counts for nothing`,
+      );
+    }
+    return report.forged.length ? 1 : 0;
+  });
 }

@@ -233,7 +233,113 @@ export const getReadiness = defineRoute({
   responses: { 200: { description: 'Findings, at most 5 minutes old', json: readinessReport }, ...AUTH },
 });
 
+const signOffRecord = z.object({
+  playbook: z.string(),
+  version: z.number().int(),
+  title: z.string(),
+  digest: z
+    .string()
+    .describe('SHA-256 of the playbook’s canonical content, with the configuration’s step changes'),
+  by: z.string(),
+  role: z.string(),
+  at: z.string(),
+  via: z.enum(['cli', 'board']),
+});
+
+export const listSignOffs = defineRoute({
+  method: 'get',
+  path: '/api/playbooks/sign-offs',
+  tag: 'incidents',
+  summary:
+    'Each loaded playbook with its board sign-off (signed-off, changed, unsigned), and every sign-off on record',
+  access: 'board',
+  responses: {
+    200: {
+      description:
+        'Standings and the record; a sign-off whose signature fails has signatureValid false and counts for nothing',
+      json: z.object({
+        playbooks: z.array(
+          z.object({
+            id: z.string(),
+            version: z.number().int(),
+            digest: z.string(),
+            status: z.enum(['signed-off', 'changed', 'unsigned']),
+            signOff: signOffRecord.optional(),
+          }),
+        ),
+        signOffs: z.array(
+          signOffRecord.extend({ eventId: z.string(), seq: z.number().int(), signatureValid: z.boolean() }),
+        ),
+      }),
+    },
+    ...AUTH,
+  },
+});
+
+export const sourceStatus = z.object({
+  name: z.string(),
+  kind: z.enum(['webhook', 'file', 'syslog']),
+  expectEvery: z.string().optional().describe('How often it promised to speak; absent: not watched'),
+  lastSeenAt: z
+    .string()
+    .optional()
+    .describe('Its last authenticated delivery (webhook) or record read (log)'),
+  silentSince: z
+    .string()
+    .optional()
+    .describe('Set while it is silent longer than expectEvery (on-call was told)'),
+});
+export type SourceStatus = z.infer<typeof sourceStatus>;
+
+export const listSources = defineRoute({
+  method: 'get',
+  path: '/api/sources',
+  tag: 'operations',
+  summary: 'Every configured source with its last delivery and whether it is silent',
+  access: 'board',
+  responses: {
+    200: { description: 'The sources', json: z.object({ sources: z.array(sourceStatus) }) },
+    ...AUTH,
+  },
+});
+
+export const getAlertAccounting = defineRoute({
+  method: 'get',
+  path: '/api/reports/alerts',
+  tag: 'reports',
+  summary:
+    'Every alert accounted for over a period (from/to; default the last 30 days): deliveries by source and outcome, and what the audit record holds',
+  access: 'board',
+  query: incidentFilterQuery,
+  responses: {
+    200: {
+      description: 'Deliveries by outcome add up to those received; `recorded` is the audit record',
+      json: z.object({
+        from: z.string(),
+        to: z.string(),
+        totals: z.record(z.string(), z.number()),
+        recorded: z.record(z.string(), z.number()),
+        unhandled: z.number(),
+        sources: z.array(
+          z.object({
+            source: z.string(),
+            webhook: z.boolean(),
+            received: z.number(),
+            deliveries: z.record(z.string(), z.number()),
+            recorded: z.record(z.string(), z.number()),
+          }),
+        ),
+      }),
+    },
+    400: bad,
+    ...AUTH,
+  },
+});
+
 export const INCIDENT_ROUTES = [
+  getAlertAccounting,
+  listSources,
+  listSignOffs,
   listIncidents,
   getIncident,
   getTimeline,

@@ -3,6 +3,7 @@ import type { RouteContract } from '../contract';
 import { ACCESS_ROUTES } from './access';
 import { APPROVAL_ROUTES } from './approvals';
 import { BOARD_ROUTES } from './board';
+import { BREACH_ROUTES } from './breaches';
 import { INCIDENT_ROUTES } from './incidents';
 import { INTAKE_ROUTES } from './intake';
 import { MAILBOX_ROUTES } from './mailbox';
@@ -15,6 +16,7 @@ export const CONTRACTS: readonly RouteContract[] = [
   ...INTAKE_ROUTES,
   ...ACCESS_ROUTES,
   ...BOARD_ROUTES,
+  ...BREACH_ROUTES,
   ...INCIDENT_ROUTES,
   ...APPROVAL_ROUTES,
   ...MAILBOX_ROUTES,

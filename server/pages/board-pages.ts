@@ -6,6 +6,9 @@ import { INCIDENT_STATUSES } from '../../storage/incident-index';
 import { DICTIONARIES, formatDuration, type ReportLocale } from '../reports/i18n';
 import type { PeriodSummary } from '../reports/summary';
 import type { Timeline } from '../reports/timeline';
+import type { RegisterEntry } from '../../storage/breach-register';
+import { OUTCOME_GROUPS, type Accounting } from '../reports/accounting';
+import type { GovernanceReport } from '../reports/governance';
 
 /** `.w0`…`.w20`: bar widths in rem, so no page needs an inline style attribute. */
 const BAR_WIDTHS = Array.from({ length: 21 }, (_, n) => `.w${n}{width:${n}rem}`).join('');
@@ -30,9 +33,11 @@ nav a,.actions a{margin-right:1rem}form.filter{display:flex;gap:.6rem;flex-wrap:
 form.filter label{display:flex;flex-direction:column;font-size:.8rem;color:#555}
 .muted{color:#666;font-size:.85rem;margin-top:1.2rem}.bar{background:#2f6fdf;height:.8rem;display:inline-block}
 .bar.out{background:#b42318}${BAR_WIDTHS}
+fieldset{border:1px solid #e3e5e8;border-radius:8px;margin:.6rem 0;min-width:0}
+fieldset label{display:block;margin:.35rem 0}fieldset textarea,fieldset input:not([type=radio]){display:block;width:100%;box-sizing:border-box}
 @media print{body{background:#fff;padding:0}main{box-shadow:none;max-width:none}nav,.actions,form.filter{display:none}a{color:inherit;text-decoration:none}}
 </style></head><body><main>
-<header><nav><a href="/board?lang={{locale}}">{{labels.back}}</a><a href="/board/summary?lang={{locale}}">{{labels.summary}}</a>
+<header><nav><a href="/board?lang={{locale}}">{{labels.back}}</a><a href="/board/summary?lang={{locale}}">{{labels.summary}}</a><a href="/board/playbooks?lang={{locale}}">{{labels.playbooks}}</a><a href="/board/sources?lang={{locale}}">{{labels.sources}}</a><a href="/board/breaches?lang={{locale}}">{{labels.breachRegister}}</a><a href="/board/alerts?lang={{locale}}">{{labels.alertsAccounted}}</a><a href="/board/governance?lang={{locale}}">{{labels.governanceReport}}</a>
 <a href="?{{otherLangQuery}}">{{otherLang}}</a></nav>
 <form method="post" action="/logout" class="actions"><button type="submit">{{labels.signOut}}</button></form></header>
 {{{body}}}
@@ -272,6 +277,324 @@ export function readinessPage(
       .map((f) => ({ ...f, statusText: text[f.status]?.[0] ?? f.status, css: text[f.status]?.[1] ?? '' })),
   });
   return frame(input, body);
+}
+
+const PLAYBOOKS = `<h1>{{labels.playbooks}}</h1>
+<p>{{labels.playbooksIntro}}</p>
+{{#recorded}}<p class="ok" role="status">{{labels.signOffRecorded}}</p>{{/recorded}}
+{{#rows}}<section class="playbook" id="playbook-{{id}}"><h2>{{title}} <small>{{id}} v{{version}}</small></h2>
+<p><b class="{{css}}" data-standing="{{status}}">{{statusText}}</b>{{#detail}}: {{detail}}{{/detail}}</p>
+<p>{{description}}</p>
+<details><summary>{{labels.stepsLabel}}</summary><ol>{{#steps}}<li>{{text}}{{#approval}} <small>({{approval}})</small>{{/approval}}</li>{{/steps}}</ol></details>
+<p class="muted">{{labels.contentDigest}}: <code>{{digest}}</code></p>
+{{#form}}<form method="post" action="/board/playbooks/{{id}}/sign-off?lang={{locale}}" class="filter">
+<input type="hidden" name="version" value="{{version}}"><input type="hidden" name="digest" value="{{digest}}">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<label>{{yourRole}}<input name="role" required maxlength="80" size="18"></label>
+<button type="submit">{{signOffAs}}</button></form>{{/form}}
+</section>{{/rows}}`;
+
+/** One playbook as the board page shows it. */
+export interface PlaybookRow {
+  id: string;
+  version: number;
+  title: string;
+  description: string;
+  digest: string;
+  status: 'signed-off' | 'changed' | 'unsigned';
+  signOff?: { version: number; by: string; role: string; at: string };
+  steps: Array<{ text: string; approval?: boolean }>;
+}
+
+const fill = (template: string, values: Record<string, string | number>) =>
+  template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
+
+/**
+ * The playbooks with their sign-off. `signer`: the signed-in person's name and a CSRF token for the
+ * form (a playbook already signed off as it is has no form).
+ */
+export function playbooksPage(
+  input: FrameInput,
+  playbooks: readonly PlaybookRow[],
+  signer?: { person: string; csrf: () => string },
+  recorded = false,
+): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const day = new Intl.DateTimeFormat(input.locale === 'nl' ? 'nl-NL' : 'en-GB', {
+    dateStyle: 'long',
+    timeZone: input.timeZone,
+  });
+  const csrf = signer && playbooks.some((p) => p.status !== 'signed-off') ? signer.csrf() : '';
+  const rows = playbooks.map((p) => {
+    const facts = p.signOff && { ...p.signOff, date: day.format(new Date(p.signOff.at)) };
+    const standing = {
+      'signed-off': [labels.signedOff!, 'ok', facts && fill(labels.signedOffBy!, facts)],
+      changed: [labels.changedSince!, 'late', facts && fill(labels.changedSinceBy!, facts)],
+      unsigned: [labels.notSignedOff!, 'late', undefined],
+    }[p.status];
+    return {
+      ...p,
+      locale: input.locale,
+      statusText: standing[0],
+      css: standing[1],
+      detail: standing[2],
+      steps: p.steps.map((s) => ({
+        text: s.text,
+        approval: s.approval === undefined ? '' : s.approval ? labels.asksApproval : labels.withoutApproval,
+      })),
+      form:
+        signer && p.status !== 'signed-off'
+          ? {
+              csrf,
+              yourRole: labels.yourRole,
+              signOffAs: fill(labels.signOffAs!, { version: p.version, person: signer.person }),
+            }
+          : undefined,
+    };
+  });
+  return frame(input, Mustache.render(PLAYBOOKS, { labels, rows, recorded }));
+}
+
+const SOURCES = `<h1>{{labels.sources}}</h1>
+<p>{{labels.sourcesIntro}}</p>
+<table><thead><tr><th>{{labels.source}}</th><th>{{labels.lastDelivery}}</th><th>{{labels.expectedEvery}}</th><th>{{labels.status}}</th></tr></thead><tbody>
+{{#rows}}<tr><td><b>{{name}}</b> <small>{{kind}}</small></td><td class="time">{{last}}</td><td>{{expectEvery}}</td><td class="{{css}}" data-source-status="{{status}}">{{statusText}}</td></tr>{{/rows}}
+</tbody></table>`;
+
+/** Every source with its last delivery; silent ones first. */
+export function sourcesPage(
+  input: FrameInput,
+  sources: ReadonlyArray<{
+    name: string;
+    kind: string;
+    expectEvery?: string;
+    lastSeenAt?: string;
+    silentSince?: string;
+  }>,
+): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const rows = sources
+    .map((s) => {
+      const status = s.silentSince ? 'silent' : s.expectEvery ? 'ok' : 'unwatched';
+      return {
+        ...s,
+        status,
+        last: s.lastSeenAt ? formatTime(s.lastSeenAt, input.locale, input.timeZone) : labels.never,
+        expectEvery: s.expectEvery ?? '—',
+        statusText: { silent: labels.silent, ok: labels.speaking, unwatched: labels.unwatched }[status],
+        css: { silent: 'late', ok: 'ok', unwatched: '' }[status],
+      };
+    })
+    .sort((a, b) => Number(b.status === 'silent') - Number(a.status === 'silent'));
+  return frame(input, Mustache.render(SOURCES, { labels, rows }));
+}
+
+const REGISTER = `<h1>{{labels.breachRegister}}</h1>
+<p>{{labels.breachIntro}}</p>
+<p class="actions"><a href="/board/breaches/register.csv?lang={{locale}}">CSV</a><a href="/board/breaches/register.pdf?lang={{locale}}">PDF</a></p>
+{{^rows}}<p>{{labels.none}}</p>{{/rows}}
+{{#rows.length}}<table><thead><tr><th>{{labels.incident}}</th><th>{{labels.deadline72}}</th><th>{{labels.authorityDecision}}</th><th>{{labels.subjectsDecision}}</th></tr></thead><tbody>
+{{#rows}}<tr data-incident="{{id}}"><td><a href="/board/incidents/{{id}}?lang={{locale}}">{{title}}</a><br><small>{{alertTitle}} · {{started}}</small></td><td class="time {{deadlineCss}}">{{deadline}}</td>
+<td class="{{css}}">{{authority}}</td><td>{{subjects}}<br><small><a href="/breaches/{{id}}?lang={{locale}}">{{labels.recordDecision}}</a></small></td></tr>{{/rows}}
+</tbody></table>{{/rows.length}}`;
+
+const DECISION = `<h1>{{labels.breachRegister}}: {{title}}</h1>
+<p>{{labels.incident}} <a href="/board/incidents/{{id}}?lang={{locale}}"><code>{{id}}</code></a> · {{alertTitle}} · {{labels.deadline72}}: <b>{{deadline}}</b></p>
+{{#current}}<p class="ok" role="status">{{labels.currentDecision}}: {{authority}}; {{subjects}} ({{by}}, {{at}})</p>{{/current}}
+<form method="post" action="/breaches/{{id}}?lang={{locale}}">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<fieldset><legend>{{labels.authorityDecision}}</legend>
+<label><input type="radio" name="authority" value="reported" required> {{labels.reported}}</label>
+<label>{{labels.reportedOn}} <input type="datetime-local" name="reportedAt"></label>
+<label>{{labels.reference}} <input name="reference" maxlength="120"></label><br>
+<label><input type="radio" name="authority" value="not-reported"> {{labels.notReported}}</label>
+<label>{{labels.whyNotReported}} <textarea name="notReportedReason" maxlength="2000" rows="2"></textarea></label>
+</fieldset>
+<fieldset><legend>{{labels.subjectsDecision}}</legend>
+<label><input type="radio" name="subjects" value="informed" required> {{labels.informed}}</label>
+<label>{{labels.informedOn}} <input type="datetime-local" name="informedAt"></label>
+<label>{{labels.informedHow}} <input name="informedHow" maxlength="500"></label><br>
+<label><input type="radio" name="subjects" value="not-informed"> {{labels.notInformed}}</label>
+<label>{{labels.whyNotInformed}} <textarea name="notInformedReason" maxlength="2000" rows="2"></textarea></label>
+</fieldset>
+<p><button type="submit">{{labels.recordAs}} {{person}}</button></p></form>`;
+
+/** A register entry in words. */
+function decisionWords(entry: RegisterEntry, input: FrameInput) {
+  const l = DICTIONARIES[input.locale].labels;
+  const time = (iso?: string) => formatTime(iso, input.locale, input.timeZone);
+  const a = entry.decision?.authority;
+  const s = entry.decision?.subjects;
+  return {
+    authority: a
+      ? a.reported
+        ? `${l.reported} ${time(a.at)} (${l.reference} ${a.reference})`
+        : `${l.notReported}: ${a.reason}`
+      : l.noDecision!,
+    subjects: s
+      ? s.informed
+        ? `${l.informed} ${time(s.at)} (${s.how})`
+        : `${l.notInformed}: ${s.reason}`
+      : '',
+  };
+}
+
+/** The breach register: every real incident with the DPO's decision. */
+export function breachRegisterPage(input: FrameInput, entries: readonly RegisterEntry[]): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const now = new Date().toISOString();
+  const rows = entries.map((e) => ({
+    id: e.incident.id,
+    locale: input.locale,
+    title: e.incident.playbook.title,
+    alertTitle: e.incident.alertTitle,
+    started: formatTime(e.incident.startedAt, input.locale, input.timeZone),
+    deadline: formatTime(e.deadline, input.locale, input.timeZone),
+    deadlineCss: !e.decision && e.deadline < now ? 'late' : '',
+    css: e.decision ? 'ok' : e.dpoNotifiedAt ? 'late' : '',
+    ...decisionWords(e, input),
+  }));
+  return frame(input, Mustache.render(REGISTER, { labels, rows, locale: input.locale }));
+}
+
+/** The DPO's form for one incident, with the decision recorded so far. */
+export function breachDecisionPage(
+  input: FrameInput,
+  entry: RegisterEntry,
+  person: string,
+  csrf: string,
+  _langChosen: boolean,
+): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const words = decisionWords(entry, input);
+  return frame(
+    input,
+    Mustache.render(DECISION, {
+      labels,
+      locale: input.locale,
+      id: entry.incident.id,
+      title: entry.incident.playbook.title,
+      alertTitle: entry.incident.alertTitle,
+      deadline: formatTime(entry.deadline, input.locale, input.timeZone),
+      current: entry.decision && {
+        ...words,
+        by: entry.decision.by,
+        at: formatTime(entry.decision.at, input.locale, input.timeZone),
+      },
+      person,
+      csrf,
+    }),
+  );
+}
+
+const ALERTS = `<h1>{{labels.alertsAccounted}}</h1>
+<form class="filter" method="get" action="/board/alerts">
+<input type="hidden" name="lang" value="{{locale}}">
+<label>{{labels.from}}<input type="date" name="from" value="{{fromDate}}"></label>
+<label>{{labels.to}}<input type="date" name="to" value="{{toDate}}"></label>
+<button type="submit">{{labels.filter}}</button></form>
+<p id="account">{{summary}}</p>
+<p class="{{verdictCss}}" id="verdict"><b>{{verdict}}</b></p>
+<table><thead><tr><th>{{labels.source}}</th><th>{{labels.received}}</th><th>{{labels.handledCol}}</th><th>{{labels.refusedCol}}</th><th>{{labels.retriedCol}}</th><th>{{labels.replayedCol}}</th><th>{{labels.recordedCol}}</th></tr></thead><tbody>
+{{#rows}}<tr data-source="{{source}}"><td><b>{{source}}</b></td><td>{{received}}</td><td>{{handled}}</td><td>{{refused}}</td><td>{{retried}}</td><td>{{replayed}}</td><td><small>{{recorded}}</small></td></tr>{{/rows}}
+</tbody></table>
+<p class="muted">{{labels.alertsNote}}</p>`;
+
+/** Every alert accounted for, over a period. */
+export function alertsPage(input: FrameInput, a: Accounting): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const group = (deliveries: Record<string, number>, outcomes: readonly string[]) =>
+    outcomes.reduce((n, o) => n + (deliveries[o] ?? 0), 0);
+  const recordedText = (r: Accounting['recorded']) =>
+    fill(labels.recordedText!, {
+      opened: r.opened,
+      joined: r.joined,
+      unrouted: r.unrouted,
+      rejected: r.rejected,
+    });
+  return frame(
+    input,
+    Mustache.render(ALERTS, {
+      labels,
+      locale: input.locale,
+      fromDate: dateOnly(a.from),
+      toDate: dateOnly(a.to),
+      summary: fill(labels.alertsSummary!, { ...a.totals }),
+      verdict: a.unhandled === 0 ? labels.noneUnhandled : fill(labels.someUnhandled!, { n: a.unhandled }),
+      verdictCss: a.unhandled === 0 ? 'ok' : 'late',
+      rows: a.sources.map((s) => ({
+        source: s.source,
+        received: s.webhook ? s.received : '—',
+        handled: s.webhook ? group(s.deliveries, OUTCOME_GROUPS.handled) : '—',
+        refused: s.webhook ? group(s.deliveries, OUTCOME_GROUPS.refused) : '—',
+        retried: s.webhook ? group(s.deliveries, OUTCOME_GROUPS.retried) : '—',
+        replayed: s.webhook ? group(s.deliveries, OUTCOME_GROUPS.replayed) : '—',
+        recorded: recordedText(s.recorded),
+      })),
+    }),
+  );
+}
+
+const GOVERNANCE = `<h1>{{labels.governanceReport}}</h1>
+<form class="filter" method="get" action="/board/governance">
+<input type="hidden" name="lang" value="{{locale}}">
+<label>{{labels.from}}<input type="date" name="from" value="{{fromDate}}"></label>
+<label>{{labels.to}}<input type="date" name="to" value="{{toDate}}"></label>
+<button type="submit">{{labels.filter}}</button></form>
+<p class="actions"><a href="/board/governance/report.pdf?lang={{locale}}&from={{fromDate}}&to={{toDate}}">PDF</a></p>
+<h2>{{labels.incidents}}</h2>
+<div class="facts"><div class="fact"><b>{{real}}</b><span>{{labels.realIncidents}}</span></div>
+<div class="fact"><b>{{withinWindow}}</b><span>{{labels.containedInWindow}}</span></div>
+<div class="fact"><b>{{drillCount}}</b><span>{{labels.drillsRun}}</span></div></div>
+<h2>{{labels.alertsAccounted}}</h2><p>{{accountSummary}}</p>
+<h2>{{labels.drillsPerPlaybook}}</h2>
+<table><tbody>{{#drills}}<tr data-drills="{{playbook}}"><td>{{title}} <small>{{playbook}}</small></td><td class="{{css}}">{{count}}</td><td>{{last}}</td></tr>{{/drills}}</tbody></table>
+<h2>{{labels.playbookSignOffs}}</h2>
+<table><tbody>{{#playbooks}}<tr data-playbook="{{id}}"><td>{{title}} <small>{{id}} v{{version}}</small></td><td class="{{css}}">{{statusText}}</td></tr>{{/playbooks}}</tbody></table>
+<h2>{{labels.readinessFindings}}</h2>
+{{^findings}}<p class="ok">{{labels.readinessNone}}</p>{{/findings}}
+<table><tbody>{{#findings}}<tr><td><b>{{check}}</b><br>{{message}}</td><td>{{open}}</td></tr>{{/findings}}</tbody></table>
+<h2>{{labels.silentSources}}</h2>
+{{^silences}}<p class="ok">{{labels.noSilences}}</p>{{/silences}}
+<table><tbody>{{#silences}}<tr><td class="time">{{at}}</td><td>{{title}}</td></tr>{{/silences}}</tbody></table>`;
+
+/** The quarterly governance report. */
+export function governancePage(input: FrameInput, r: GovernanceReport): string {
+  const labels = DICTIONARIES[input.locale].labels;
+  const time = (iso?: string) => (iso ? formatTime(iso, input.locale, input.timeZone) : '—');
+  return frame(
+    input,
+    Mustache.render(GOVERNANCE, {
+      labels,
+      locale: input.locale,
+      fromDate: dateOnly(r.from),
+      toDate: dateOnly(r.to),
+      real: r.summary.real,
+      withinWindow: `${r.summary.containedWithinWindow} / ${r.summary.withContainment}`,
+      drillCount: r.drills.reduce((n, d) => n + d.count, 0),
+      accountSummary: fill(labels.alertsSummary!, { ...r.accounting.totals }),
+      drills: r.drills.map((d) => ({ ...d, last: time(d.last), css: d.count ? 'ok' : 'late' })),
+      playbooks: r.playbooks.map((p) => ({
+        ...p,
+        statusText: {
+          'signed-off': labels.signedOff,
+          changed: labels.changedSince,
+          unsigned: labels.notSignedOff,
+        }[p.status],
+        css: p.status === 'signed-off' ? 'ok' : 'late',
+      })),
+      findings: r.findings.map((f) => ({
+        ...f,
+        open: `${formatDuration(f.openMs, input.locale)}${f.resolvedAt ? '' : ` (${labels.stillOpen})`}`,
+      })),
+      silences: r.silences.map((s) => ({ ...s, at: time(s.at) })),
+    }),
+  );
+}
+
+/** A short page in the board's frame: a refusal and what to do. */
+export function boardMessagePage(input: FrameInput, heading: string, detail: string): string {
+  return frame(input, Mustache.render('<h1>{{heading}}</h1><p>{{detail}}</p>', { heading, detail }));
 }
 
 /** The sign-in page; `oidc` is the sign-in button's words, when Microsoft sign-in is configured. */

@@ -17,10 +17,19 @@ type Unworded =
   | 'alert.unrouted'
   | 'log.skipped'
   | 'log.dropped'
-  | 'config.loaded';
+  | 'config.loaded'
+  | 'playbook.signed-off';
 
 /** One sentence per kind of event on a timeline, plus a notification sent and a kind not known. */
-export type TimelineTexts = Record<Exclude<AuditKind, Unworded> | 'step.notified' | 'other', Text>;
+export type TimelineTexts = Record<
+  | Exclude<AuditKind, Unworded>
+  | 'step.notified'
+  | 'sign-off.quoted'
+  | 'sign-off.changed'
+  | 'sign-off.none'
+  | 'other',
+  Text
+>;
 
 interface Dictionary {
   /** What a failed verification made Reflex do, in words: e.g. "Reflex blocked the account". */
@@ -57,6 +66,77 @@ const EN: Dictionary = {
     readinessNotChecked: 'not checked',
     readinessFix: 'Fix',
     readinessNone: 'Nothing to fix.',
+    governanceReport: 'Governance report',
+    realIncidents: 'real incidents',
+    containedInWindow: 'contained within 10 minutes (of those with a containment action)',
+    drillsRun: 'drills run',
+    drillsPerPlaybook: 'Drills per playbook',
+    playbookSignOffs: 'Playbooks and their sign-off',
+    readinessFindings: 'Readiness problems, and how long they were open',
+    stillOpen: 'still open',
+    silentSources: 'Sources that fell silent',
+    noSilences: 'No source fell silent.',
+    alertsAccounted: 'Alerts accounted for',
+    received: 'Received',
+    handledCol: 'Handled',
+    refusedCol: 'Refused',
+    retriedCol: 'Asked to retry',
+    replayedCol: 'Replays refused',
+    recordedCol: 'On the record',
+    recordedText: '{opened} opened an incident, {joined} joined one, {unrouted} unrouted, {rejected} refused',
+    alertsSummary:
+      '{received} deliveries received: {handled} handled (an incident opened or joined, recorded as unrouted, or nothing to do), {refused} refused (credentials, malformed, unknown source), {retried} asked to retry (their retries are counted again), {replayed} replays refused, {failed} failed.',
+    noneUnhandled: 'No alert went unhandled.',
+    someUnhandled: '{n} deliveries failed inside Reflex: see its log.',
+    alertsNote:
+      'Deliveries are counted as they are answered and written every few seconds; the record column is the audit trail itself (log rules and drills appear only there).',
+    breachRegister: 'Breach register',
+    breachIntro:
+      'Every incident that may be a personal-data breach, with the data-protection officer’s decision: GDPR Art. 33(5) asks for all of them to be documented, reported or not. Drills are not listed.',
+    deadline72: '72-hour deadline',
+    authorityDecision: 'Autoriteit Persoonsgegevens',
+    subjectsDecision: 'People affected (Art. 34)',
+    reported: 'Reported',
+    notReported: 'Not reported',
+    noDecision: 'No decision recorded',
+    reportedOn: 'Reported on',
+    reference: 'Reference',
+    whyNotReported: 'Why not',
+    informed: 'Informed',
+    notInformed: 'Not informed',
+    informedOn: 'Informed on',
+    informedHow: 'How',
+    whyNotInformed: 'Why not',
+    decidedBy: 'Decided by',
+    decidedOn: 'Decided on',
+    recordDecision: 'Record the decision',
+    currentDecision: 'Recorded',
+    recordAs: 'Record as',
+    sources: 'Sources',
+    sourcesIntro:
+      'The security tools and logs that raise alerts. One that promised to speak regularly and went silent is listed first: on-call was told.',
+    lastDelivery: 'Last delivery',
+    expectedEvery: 'Expected every',
+    never: 'never',
+    silent: 'Silent',
+    speaking: 'Speaking',
+    unwatched: 'Not watched',
+    playbooks: 'Playbooks',
+    playbooksIntro:
+      'What Reflex does on its own when an alert arrives. A playbook is pre-approved once the board signs off its exact content; a change after that is flagged until it is signed off again.',
+    signedOff: 'Signed off',
+    signedOffBy: 'signed off by {by}, {role}, on {date}',
+    changedSince: 'Changed since sign-off',
+    changedSinceBy: 'version {version} was signed off by {by}, {role}, on {date}; the content differs now',
+    notSignedOff: 'Not signed off',
+    signOffAs: 'Sign off version {version} as {person}',
+    yourRole: 'Your role',
+    signOffButton: 'Sign off',
+    signOffRecorded: 'Sign-off recorded.',
+    contentDigest: 'Content digest',
+    stepsLabel: 'Steps',
+    asksApproval: 'asks approval',
+    withoutApproval: 'runs without asking',
     period: 'Period',
     from: 'From',
     to: 'To',
@@ -142,6 +222,15 @@ const EN: Dictionary = {
     'alert.joined': (v) =>
       `Another alert joined this incident: “${s(v.title)}” (${s(v.alertCount)} alerts in all).`,
     'incident.started': (v) => `Reflex opened the incident and started the playbook “${s(v.title)}”.`,
+    'sign-off.quoted': (v) =>
+      `Containment pre-approved by the board on ${s(v.date)} (playbook ${s(v.playbook)} v${s(v.version)}, signed off by ${s(v.by)}, ${s(v.role)}).`,
+    'sign-off.changed': (v) =>
+      `Not as pre-approved: playbook ${s(v.playbook)} has changed since the board signed off version ${s(v.version)} on ${s(v.date)} (${s(v.by)}, ${s(v.role)}). ${v.approvalRequired ? 'Every step that would have acted without a person asked on-call first.' : 'Its steps ran as written.'}`,
+    'sign-off.none': (v) => `No board sign-off is on record for playbook ${s(v.playbook)} v${s(v.version)}.`,
+    'breach.decided': (v) =>
+      `${s(v.actor)} recorded the breach-register decision: ${v.reportedAt ? `reported to the Autoriteit Persoonsgegevens on ${s(v.reportedAt)} (reference ${s(v.reference)})` : `not reported to the Autoriteit Persoonsgegevens, because: ${s(v.notReported)}`}; ${v.informedAt ? `the people affected were informed on ${s(v.informedAt)} (${s(v.how)})` : `the people affected were not informed, because: ${s(v.notInformed)}`}.`,
+    'breach.reminded': (v) =>
+      `No breach-register decision yet: reminded the data-protection officer (${s(v.to)}); the 72-hour deadline is ${s(v.deadline)}.`,
     'drill.started': () => 'Drill started: actions are only rehearsed.',
     'drill.finished': () => 'Drill finished.',
     'step.succeeded': (v) => `Done: ${s(v.description)}.${v.outcome ? ` ${s(v.outcome)}` : ''}`,
@@ -196,6 +285,78 @@ const NL: Dictionary = {
     readinessNotChecked: 'niet gecontroleerd',
     readinessFix: 'Oplossing',
     readinessNone: 'Niets op te lossen.',
+    governanceReport: 'Governancerapport',
+    realIncidents: 'echte incidenten',
+    containedInWindow: 'binnen 10 minuten ingeperkt (van die met een inperkende actie)',
+    drillsRun: 'oefeningen gedaan',
+    drillsPerPlaybook: 'Oefeningen per draaiboek',
+    playbookSignOffs: 'Draaiboeken en hun aftekening',
+    readinessFindings: 'Paraatheidsproblemen, en hoe lang ze openstonden',
+    stillOpen: 'staat nog open',
+    silentSources: 'Bronnen die stil vielen',
+    noSilences: 'Geen bron viel stil.',
+    alertsAccounted: 'Verantwoording van meldingen',
+    received: 'Ontvangen',
+    handledCol: 'Afgehandeld',
+    refusedCol: 'Geweigerd',
+    retriedCol: 'Opnieuw te sturen',
+    replayedCol: 'Herhalingen geweigerd',
+    recordedCol: 'Vastgelegd',
+    recordedText:
+      '{opened} openden een incident, {joined} sloten aan, {unrouted} zonder draaiboek, {rejected} geweigerd',
+    alertsSummary:
+      '{received} leveringen ontvangen: {handled} afgehandeld (incident geopend of aangesloten, vastgelegd zonder draaiboek, of niets te doen), {refused} geweigerd (inloggegevens, onleesbaar, onbekende bron), {retried} gevraagd opnieuw te sturen (die pogingen tellen opnieuw), {replayed} herhalingen geweigerd, {failed} mislukt.',
+    noneUnhandled: 'Geen melding bleef onbehandeld.',
+    someUnhandled: '{n} leveringen mislukten binnen Reflex: zie het logboek.',
+    alertsNote:
+      'Leveringen worden geteld bij het antwoord en om de paar seconden weggeschreven; de kolom Vastgelegd is het auditspoor zelf (logregels en oefeningen staan alleen daar).',
+    breachRegister: 'Register van datalekken',
+    breachIntro:
+      'Elk incident dat een datalek kan zijn, met het besluit van de functionaris gegevensbescherming: de AVG (art. 33 lid 5) vraagt ze alle te documenteren, gemeld of niet. Oefeningen staan er niet in.',
+    deadline72: 'Termijn van 72 uur',
+    authorityDecision: 'Autoriteit Persoonsgegevens',
+    subjectsDecision: 'Betrokkenen (art. 34)',
+    reported: 'Gemeld',
+    notReported: 'Niet gemeld',
+    noDecision: 'Geen besluit vastgelegd',
+    reportedOn: 'Gemeld op',
+    reference: 'Kenmerk',
+    whyNotReported: 'Waarom niet',
+    informed: 'Ingelicht',
+    notInformed: 'Niet ingelicht',
+    informedOn: 'Ingelicht op',
+    informedHow: 'Hoe',
+    whyNotInformed: 'Waarom niet',
+    decidedBy: 'Besloten door',
+    decidedOn: 'Besloten op',
+    recordDecision: 'Besluit vastleggen',
+    currentDecision: 'Vastgelegd',
+    recordAs: 'Vastleggen als',
+    sources: 'Bronnen',
+    sourcesIntro:
+      'De beveiligingssystemen en logs die meldingen doen. Een bron die beloofde regelmatig te spreken en stil viel, staat bovenaan: de dienstdoende medewerkers zijn ingelicht.',
+    lastDelivery: 'Laatste levering',
+    expectedEvery: 'Verwacht elke',
+    never: 'nooit',
+    silent: 'Stil',
+    speaking: 'Spreekt',
+    unwatched: 'Niet bewaakt',
+    playbooks: 'Draaiboeken',
+    playbooksIntro:
+      'Wat Reflex zelf doet als er een melding binnenkomt. Een draaiboek is vooraf goedgekeurd zodra het bestuur de precieze inhoud aftekent; een wijziging daarna wordt gemeld tot het opnieuw is afgetekend.',
+    signedOff: 'Afgetekend',
+    signedOffBy: 'afgetekend door {by}, {role}, op {date}',
+    changedSince: 'Gewijzigd sinds aftekening',
+    changedSinceBy: 'versie {version} is afgetekend door {by}, {role}, op {date}; de inhoud is nu anders',
+    notSignedOff: 'Niet afgetekend',
+    signOffAs: 'Versie {version} aftekenen als {person}',
+    yourRole: 'Uw rol',
+    signOffButton: 'Aftekenen',
+    signOffRecorded: 'Aftekening vastgelegd.',
+    contentDigest: 'Controlegetal van de inhoud',
+    stepsLabel: 'Stappen',
+    asksApproval: 'vraagt goedkeuring',
+    withoutApproval: 'loopt zonder te vragen',
     period: 'Periode',
     from: 'Van',
     to: 'Tot',
@@ -282,6 +443,16 @@ const NL: Dictionary = {
     'alert.joined': (v) =>
       `Nog een melding bij dit incident: “${s(v.title)}” (${s(v.alertCount)} meldingen in totaal).`,
     'incident.started': (v) => `Reflex opende het incident en startte het draaiboek “${s(v.title)}”.`,
+    'sign-off.quoted': (v) =>
+      `Inperking vooraf goedgekeurd door het bestuur op ${s(v.date)} (draaiboek ${s(v.playbook)} v${s(v.version)}, afgetekend door ${s(v.by)}, ${s(v.role)}).`,
+    'sign-off.changed': (v) =>
+      `Niet zoals vooraf goedgekeurd: draaiboek ${s(v.playbook)} is gewijzigd sinds het bestuur versie ${s(v.version)} aftekende op ${s(v.date)} (${s(v.by)}, ${s(v.role)}). ${v.approvalRequired ? 'Elke stap die zonder mens zou handelen, vroeg eerst de dienstdoende medewerkers om goedkeuring.' : 'De stappen liepen zoals beschreven.'}`,
+    'sign-off.none': (v) =>
+      `Er is geen aftekening door het bestuur bekend voor draaiboek ${s(v.playbook)} v${s(v.version)}.`,
+    'breach.decided': (v) =>
+      `${s(v.actor)} legde het besluit voor het register van datalekken vast: ${v.reportedAt ? `gemeld bij de Autoriteit Persoonsgegevens op ${s(v.reportedAt)} (kenmerk ${s(v.reference)})` : `niet gemeld bij de Autoriteit Persoonsgegevens, omdat: ${s(v.notReported)}`}; ${v.informedAt ? `de betrokkenen zijn ingelicht op ${s(v.informedAt)} (${s(v.how)})` : `de betrokkenen zijn niet ingelicht, omdat: ${s(v.notInformed)}`}.`,
+    'breach.reminded': (v) =>
+      `Nog geen besluit voor het register van datalekken: de functionaris gegevensbescherming (${s(v.to)}) is herinnerd; de termijn van 72 uur loopt af op ${s(v.deadline)}.`,
     'drill.started': () => 'Oefening gestart: acties worden alleen geoefend.',
     'drill.finished': () => 'Oefening afgelopen.',
     'step.succeeded': (v) => `Gedaan: ${s(v.description)}.${v.outcome ? ` ${s(v.outcome)}` : ''}`,

@@ -3,9 +3,11 @@
 // time-to-contain chart against the 10-minute window, page 2 what is still open.
 import PDFDocument from 'pdfkit';
 import { formatTime } from '../../activities/notify/send';
-import { DICTIONARIES, type ReportLocale } from './i18n';
+import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
 import type { PeriodSummary } from './summary';
 import type { Timeline } from './timeline';
+import type { RegisterEntry } from '../../storage/breach-register';
+import type { GovernanceReport } from './governance';
 
 interface PdfContext {
   locale: ReportLocale;
@@ -168,3 +170,100 @@ export function summaryPdf(
     for (const p of pending) doc.text(`${d.labels.waitingApproval}: ${p.stepId} (${p.incidentId})`);
   });
 }
+
+/** The breach register: one block per incident with the DPO's decision (GDPR Art. 33(5)). */
+export function breachRegisterPdf(entries: readonly RegisterEntry[], ctx: PdfContext): Promise<Buffer> {
+  const d = DICTIONARIES[ctx.locale];
+  const l = d.labels;
+  const time = (iso?: string) => (iso ? formatTime(iso, ctx.locale, ctx.timeZone) : '');
+  return render(l.breachRegister!, (doc) => {
+    heading(doc, `${l.breachRegister} · ${ctx.organisation}`, 18);
+    doc.text(l.breachIntro!);
+    doc.moveDown(0.8);
+    if (entries.length === 0) doc.text(l.none!);
+    for (const e of entries) {
+      heading(doc, `${e.incident.playbook.title} (${e.incident.id})`, 12);
+      if (e.incident.alertTitle) fact(doc, l.alert!, e.incident.alertTitle);
+      fact(doc, l.started!, time(e.incident.startedAt));
+      fact(doc, l.dpoNotified!, time(e.dpoNotifiedAt));
+      fact(doc, l.deadline72!, time(e.deadline));
+      const a = e.decision?.authority;
+      const s = e.decision?.subjects;
+      fact(
+        doc,
+        l.authorityDecision!,
+        a
+          ? a.reported
+            ? `${l.reported} ${time(a.at)} (${l.reference} ${a.reference})`
+            : `${l.notReported}: ${a.reason}`
+          : l.noDecision!,
+      );
+      if (s) {
+        fact(
+          doc,
+          l.subjectsDecision!,
+          s.informed ? `${l.informed} ${time(s.at)} (${s.how})` : `${l.notInformed}: ${s.reason}`,
+        );
+      }
+      if (e.decision) fact(doc, l.decidedBy!, `${e.decision.by}, ${time(e.decision.at)}`);
+      doc.moveDown(0.6);
+    }
+    footer(doc, ctx);
+  });
+}
+
+/** The quarterly governance report: incidents and alerts, then playbooks and drills, then readiness and sources. */
+export function governancePdf(r: GovernanceReport, ctx: PdfContext): Promise<Buffer> {
+  const l = DICTIONARIES[ctx.locale].labels;
+  const time = (iso?: string) => (iso ? formatTime(iso, ctx.locale, ctx.timeZone) : '–');
+  const period = `${time(r.from)} – ${time(r.to)}`;
+  return render(l.governanceReport!, (doc) => {
+    heading(doc, `${l.governanceReport} · ${ctx.organisation}`, 18);
+    fact(doc, l.period!, period);
+    doc.moveDown(0.6);
+    heading(doc, l.incidents!, 12);
+    fact(doc, l.realIncidents!, String(r.summary.real));
+    fact(doc, l.containedInWindow!, `${r.summary.containedWithinWindow} / ${r.summary.withContainment}`);
+    for (const b of r.summary.distribution) fact(doc, `${b.label} min`, String(b.count));
+    doc.moveDown(0.6);
+    heading(doc, l.alertsAccounted!, 12);
+    doc.text(fill(l.alertsSummary!, { ...r.accounting.totals }));
+    doc.text(
+      r.accounting.unhandled === 0 ? l.noneUnhandled! : fill(l.someUnhandled!, { n: r.accounting.unhandled }),
+    );
+    footer(doc, ctx);
+
+    doc.addPage();
+    heading(doc, l.drillsPerPlaybook!, 14);
+    for (const d of r.drills) fact(doc, `${d.title} (${d.playbook})`, `${d.count} · ${time(d.last)}`);
+    doc.moveDown(0.6);
+    heading(doc, l.playbookSignOffs!, 14);
+    for (const p of r.playbooks) {
+      const status = { 'signed-off': l.signedOff, changed: l.changedSince, unsigned: l.notSignedOff }[
+        p.status
+      ];
+      const by = p.signOff ? ` · ${p.signOff.by}, ${p.signOff.role}, ${time(p.signOff.at)}` : '';
+      fact(doc, `${p.title} (${p.id} v${p.version})`, `${status}${by}`);
+    }
+    footer(doc, ctx);
+
+    doc.addPage();
+    heading(doc, l.readinessFindings!, 14);
+    if (r.findings.length === 0) doc.text(l.readinessNone!);
+    for (const f of r.findings) {
+      fact(
+        doc,
+        f.check,
+        `${f.message} — ${formatDuration(f.openMs, ctx.locale)}${f.resolvedAt ? '' : ` (${l.stillOpen})`}`,
+      );
+    }
+    doc.moveDown(0.6);
+    heading(doc, l.silentSources!, 14);
+    if (r.silences.length === 0) doc.text(l.noSilences!);
+    for (const s of r.silences) fact(doc, time(s.at), s.title);
+    footer(doc, ctx);
+  });
+}
+
+const fill = (template: string, values: Record<string, string | number>) =>
+  template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));

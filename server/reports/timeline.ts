@@ -4,6 +4,7 @@
 import type { AuditEvent } from '../../storage/audit-event';
 import { actionNamed, isActionName, isContainment } from '../../activities/actions';
 import { formatTime } from '../../activities/notify/send';
+import type { BreachDecision } from '../../workflows/model/audit-events';
 import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
 
 export const GDPR_NOTIFY_MS = 72 * 3_600_000;
@@ -53,6 +54,8 @@ export interface Timeline {
     dpoNotifiedAt?: string;
     dpoInTime?: boolean;
     authorityNotifiedAt?: string;
+    /** The DPO's latest decision for the breach register. */
+    decision?: BreachDecision & { by: string; at: string };
   };
   approvals: ApprovalRecord[];
   entries: TimelineEntry[];
@@ -86,6 +89,8 @@ export function buildTimeline(
     timeZone,
   });
   const stamp = (iso: string) => exact.format(new Date(iso));
+  const day = new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeZone });
+  const longDate = (iso: string) => day.format(new Date(iso));
   const descriptions = new Map<string, string>();
   for (const e of events.filter(isKind('step.started'))) {
     if (typeof e.content.step === 'string') {
@@ -105,6 +110,7 @@ export function buildTimeline(
   let closedAt: string | undefined;
   let dpoNotifiedAt: string | undefined;
   let authorityNotifiedAt: string | undefined;
+  let decision: Timeline['gdpr']['decision'];
   let alertCount = received ? 1 : 0;
   const approvals = new Map<string, ApprovalRecord>();
   const entries: TimelineEntry[] = [];
@@ -136,9 +142,24 @@ export function buildTimeline(
         alertCount = Math.max(alertCount + 1, Number(e.content.alertCount) || 0);
         push(d.events['alert.joined']({ title: String(e.content.title ?? ''), alertCount }));
         break;
-      case 'incident.started':
+      case 'incident.started': {
         push(d.events['incident.started']({ title: playbook.title }));
+        const signOff = e.content.signOff;
+        const which = { playbook: playbook.id, version: signOff?.version ?? playbook.version };
+        if (signOff === null) push(d.events['sign-off.none'](which));
+        else if (signOff) {
+          const facts = { ...which, by: signOff.by, role: signOff.role, date: longDate(signOff.at) };
+          push(
+            signOff.changed
+              ? d.events['sign-off.changed']({
+                  ...facts,
+                  approvalRequired: signOff.approvalRequired ? 'yes' : undefined,
+                })
+              : d.events['sign-off.quoted'](facts),
+          );
+        }
         break;
+      }
       case 'step.succeeded': {
         const c = e.content;
         const output = c.output as { template?: string; to?: string[] } | undefined;
@@ -301,12 +322,34 @@ export function buildTimeline(
       case 'step.started':
       case 'approval.closed':
         break;
+      case 'breach.decided': {
+        const { authority, subjects } = e.content;
+        decision = { ...e.content, at: e.at };
+        push(
+          d.events['breach.decided']({
+            actor: e.actor,
+            ...(authority.reported
+              ? { reportedAt: time(authority.at), reference: authority.reference }
+              : { notReported: authority.reason }),
+            ...(subjects.informed
+              ? { informedAt: time(subjects.at), how: subjects.how }
+              : { notInformed: subjects.reason }),
+          }),
+        );
+        break;
+      }
+      case 'breach.reminded':
+        push(
+          d.events['breach.reminded']({ to: e.content.to.join(', '), deadline: time(e.content.deadline) }),
+        );
+        break;
       // Kinds of the intake and system chains, never on an incident's own chain.
       case 'alert.rejected':
       case 'alert.unrouted':
       case 'log.skipped':
       case 'log.dropped':
       case 'config.loaded':
+      case 'playbook.signed-off':
         push(d.events.other({ kind: e.kind }));
         break;
       default: {
@@ -364,6 +407,7 @@ export function buildTimeline(
       dpoNotifiedAt,
       dpoInTime: dpoNotifiedAt ? dpoNotifiedAt <= deadline : undefined,
       authorityNotifiedAt,
+      decision,
     },
     approvals: [...approvals.values()],
     entries,

@@ -11,19 +11,32 @@ import { HttpError } from '../errors';
 import type { RouteTable } from '../contract';
 import * as board from '../contracts/board';
 import * as api from '../contracts/incidents';
-import type { ReadinessReport } from '../contracts/incidents';
+import type { ReadinessReport, SourceStatus } from '../contracts/incidents';
 import type { IncidentFilterQuery } from '../contracts/schemas';
 import { buildTimeline } from '../reports/timeline';
 import { buildSummary } from '../reports/summary';
+import type { Accounting } from '../reports/accounting';
 import {
+  boardMessagePage,
   incidentListPage,
+  playbooksPage,
   readinessPage,
+  sourcesPage,
+  alertsPage,
+  governancePage,
+  type PlaybookRow,
   summaryPage,
   timelinePage,
   type FrameInput,
 } from '../pages/board-pages';
-import { incidentPdf, summaryPdf } from '../reports/pdf';
+import { governancePdf as governancePdfReport, incidentPdf, summaryPdf } from '../reports/pdf';
+import { currentQuarter, type GovernanceReport } from '../reports/governance';
 import { pickLocale, type ReportLocale } from '../reports/i18n';
+import { doubleCsrf } from 'csrf-csrf';
+import { SESSION_COOKIE } from '../access';
+import { hashToken } from '../../storage/approval-links';
+import { SignOffError, type PlaybookGovernance } from '../../storage/sign-offs';
+import type { Step } from '../../workflows/model/incident';
 
 export interface BoardDeps {
   gateway: IncidentGateway;
@@ -39,6 +52,18 @@ export interface BoardDeps {
   redactedConfig: () => unknown;
   /** The readiness check's latest findings (`reflex doctor`). */
   readinessReport?: () => Promise<ReadinessReport>;
+  /** The board's sign-offs of the playbooks. */
+  governance: PlaybookGovernance;
+  /** Every configured source with its last delivery and silence. */
+  sources: () => Promise<SourceStatus[]>;
+  /** Every alert accounted for, over `[from, to)`. */
+  accounting: (from: string, to: string) => Promise<Accounting>;
+  /** The quarterly governance report over `[from, to)`. */
+  governanceReport: (from: string, to: string) => Promise<GovernanceReport>;
+  /** Signs the sign-off form's CSRF token. */
+  secret: string;
+  /** Set the CSRF cookie `Secure` (over HTTPS). */
+  secureCookies: boolean;
 }
 
 /** The list filter of a parsed query (the language is not a filter). */
@@ -106,6 +131,142 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
   routes.add(board.readinessPage, async (_input, req, res) => {
     if (!deps.readinessReport) throw new HttpError(404, 'the readiness check does not run in this process');
     res.type('html').send(readinessPage(frame(req, 'Readiness'), await deps.readinessReport()));
+  });
+
+  // A board member signs off from the page: bound to the browser session, checked like every form.
+  const forms = doubleCsrf({
+    getSecret: () => deps.secret,
+    getSessionIdentifier: (req) =>
+      `sign-off:${hashToken(String((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? req.principal?.name ?? ''))}`,
+    cookieName: deps.secureCookies ? '__Host-reflex-signoff-csrf' : 'reflex-signoff-csrf',
+    cookieOptions: { sameSite: 'strict', secure: deps.secureCookies, path: '/', httpOnly: true },
+    getCsrfTokenFromRequest: (req) => (req.body as { csrf?: string } | undefined)?.csrf,
+  });
+  const signerOf = (req: Request) => req.principal!.email ?? req.principal!.name;
+  const playbookRows = (): PlaybookRow[] =>
+    deps.governance.report().playbooks.map(({ playbook, standing }) => ({
+      id: playbook.definition.id,
+      version: playbook.definition.version,
+      title: playbook.definition.title,
+      description: playbook.definition.description,
+      digest: playbook.digest,
+      status: standing.status,
+      signOff: standing.status === 'unsigned' ? undefined : standing.signOff,
+      steps: stepLines(playbook.resolved.steps),
+    }));
+  const refusal = (req: Request, res: Response, status: number, heading: string, detail: string) =>
+    res
+      .status(status)
+      .type('html')
+      .send(boardMessagePage(frame(req, heading), heading, detail));
+
+  routes.add(board.playbooksPage, async ({ query }, req, res) => {
+    await deps.governance.refresh();
+    res
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        playbooksPage(
+          frame(req, 'Playbooks'),
+          playbookRows(),
+          { person: signerOf(req), csrf: () => forms.generateCsrfToken(req, res, { overwrite: true }) },
+          query.signed !== undefined,
+        ),
+      );
+  });
+
+  routes.add(board.signOffPlaybook, async ({ params, body }, req, res) => {
+    if (!forms.validateRequest(req)) {
+      return void refusal(
+        req,
+        res,
+        403,
+        'This page has expired',
+        'Open the playbooks page again and sign off once more.',
+      );
+    }
+    const playbook = deps.governance.playbooks.find((p) => p.definition.id === params.id);
+    if (!playbook)
+      return void refusal(req, res, 404, 'No such playbook', `No playbook “${params.id}” is loaded.`);
+    if (playbook.definition.version !== body.version || playbook.digest !== body.digest) {
+      return void refusal(
+        req,
+        res,
+        409,
+        'The playbook changed while you read it',
+        'Nothing was recorded. Open the playbooks page again, read what it does now, and sign off that.',
+      );
+    }
+    try {
+      await deps.governance.signOff({
+        playbook: params.id,
+        version: body.version,
+        by: signerOf(req),
+        role: body.role,
+        via: 'board',
+      });
+    } catch (err) {
+      if (err instanceof SignOffError) return void refusal(req, res, 400, 'Not recorded', err.message);
+      throw err;
+    }
+    res.redirect(
+      303,
+      `/board/playbooks?lang=${localeOf(req)}&signed=${encodeURIComponent(params.id)}#playbook-${params.id}`,
+    );
+  });
+
+  const periodOf = (query: IncidentFilterQuery) => ({
+    from: query.from ?? new Date(Date.now() - 30 * 86_400_000).toISOString(),
+    to: query.to ?? new Date().toISOString(),
+  });
+  routes.add(board.alertsAccountedPage, async ({ query }, req, res) => {
+    const { from, to } = periodOf(query);
+    res.type('html').send(alertsPage(frame(req, 'Alerts accounted for'), await deps.accounting(from, to)));
+  });
+  routes.add(api.getAlertAccounting, async ({ query }, _req, res) => {
+    const { from, to } = periodOf(query);
+    res.json(await deps.accounting(from, to));
+  });
+
+  const quarterOf = (query: IncidentFilterQuery) => {
+    const q = currentQuarter();
+    return { from: query.from ?? q.from, to: query.to ?? q.to };
+  };
+  routes.add(board.governancePage, async ({ query }, req, res) => {
+    const { from, to } = quarterOf(query);
+    res
+      .type('html')
+      .send(governancePage(frame(req, 'Governance report'), await deps.governanceReport(from, to)));
+  });
+  routes.add(board.governancePdf, async ({ query }, req, res) => {
+    const { from, to } = quarterOf(query);
+    sendPdf(
+      res,
+      'reflex-governance.pdf',
+      await governancePdfReport(await deps.governanceReport(from, to), pdfContext(req)),
+    );
+  });
+
+  routes.add(board.sourcesPage, async (_input, req, res) => {
+    res.type('html').send(sourcesPage(frame(req, 'Sources'), await deps.sources()));
+  });
+  routes.add(api.listSources, async (_input, _req, res) => {
+    res.json({ sources: await deps.sources() });
+  });
+
+  routes.add(api.listSignOffs, async (_input, _req, res) => {
+    await deps.governance.refresh();
+    const report = deps.governance.report();
+    res.json({
+      playbooks: report.playbooks.map(({ playbook, standing }) => ({
+        id: playbook.definition.id,
+        version: playbook.definition.version,
+        digest: playbook.digest,
+        status: standing.status,
+        signOff: standing.status === 'unsigned' ? undefined : standing.signOff,
+      })),
+      signOffs: await deps.governance.store.list(),
+    });
   });
 
   routes.add(board.summaryPdfPage, async ({ query }, req, res) => {
@@ -203,6 +364,17 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
   routes.add(api.getReadiness, async (_input, _req, res) => {
     if (!deps.readinessReport) throw new HttpError(404, 'the readiness check does not run in this process');
     res.json(await deps.readinessReport());
+  });
+}
+
+/** Each step in one line, with whether it asks a person first (actions only). */
+function stepLines(steps: readonly Step[], depth = 0): PlaybookRow['steps'] {
+  return steps.flatMap((s) => {
+    const line = {
+      text: `${'· '.repeat(depth)}${s.description}`,
+      approval: s.kind === 'action' ? s.approval !== 'none' : undefined,
+    };
+    return s.kind === 'parallel' ? [line, ...stepLines(s.parallel, depth + 1)] : [line];
   });
 }
 

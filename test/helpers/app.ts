@@ -14,6 +14,8 @@ import { IncidentIndex } from '../../storage/incident-index';
 import { ApprovalLinks } from '../../storage/approval-links';
 import { WebhookDeliveries } from '../../storage/deliveries';
 import { Sessions } from '../../storage/sessions';
+import { PlaybookGovernance, SignOffStore } from '../../storage/sign-offs';
+import { BreachRegister } from '../../storage/breach-register';
 import { intakeRecorder } from '../../storage/intake-chain';
 import { IncidentGateway } from '../../temporal/incident-gateway';
 import { createIntake } from '../../triggers/intake';
@@ -71,17 +73,28 @@ export async function inProcessApp(options: InProcessOptions = {}): Promise<InPr
     ? await Connection.connect({ address: options.temporalAddress })
     : // No retries: each call fails at once, as in an outage, and none is left running at close.
       Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
-  const gateway = new IncidentGateway({
+  const gateway: IncidentGateway = new IncidentGateway({
     client: new Client({ connection }),
+    pin: (playbook) => governance.pin(playbook),
     taskQueue: `in-process-${randomUUID()}`,
     contacts: resolveContacts(config.contacts),
     organisation: resolveOrganisation(config, 'http://127.0.0.1'),
     deadlineMs: options.temporalAddress ? 5_000 : 300,
   });
   const mailbox = await DemoMailbox.start();
+  const governance = new PlaybookGovernance(
+    new SignOffStore(audit, 'in-process-sign-off-key-of-32-chars!'),
+    playbooks,
+    config.playbooks.signOff.whenChanged,
+  );
   const app = createApp({
     log,
     gateway,
+    governance,
+    breaches: {
+      register: new BreachRegister(db, audit, new IncidentIndex(db)),
+      dpoAddresses: new Set([config.contacts.dpo]),
+    },
     audit,
     incidents: new IncidentIndex(db),
     access: new AccessControl(config.access.tokens, new Sessions(db), 3_600_000, false, {

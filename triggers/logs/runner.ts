@@ -69,6 +69,8 @@ export interface LogTriggerOptions {
   maxQueuedRecords?: number;
   /** The rule engine; by default one over `rules`. */
   engine?: RuleEngine;
+  /** Records arrived from a source (for silent sources). */
+  onRecords?: (source: string) => void;
 }
 
 export class LogTriggers {
@@ -151,6 +153,7 @@ export class LogTriggers {
     }
     const syslog = this.pendingSyslog.splice(0);
     records.push(...syslog);
+    for (const source of new Set(records.map((r) => r.source))) this.options.onRecords?.(source);
     if (this.droppedSyslog > 0 && this.options.syslog) {
       trouble.push({
         kind: 'dropped',

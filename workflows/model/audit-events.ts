@@ -3,7 +3,7 @@
 // the incident list, the timeline, the PDFs and the translations. Each reader switches over `kind`
 // exhaustively, so a kind added here that some reader does not handle fails `tsc`.
 import type { Entities, Severity } from './alert';
-import type { IncidentStatus, Outcome, StepStatus } from './incident';
+import type { IncidentStatus, Outcome, PinnedSignOff, StepStatus } from './incident';
 
 /** What the record keeps of an alert (never its raw payload). */
 interface AlertFacts {
@@ -19,6 +19,12 @@ interface StepRef {
   step: string;
   /** The catalog action, for action steps. */
   action?: string;
+}
+
+/** A DPO's decision for the breach register. */
+export interface BreachDecision {
+  authority: { reported: true; at: string; reference: string } | { reported: false; reason: string };
+  subjects: { informed: true; at: string; how: string } | { informed: false; reason: string };
 }
 
 /** The content of each kind of event. */
@@ -38,7 +44,12 @@ export interface AuditContent {
   'log.dropped': { source: string; records: number; reason: string };
 
   // --- the incident ------------------------------------------------------------------------------
-  'incident.started': { playbook: { id: string; version: number; title: string }; description: string };
+  'incident.started': {
+    playbook: { id: string; version: number; title: string };
+    description: string;
+    /** The board's sign-off of the playbook as it stood at the start (`null`: none on record). */
+    signOff?: PinnedSignOff | null;
+  };
   /** Every step has finished. */
   'incident.contained': { steps: Array<{ id: string; status: StepStatus }> };
   'incident.closed': { status: IncidentStatus; note?: string };
@@ -96,6 +107,12 @@ export interface AuditContent {
   'approval.timed-out': { step: string; outcome: Outcome };
   'approval.closed': { step: string; outcome: string };
 
+  // --- the breach register (GDPR Art. 33(5)), on the incident's chain ------------------------------
+  /** The DPO's decision: reported to the Autoriteit Persoonsgegevens or not, people informed or not. */
+  'breach.decided': BreachDecision & { by: string };
+  /** No decision was recorded near the 72-hour deadline: the DPO was reminded. */
+  'breach.reminded': { to: string[]; deadline: string };
+
   // --- chat channels -----------------------------------------------------------------------------
   /** A message about the step was posted to a chat channel (besides its e-mail). */
   'chat.posted': { step: string; channel: string };
@@ -104,6 +121,23 @@ export interface AuditContent {
 
   // --- the installation (`system` chain) ---------------------------------------------------------
   'config.loaded': { mode: string; playbooks: Array<{ id: string; version: number }> };
+
+  // --- governance (`governance` chain) -----------------------------------------------------------
+  /**
+   * The board approved a playbook's exact content (its digest) in advance. `signature` is an HMAC
+   * over the rest under the installation's sign-off key: a record edited or made without the key fails.
+   */
+  'playbook.signed-off': {
+    playbook: string;
+    version: number;
+    title: string;
+    digest: string;
+    by: string;
+    role: string;
+    at: string;
+    via: 'cli' | 'board';
+    signature: string;
+  };
 }
 
 export type AuditKind = keyof AuditContent;

@@ -93,6 +93,23 @@ export interface ResolvedPlaybook {
   /** How long after opening the incident takes in repeat alerts. */
   dedupWindow: string;
   steps: Step[];
+  /**
+   * The board's sign-off of this playbook when the incident started; `null`: none on record.
+   * Absent in incidents started before sign-offs existed.
+   */
+  signOff?: PinnedSignOff | null;
+}
+
+/** What an incident keeps of its playbook's sign-off, to quote it on the timeline. */
+export interface PinnedSignOff {
+  version: number;
+  by: string;
+  role: string;
+  at: string;
+  /** The playbook's content differs from what was signed off. */
+  changed: boolean;
+  /** Changed, and the configuration made every pre-approved step ask on-call first. */
+  approvalRequired?: boolean;
 }
 
 export interface Contacts {
