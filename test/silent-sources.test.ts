@@ -1,10 +1,11 @@
 // Silent sources (issue 16, item 3): a webhook source and a log file that say how often they speak
-// (`expectEvery`) and then stop raise exactly one notification to on-call, and one more when they
+// (`expectEvery`) — and a syslog listener — and then stop raise exactly one notification to on-call, and one more when they
 // speak again; the silence shows on the board, in the metrics and in the readiness check. Real
 // Temporal, SMTP (the demo mailbox), PostgreSQL.
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alertBody, auth, postSigned, TEST_SECRET, TEST_SOURCES } from './helpers/reflex';
+import { createSocket } from 'node:dgram';
+import { alertBody, auth, postSigned, startTestReflex, TEST_SECRET, TEST_SOURCES } from './helpers/reflex';
 import { useReflex } from './helpers/bootstrap';
 
 const logDir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'silent-'));
@@ -129,4 +130,32 @@ test('a log file that stops growing: one notification per silence, and one when 
   expect(again.subject).toMatch(/has been silent: nothing since \d{4}-/);
   await new Promise((r) => setTimeout(r, 2_000));
   expect(mails('crm-log', 'has been silent')).toHaveLength(2);
+});
+
+test('a syslog listener that stops receiving: one notification, and one when a message arrives', async () => {
+  const syslogReflex = await startTestReflex({
+    database: 'postgres',
+    extra: {
+      server: { port: 0, maxBodyBytes: 64 * 1024, readinessCheckMinutes: 0, silenceCheckSeconds: 1 },
+      logs: { shippedRules: false, pollMs: 200, syslog: { name: 'firewall', udpPort: 0, expectEvery: '3s' } },
+    },
+  });
+  const told = (what: string) =>
+    syslogReflex
+      .mailbox!.list()
+      .filter((m) => m.subject.includes(`The syslog log source "firewall" ${what}`));
+  try {
+    await until('the syslog silence', () => told('has been silent')[0], 40_000);
+    const udp = createSocket('udp4');
+    const message = '<38>Mar  2 10:00:00 fw kernel: DROP IN=eth0 SRC=198.51.100.9';
+    await new Promise<void>((done) =>
+      udp.send(message, syslogReflex.logTriggers!.syslogPorts.udp!, '127.0.0.1', () => done()),
+    );
+    udp.close();
+    await until('the syslog recovery', () => told('speaks again')[0]);
+    expect(told('speaks again')).toHaveLength(1);
+    expect(told('has been silent').length).toBeGreaterThanOrEqual(1);
+  } finally {
+    await syslogReflex.stop();
+  }
 });
