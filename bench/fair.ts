@@ -15,6 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
+import { percentile } from './stats';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
@@ -35,10 +36,6 @@ const env = {
   REFLEX_TLS_DIR: join(ROOT, 'test/fixtures/tls'),
 };
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 const stats = (values: number[], elapsedS: number) => ({
   n: values.length,
   p50Ms: Math.round(percentile(values, 50)),

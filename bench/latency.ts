@@ -9,6 +9,7 @@ import { Worker, NativeConnection } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { configSchema } from '../config/schema';
 import { createLogger } from '../common/logger';
+import { percentile } from './stats';
 import { runReflex } from '../startup/run';
 import { createGraphClient } from '../startup/graph-client';
 import { ensureTemporalCli } from '../temporal/cli-binary';
@@ -22,11 +23,6 @@ const RATE = Number(process.env.BENCH_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const BURST = Number(process.env.BENCH_BURST ?? 3000);
 const log = createLogger({ level: 'warn' });
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 function summary(name: string, values: number[]) {
   return {

@@ -11,6 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
+import { percentile } from './stats';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { TOOLS_DIR } from '../startup/project';
 import { startDevServer } from '../temporal/dev-server';
@@ -26,11 +27,6 @@ const VARIANTS: Record<string, readonly string[]> = {
   'journal_mode=wal, synchronous=normal': embeddedSqlitePragmas('normal'),
   'journal_mode=wal, synchronous=full (the default)': embeddedSqlitePragmas('full'),
 };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 async function run(pragmas: readonly string[], rate: number) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-sqlite-'));

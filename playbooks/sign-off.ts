@@ -5,20 +5,10 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { PlaybookDef } from './schema';
 import type { ApprovalPolicy, PinnedSignOff, ResolvedPlaybook, Step } from '../workflows/model/incident';
+import type { AuditContent } from '../workflows/model/audit-events';
 
-/** One sign-off as recorded: who approved which version's exact content, and when. */
-export interface SignOff {
-  playbook: string;
-  version: number;
-  title: string;
-  /** {@link playbookDigest} of the content signed off. */
-  digest: string;
-  by: string;
-  role: string;
-  at: string;
-  /** Where it was given: the CLI, or the board page by a signed-in person. */
-  via: 'cli' | 'board';
-}
+/** One sign-off as recorded: who approved which version's exact content (its digest), and when. */
+export type SignOff = Omit<AuditContent['playbook.signed-off'], 'signature'>;
 
 /** How a loaded playbook stands: signed off as it is, changed since, or never signed off. */
 export type Standing =

@@ -183,14 +183,7 @@ export function createApp(deps: AppDeps): Express {
       collectGovernanceReport(
         {
           incidents: (f, t) => deps.incidents.list({ from: f, to: t, limit: 5000 }),
-          playbooks: () =>
-            deps.governance.report().playbooks.map(({ playbook, standing }) => ({
-              id: playbook.definition.id,
-              version: playbook.definition.version,
-              title: playbook.definition.title,
-              status: standing.status,
-              ...(standing.status === 'unsigned' ? {} : { signOff: standing.signOff }),
-            })),
+          playbooks: () => deps.governance.standings(),
           accounting,
           ...deps.governanceExtras,
         },

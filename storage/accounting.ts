@@ -5,9 +5,6 @@
 import type { Db } from './db';
 import type { AuditKind } from '../workflows/model/audit-events';
 
-/** The ledger's outcomes: the intake's answers (server/metrics.ts DeliveryOutcome). */
-export type LedgerOutcome = string;
-
 export class DeliveryCounts {
   constructor(private readonly db: Db) {}
 

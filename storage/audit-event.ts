@@ -2,7 +2,10 @@
 // hash. What the hash covers is defined here once, for the writer and the verifier.
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import type { AuditEventInput } from '../workflows/model/audit-events';
+import type { AuditEventInput, AuditKind } from '../workflows/model/audit-events';
+
+/** A kind named in a query, checked against the union. */
+export const kindOf = (kind: AuditKind): AuditKind => kind;
 
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -7,10 +7,9 @@ import stringify from 'safe-stable-stringify';
 import type { Db } from './db';
 import type { AuditStore } from './audit-store';
 import type { IncidentIndex, IncidentSummary } from './incident-index';
-import { auditEvent, type AuditKind, type BreachDecision } from '../workflows/model/audit-events';
-
-/** A kind named in a query, checked against the union. */
-const kindOf = (kind: AuditKind): AuditKind => kind;
+import { auditEvent, type BreachDecision } from '../workflows/model/audit-events';
+import { kindOf } from './audit-event';
+import { isoTime as iso } from './db';
 
 /** GDPR Art. 33(1): report within 72 hours of becoming aware. */
 export const BREACH_DEADLINE_MS = 72 * 3_600_000;
@@ -24,8 +23,6 @@ export interface RegisterEntry {
   decision?: BreachDecision & { by: string; at: string };
   remindedAt?: string;
 }
-
-const iso = (value: Date | string) => new Date(value).toISOString();
 
 export class BreachRegister {
   constructor(

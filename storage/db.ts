@@ -63,6 +63,9 @@ async function openPostgres(url: string): Promise<Db> {
   };
 }
 
+/** A timestamp column as pg and PGlite return it (a Date, or text), as ISO 8601. */
+export const isoTime = (value: Date | string): string => new Date(value).toISOString();
+
 /** The embedded database is in use by another live process (a running Reflex). */
 export class DatabaseInUseError extends Error {
   constructor(

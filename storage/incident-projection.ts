@@ -2,11 +2,8 @@
 // the list never disagrees with the record. Reads every kind of event; most leave the row alone.
 import { isContainment } from '../activities/actions';
 import type { Queryable } from './db';
-import type { AuditEvent } from './audit-event';
-import type { AuditContent, AuditKind } from '../workflows/model/audit-events';
-
-/** A kind named in a query, checked against the union. */
-const kindOf = (kind: AuditKind): AuditKind => kind;
+import { kindOf, type AuditEvent } from './audit-event';
+import type { AuditContent } from '../workflows/model/audit-events';
 
 /** Applies newly written events of one chain to its row. Runs inside the audit write's transaction. */
 export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 // The readiness check's problems over time: each run opens a row for a problem not seen open before,
 // keeps the open ones' last sighting, and closes those that are gone. The quarterly report reads how
 // long each stayed open.
-import type { Db } from './db';
+import { isoTime as iso, type Db } from './db';
 
 export interface FindingSpan {
   check: string;
@@ -11,8 +11,6 @@ export interface FindingSpan {
   lastSeen: string;
   resolvedAt?: string;
 }
-
-const iso = (v: Date | string) => new Date(v).toISOString();
 
 export class ReadinessHistory {
   constructor(private readonly db: Db) {}

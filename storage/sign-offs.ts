@@ -73,6 +73,17 @@ export class SignOffStore {
   }
 }
 
+/** One playbook's standing, flat. */
+export interface PlaybookStanding {
+  playbook: LoadedPlaybook;
+  id: string;
+  version: number;
+  title: string;
+  digest: string;
+  status: Standing['status'];
+  signOff?: SignOff;
+}
+
 /** Signing off a playbook or version that is not loaded: nothing is recorded. */
 export class SignOffError extends Error {
   constructor(message: string) {
@@ -121,6 +132,22 @@ export class PlaybookGovernance {
       playbooks: this.playbooks.map((playbook) => ({ playbook, standing: this.standing(playbook) })),
       forged: this.signOffs.filter((s) => !s.signatureValid),
     };
+  }
+
+  /** Each loaded playbook's standing, flat: what the pages, the reports and the API show. */
+  standings(): PlaybookStanding[] {
+    return this.playbooks.map((playbook) => {
+      const standing = this.standing(playbook);
+      return {
+        playbook,
+        id: playbook.definition.id,
+        version: playbook.definition.version,
+        title: playbook.definition.title,
+        digest: playbook.digest,
+        status: standing.status,
+        ...(standing.status === 'unsigned' ? {} : { signOff: standing.signOff }),
+      };
+    });
   }
 
   /** What an incident of `playbook` pins: its sign-off quoted, and approvals added as configured. */

@@ -2,7 +2,8 @@
 // of several servers checking at once exactly one tells on-call.
 import type { Db } from './db';
 import type { SourceActivityRow, SourceActivityStore } from '../triggers/silence';
-import type { AuditKind } from '../workflows/model/audit-events';
+import { kindOf } from './audit-event';
+import { isoTime as iso } from './db';
 
 interface Row {
   source: string;
@@ -10,8 +11,6 @@ interface Row {
   last_seen_at: Date | string | null;
   silent_since: Date | string | null;
 }
-
-const iso = (value: Date | string) => new Date(value).toISOString();
 
 function toRow(row: Row): SourceActivityRow {
   return {
@@ -83,8 +82,6 @@ export class SourceActivityTable implements SourceActivityStore {
   }
 }
 
-const received: AuditKind = 'alert.received';
-
 /** The silences Reflex raised in `[from, to)` (its `source-silent` alerts on the record), oldest first. */
 export async function silencesDuring(
   db: Db,
@@ -94,7 +91,7 @@ export async function silencesDuring(
   const rows = await db.query<{ at: string; content: string }>(
     `select at, content from audit_events where kind = $3 and actor = 'source:reflex'
      and at >= $1 and at < $2 and content like '%"type":"source-silent"%' order by at`,
-    [from, to, received],
+    [from, to, kindOf('alert.received')],
   );
   return rows.map((r) => ({
     at: r.at,

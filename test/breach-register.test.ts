@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { alertBody, auth, postSigned, TEST_ACCESS_TOKENS } from './helpers/reflex';
 import { started, useReflex } from './helpers/bootstrap';
+import { until } from './helpers/incidents';
 import { ARTIFACTS, launchBrowser } from './helpers/browser';
 
 const DPO_TOKEN = 'dpo-token-for-breach-register-tests-0123';
@@ -47,16 +48,6 @@ const reflex = useReflex({
   },
 });
 const browser: Browser = started(launchBrowser, (b) => b.close());
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const mailsFor = (id: string, template: string) =>
   reflex

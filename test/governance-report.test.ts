@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alertBody, auth, postSigned } from './helpers/reflex';
 import { useReflex } from './helpers/bootstrap';
+import { until } from './helpers/incidents';
 import { ARTIFACTS } from './helpers/browser';
 
 const reflex = useReflex({
@@ -17,16 +18,6 @@ const reflex = useReflex({
     groups: { 'three-approvers': ['q1@museum.example', 'q2@museum.example', 'q3@museum.example'] },
   },
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('the report as a page and as a three-page PDF, in English and Dutch', async () => {
   const playbook = reflex.playbooks.find((p) => p.definition.id === 'approval-test')!;

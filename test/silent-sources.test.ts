@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { alertBody, auth, postSigned, startTestReflex, TEST_SECRET, TEST_SOURCES } from './helpers/reflex';
 import { useReflex } from './helpers/bootstrap';
+import { until } from './helpers/incidents';
 
 const logDir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'silent-'));
 const logFile = join(logDir, 'crm.jsonl');
@@ -38,16 +39,6 @@ const mails = (source: string, what: 'has been silent' | 'speaks again') =>
     .mailbox!.list()
     .filter((m) => m.subject.includes(`"${source}" ${what}`))
     .sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const metrics = async () => (await fetch(`${reflex.url}/metrics`, { headers: auth('board') })).text();
 

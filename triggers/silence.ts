@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Alert } from '../workflows/model/alert';
 import { toMs } from '../workflows/model/durations';
-import { ENTITY_KINDS, type Entities } from '../workflows/model/alert';
+import { entitiesSchema } from './alert-schema';
 
 /** A source Reflex expects to hear from, and how often at least. */
 export interface WatchedSource {
@@ -63,9 +63,6 @@ export class SourceActivity {
   }
 }
 
-const noEntities = (): Entities =>
-  Object.fromEntries(ENTITY_KINDS.map((k) => [k, []])) as unknown as Entities;
-
 /** The alert that says a source fell silent, or spoke again. */
 export function silenceAlert(
   source: WatchedSource,
@@ -87,7 +84,7 @@ export function silenceAlert(
     severity: event.kind === 'silent' ? 'medium' : 'informational',
     occurredAt: now,
     receivedAt: now,
-    entities: noEntities(),
+    entities: entitiesSchema.parse({}),
     raw: { ...event, source: source.name, sourceKind: source.kind, expectEvery: source.expectEvery },
   };
 }

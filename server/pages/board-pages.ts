@@ -3,7 +3,7 @@ import Mustache from 'mustache';
 import { formatTime } from '../../activities/notify/send';
 import type { IncidentFilter, IncidentSummary } from '../../storage/incident-index';
 import { INCIDENT_STATUSES } from '../../storage/incident-index';
-import { DICTIONARIES, formatDuration, type ReportLocale } from '../reports/i18n';
+import { DICTIONARIES, fill, formatDuration, standingText, type ReportLocale } from '../reports/i18n';
 import type { PeriodSummary } from '../reports/summary';
 import type { Timeline } from '../reports/timeline';
 import type { RegisterEntry } from '../../storage/breach-register';
@@ -306,9 +306,6 @@ export interface PlaybookRow {
   steps: Array<{ text: string; approval?: boolean }>;
 }
 
-const fill = (template: string, values: Record<string, string | number>) =>
-  template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
-
 /**
  * The playbooks with their sign-off. `signer`: the signed-in person's name and a CSRF token for the
  * form (a playbook already signed off as it is has no form).
@@ -328,9 +325,9 @@ export function playbooksPage(
   const rows = playbooks.map((p) => {
     const facts = p.signOff && { ...p.signOff, date: day.format(new Date(p.signOff.at)) };
     const standing = {
-      'signed-off': [labels.signedOff!, 'ok', facts && fill(labels.signedOffBy!, facts)],
-      changed: [labels.changedSince!, 'late', facts && fill(labels.changedSinceBy!, facts)],
-      unsigned: [labels.notSignedOff!, 'late', undefined],
+      'signed-off': [standingText(labels, p.status), 'ok', facts && fill(labels.signedOffBy!, facts)],
+      changed: [standingText(labels, p.status), 'late', facts && fill(labels.changedSinceBy!, facts)],
+      unsigned: [standingText(labels, p.status), 'late', undefined],
     }[p.status];
     return {
       ...p,
@@ -463,7 +460,6 @@ export function breachDecisionPage(
   entry: RegisterEntry,
   person: string,
   csrf: string,
-  _langChosen: boolean,
 ): string {
   const labels = DICTIONARIES[input.locale].labels;
   const words = decisionWords(entry, input);
@@ -576,11 +572,7 @@ export function governancePage(input: FrameInput, r: GovernanceReport): string {
       drills: r.drills.map((d) => ({ ...d, last: time(d.last), css: d.count ? 'ok' : 'late' })),
       playbooks: r.playbooks.map((p) => ({
         ...p,
-        statusText: {
-          'signed-off': labels.signedOff,
-          changed: labels.changedSince,
-          unsigned: labels.notSignedOff,
-        }[p.status],
+        statusText: standingText(labels, p.status),
         css: p.status === 'signed-off' ? 'ok' : 'late',
       })),
       findings: r.findings.map((f) => ({

@@ -7,6 +7,15 @@ import type { AuditKind } from '../../workflows/model/audit-events';
 export type ReportLocale = Locale;
 
 type Vars = Record<string, string | number | undefined>;
+
+/** A playbook's sign-off standing in words. */
+export const standingText = (labels: Record<string, string>, status: 'signed-off' | 'changed' | 'unsigned') =>
+  ({ 'signed-off': labels.signedOff, changed: labels.changedSince, unsigned: labels.notSignedOff })[status] ??
+  status;
+
+/** A label with `{name}` placeholders, filled in. */
+export const fill = (template: string, values: Record<string, string | number>): string =>
+  template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
 type Text = (v: Vars) => string;
 
 /** Kinds a board's timeline never words: detail for investigators, or events of other chains. */

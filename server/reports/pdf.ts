@@ -3,7 +3,7 @@
 // time-to-contain chart against the 10-minute window, page 2 what is still open.
 import PDFDocument from 'pdfkit';
 import { formatTime } from '../../activities/notify/send';
-import { DICTIONARIES, formatDuration, type ReportLocale } from './i18n';
+import { DICTIONARIES, fill, formatDuration, standingText, type ReportLocale } from './i18n';
 import type { PeriodSummary } from './summary';
 import type { Timeline } from './timeline';
 import type { RegisterEntry } from '../../storage/breach-register';
@@ -239,9 +239,7 @@ export function governancePdf(r: GovernanceReport, ctx: PdfContext): Promise<Buf
     doc.moveDown(0.6);
     heading(doc, l.playbookSignOffs!, 14);
     for (const p of r.playbooks) {
-      const status = { 'signed-off': l.signedOff, changed: l.changedSince, unsigned: l.notSignedOff }[
-        p.status
-      ];
+      const status = standingText(l, p.status);
       const by = p.signOff ? ` · ${p.signOff.by}, ${p.signOff.role}, ${time(p.signOff.at)}` : '';
       fact(doc, `${p.title} (${p.id} v${p.version})`, `${status}${by}`);
     }
@@ -264,6 +262,3 @@ export function governancePdf(r: GovernanceReport, ctx: PdfContext): Promise<Buf
     footer(doc, ctx);
   });
 }
-
-const fill = (template: string, values: Record<string, string | number>) =>
-  template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));

@@ -144,14 +144,9 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
   });
   const signerOf = (req: Request) => req.principal!.email ?? req.principal!.name;
   const playbookRows = (): PlaybookRow[] =>
-    deps.governance.report().playbooks.map(({ playbook, standing }) => ({
-      id: playbook.definition.id,
-      version: playbook.definition.version,
-      title: playbook.definition.title,
+    deps.governance.standings().map(({ playbook, ...standing }) => ({
+      ...standing,
       description: playbook.definition.description,
-      digest: playbook.digest,
-      status: standing.status,
-      signOff: standing.status === 'unsigned' ? undefined : standing.signOff,
       steps: stepLines(playbook.resolved.steps),
     }));
   const refusal = (req: Request, res: Response, status: number, heading: string, detail: string) =>
@@ -256,14 +251,13 @@ export function mountBoard(routes: RouteTable, deps: BoardDeps): void {
 
   routes.add(api.listSignOffs, async (_input, _req, res) => {
     await deps.governance.refresh();
-    const report = deps.governance.report();
     res.json({
-      playbooks: report.playbooks.map(({ playbook, standing }) => ({
-        id: playbook.definition.id,
-        version: playbook.definition.version,
-        digest: playbook.digest,
-        status: standing.status,
-        signOff: standing.status === 'unsigned' ? undefined : standing.signOff,
+      playbooks: deps.governance.standings().map(({ id, version, digest, status, signOff }) => ({
+        id,
+        version,
+        digest,
+        status,
+        signOff,
       })),
       signOffs: await deps.governance.store.list(),
     });

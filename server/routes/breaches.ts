@@ -167,7 +167,7 @@ export function mountBreaches(routes: RouteTable, deps: BreachDeps): void {
       .send(`\uFEFF${stringify([header, ...rows])}`);
   });
 
-  routes.add(contracts.showBreachDecision, async ({ params, query }, req, res) => {
+  routes.add(contracts.showBreachDecision, async ({ params }, req, res) => {
     const person = decider(req);
     if (!person) {
       return void page(
@@ -197,7 +197,6 @@ export function mountBreaches(routes: RouteTable, deps: BreachDeps): void {
           entry,
           person,
           forms.generateCsrfToken(req, res, { overwrite: true }),
-          query.lang !== undefined,
         ),
       );
   });

@@ -48,3 +48,18 @@ export function decide(
 ) {
   return gateway.decide(id, { stepId, approver, decision, ip: '198.51.100.20', userAgent: 'jest' });
 }
+
+/** Polls `probe` until it gives a value (every 200 ms), or fails naming `what`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
