@@ -5,12 +5,15 @@
 // Graph fake, and for the baseline a dev server on a fresh SQLite file with the same pragmas and a bare
 // worker. A fresh Temporal and a fresh Graph fake for every phase. Latency: from just before the webhook
 // POST (or `workflow.start`) to the Graph fake's report that revokeSignInSessions arrived.
-// Run: npm run bench:fair (knobs: BENCH_RATES=5,20,50 BENCH_SECONDS=15 BENCH_PLAYBOOK=revoke-only).
+// Then a burst (alerts durably accepted per second) and log line → first containment call, each on a
+// fresh `reflex start`. Run: npm run bench:fair (knobs: BENCH_RATES=5,20,50 BENCH_SECONDS=15
+// BENCH_PLAYBOOK=revoke-only BENCH_BURST=2000 BENCH_LOG_RATE=5 BENCH_PARTS=steady,burst,logs).
 // Writes the `fair` entry of bench-results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,6 +30,10 @@ import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
 const RATES = (process.env.BENCH_RATES ?? '5,20,50').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PLAYBOOK = process.env.BENCH_PLAYBOOK ?? 'compromised-account';
+const BURST = Number(process.env.BENCH_BURST ?? 2000);
+const LOG_RATE = Number(process.env.BENCH_LOG_RATE ?? 5);
+/** Which parts run: the steady rates, the burst, the log lines. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
 const WARM = 20;
 const ROOT = join(__dirname, '../..');
 const log = createLogger({ level: 'warn' });
@@ -97,12 +104,17 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** RATE calls a second for SECONDS; resolves with the latencies and the elapsed seconds. */
-async function steady(rate: number, call: (i: number) => Promise<number>) {
+/** `rate` calls a second for SECONDS; resolves with the latencies and the elapsed seconds. */
+function steady(rate: number, call: (i: number) => Promise<number>) {
+  return steadyAt(rate, rate * SECONDS, call);
+}
+
+/** `count` calls at `rate` a second. */
+async function steadyAt(rate: number, count: number, call: (i: number) => Promise<number>) {
   const latencies: number[] = [];
   const started = performance.now();
   const pending: Promise<void>[] = [];
-  for (let i = 0; i < rate * SECONDS; i++) {
+  for (let i = 0; i < count; i++) {
     const wait = started + (i * 1000) / rate - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(call(i).then((ms) => void latencies.push(ms)));
@@ -111,9 +123,22 @@ async function steady(rate: number, call: (i: number) => Promise<number>) {
   return { latencies, elapsed: (performance.now() - started) / 1000 };
 }
 
-async function reflexPhase(rate: number) {
+interface RunningReflex {
+  url: string;
+  dir: string;
+  cb: Awaited<ReturnType<typeof callbacks>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `reflex start` on a fresh data directory (its own SQLite dev server), with a fresh Graph fake that
+ * knows `users` accounts u<i>@bench.example; `extra` adds lines to its reflex.yaml.
+ */
+async function launchReflex(
+  users: number,
+  extra: (dir: string) => string[] = () => [],
+): Promise<RunningReflex> {
   const cb = await callbacks();
-  const users = WARM + rate * SECONDS;
   const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
   const dir = mkdtempSync(join(tmpdir(), 'bench-fair-reflex-'));
   const [port, temporalPort, uiPort, smtpPort] = [
@@ -143,12 +168,21 @@ async function reflexPhase(rate: number) {
       `entra: { tenantId: ${TENANT}, clientId: ${CLIENT_ID}, clientSecret: ${CLIENT_SECRET}, authorityHost: '${fake.line}', graphBaseUrl: '${fake.line}' }`,
       `sources:\n  - name: siem\n    format: generic\n    auth: { scheme: standard-webhooks, secrets: ['${TEST_SECRET}'] }\n    ratePerMinute: 1000000`,
       `playbooks:\n${playbooks}`,
+      ...extra(dir),
     ].join('\n'),
   );
-  const reflex = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'start', '--config', config], {
-    env: { ...env, TEMPORAL_ADDRESS: '', SMTP_URL: '', DATABASE_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // BENCH_PROFILE=<dir>: a V8 CPU profile of the Reflex process, written there when it stops.
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const reflex = spawn(
+    process.execPath,
+    [...profile, join(__dirname, '../cli/main.js'), 'start', '--config', config],
+    {
+      env: { ...env, TEMPORAL_ADDRESS: '', SMTP_URL: '', DATABASE_URL: '' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const ok = await fetch(`${url}/readyz`).then(
@@ -159,28 +193,141 @@ async function reflexPhase(rate: number) {
     if (i > 600 || reflex.exitCode !== null) throw new Error('reflex start did not become ready');
     await new Promise((r) => setTimeout(r, 250));
   }
+  return {
+    url,
+    dir,
+    cb,
+    stop: async () => {
+      await stop(reflex);
+      await stop(fake.child);
+      await cb.close();
+    },
+  };
+}
+
+/** Posts a signed alert for `user`; resolves with the answer's status. */
+async function postAlert(url: string, user: string): Promise<number> {
+  const body = JSON.stringify({
+    id: randomUUID(),
+    type: 'risky-sign-in',
+    title: 'bench',
+    severity: 'high',
+    entities: { users: [user] },
+  });
+  const response = await fetch(`${url}/hooks/siem`, { method: 'POST', headers: signedHeaders(body), body });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function reflexPhase(rate: number) {
+  const reflex = await launchReflex(WARM + rate * SECONDS);
   const call = async (i: number) => {
     const user = `u${i}@bench.example`;
-    const body = JSON.stringify({
-      id: randomUUID(),
-      type: 'risky-sign-in',
-      title: 'bench',
-      severity: 'high',
-      entities: { users: [user] },
-    });
-    const came = cb.arrived(user);
+    const came = reflex.cb.arrived(user);
     const t0 = performance.now();
-    const response = await fetch(`${url}/hooks/siem`, { method: 'POST', headers: signedHeaders(body), body });
-    await response.arrayBuffer();
-    if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
+    const status = await postAlert(reflex.url, user);
+    if (status !== 202) throw new Error(`webhook answered ${status}`);
     return (await came) - t0;
   };
   for (let i = 0; i < WARM; i++) await call(i);
   const { latencies, elapsed } = await steady(rate, (i) => call(WARM + i));
-  await stop(reflex);
-  await stop(fake.child);
-  await cb.close();
+  await reflex.stop();
   return stats(latencies, elapsed);
+}
+
+/**
+ * Alerts durably accepted per second: BURST alerts, each a new incident, from 64 senders at once; an
+ * alert counts when its 202 arrived (sent only once Temporal has the start). Refusals (429/503, which
+ * a SIEM retries) are counted, not retried.
+ */
+async function burstPhase() {
+  const reflex = await launchReflex(BURST);
+  let next = 0;
+  const statuses = new Map<number, number>();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < BURST) {
+        const status = await postAlert(reflex.url, `u${next++}@bench.example`);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await reflex.stop();
+  const accepted = statuses.get(202) ?? 0;
+  return {
+    alerts: BURST,
+    accepted,
+    statuses: Object.fromEntries(statuses),
+    seconds: Math.round(seconds * 10) / 10,
+    acceptedPerSec: Math.round(accepted / seconds),
+  };
+}
+
+/**
+ * Log line → first containment call: a rule that fires on one record, fed LOG_RATE lines a second for
+ * SECONDS through a JSON-lines file (read every `pollMs`, the default 1000) and then through syslog over
+ * TCP. The clock runs from just before the line is written to the Graph fake's report.
+ */
+async function logPhase() {
+  const count = LOG_RATE * SECONDS;
+  const syslogPort = await freePort();
+  const reflex = await launchReflex(2 * (WARM + count), (dir) => {
+    writeFileSync(
+      join(dir, 'bench-rule.yaml'),
+      [
+        'id: bench-risky',
+        'version: 1',
+        'title: A benchmark line',
+        'description: One line names a risky sign-in.',
+        'kind: match',
+        'kinds: [bench]',
+        'where: { event: { equals: risky } }',
+        'alert:',
+        '  type: risky-sign-in',
+        "  title: 'Risky sign-in for {{user}}'",
+        '  severity: high',
+        "  entities: { users: ['{{user}}'] }",
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'bench.jsonl'), '');
+    return [
+      'logs:',
+      '  shippedRules: false',
+      `  rules: [${join(dir, 'bench-rule.yaml')}]`,
+      `  files: [{ name: bench-file, path: ${join(dir, 'bench.jsonl')}, format: jsonl, kind: bench }]`,
+      `  syslog: { name: bench-syslog, host: 127.0.0.1, tcpPort: ${syslogPort}, kind: bench }`,
+    ];
+  });
+  const line = (user: string) => JSON.stringify({ event: 'risky', user, time: new Date().toISOString() });
+  const measure = async (write: (user: string) => void, offset: number) => {
+    const call = async (i: number) => {
+      const user = `u${offset + i}@bench.example`;
+      const came = reflex.cb.arrived(user);
+      const t0 = performance.now();
+      write(user);
+      return (await came) - t0;
+    };
+    for (let i = 0; i < WARM; i++) await call(i);
+    const { latencies, elapsed } = await steadyAt(LOG_RATE, count, (i) => call(WARM + i));
+    const { p50Ms, p95Ms, p99Ms, n } = stats(latencies, elapsed);
+    return { n, p50Ms, p95Ms, p99Ms };
+  };
+  const file = join(reflex.dir, 'bench.jsonl');
+  const fromFile = await measure((user) => appendFileSync(file, `${line(user)}\n`), 0);
+  const socket = await new Promise<Socket>((done, fail) => {
+    const s = connect(syslogPort, '127.0.0.1', () => done(s));
+    s.once('error', fail);
+  });
+  const fromSyslog = await measure(
+    (user) => socket.write(`<134>1 ${new Date().toISOString()} bench reflex-bench - - - ${line(user)}\n`),
+    WARM + count,
+  );
+  socket.end();
+  await reflex.stop();
+  return { rate: LOG_RATE, file: { pollMs: 1000, ...fromFile }, syslogTcp: fromSyslog };
 }
 
 async function barePhase(rate: number, cliPath: string) {
@@ -225,7 +372,7 @@ async function barePhase(rate: number, cliPath: string) {
 async function main(): Promise<void> {
   const cliPath = await ensureTemporalCli(TOOLS_DIR, log, process.env);
   const results: Array<Record<string, unknown>> = [];
-  for (const rate of RATES) {
+  for (const rate of PARTS.has('steady') ? RATES : []) {
     const bare = await barePhase(rate, cliPath);
     const reflex = await reflexPhase(rate);
     const result = {
@@ -241,6 +388,10 @@ async function main(): Promise<void> {
     results.push(result);
     console.log(JSON.stringify(result));
   }
+  const burst = PARTS.has('burst') ? await burstPhase() : undefined;
+  if (burst) console.log(JSON.stringify({ burst }));
+  const logs = PARTS.has('logs') ? await logPhase() : undefined;
+  if (logs) console.log(JSON.stringify({ logs }));
   const holds = (key: 'webhookToAction' | 'bareTemporal') =>
     Math.max(
       0,
@@ -250,6 +401,9 @@ async function main(): Promise<void> {
   const previous = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
     : {};
+  // The parts not run this time keep their last figures.
+  const before =
+    ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[PLAYBOOK] ?? {};
   writeFileSync(
     file,
     `${JSON.stringify(
@@ -259,7 +413,8 @@ async function main(): Promise<void> {
         fair: {
           ...((previous.fair as Record<string, unknown> | undefined) ?? {}),
           [PLAYBOOK]: {
-            command: `BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} npm run bench:fair`,
+            ...before,
+            command: `BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`,
             at: new Date().toISOString(),
             machine: {
               cpus: cpus().length,
@@ -267,8 +422,23 @@ async function main(): Promise<void> {
               node: process.version,
             },
             playbook: PLAYBOOK,
-            highestRateUnder1sP99: { reflex: holds('webhookToAction'), bare: holds('bareTemporal') },
-            results,
+            ...(results.length > 0
+              ? {
+                  highestRateUnder1sP99: { reflex: holds('webhookToAction'), bare: holds('bareTemporal') },
+                  results,
+                }
+              : {}),
+            ...(burst ? { sustainedAlertsPerSec: burst.acceptedPerSec, burst } : {}),
+            ...(logs
+              ? {
+                  logLineToAction: {
+                    p50Ms: logs.syslogTcp.p50Ms,
+                    p99Ms: logs.syslogTcp.p99Ms,
+                    via: 'syslog over TCP',
+                  },
+                  logs,
+                }
+              : {}),
           },
         },
       },

@@ -1,9 +1,12 @@
 // Benchmark: worker memory with many incidents waiting for approval. Runs `reflex worker` as its own
 // process (PostgreSQL audit store, an SMTP sink), starts BENCH_INCIDENTS incidents of a playbook that
-// waits for approval, and reads the worker's RSS from /proc. Run: npm run bench:memory.
+// waits for approval, and reads the worker's and the Temporal server's RSS from /proc; then approves
+// BENCH_DECISIONS of them, one at a time, and times each decision (the Update's round trip: the
+// approval applied by the workflow and answered). Run: npm run bench:memory. Writes the `waiting`
+// entry of bench-results.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
@@ -17,8 +20,10 @@ import { fromGeneric } from '../triggers/adapters/generic';
 import { freePort } from '../test/helpers/ports';
 import { startPostgres } from '../test/helpers/postgres';
 import { IncidentGateway } from '../temporal/incident-gateway';
+import { percentile } from './stats';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
+const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 300);
 const log = createLogger({ level: 'warn' });
 
 const rssMiB = (pid: number) => {
@@ -27,6 +32,21 @@ const rssMiB = (pid: number) => {
     .find((l) => l.startsWith('VmRSS:'))!;
   return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
 };
+
+/** The Temporal dev server: this process's child named `temporal`. */
+const temporalPid = () =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .find((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [, comm, rest] = stat.match(/^\d+ \((.*)\) (.*)$/)!;
+        return comm === 'temporal' && Number(rest!.split(' ')[1]) === process.pid;
+      } catch {
+        return false;
+      }
+    });
 
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'reflex-membench-'));
@@ -61,7 +81,11 @@ async function main() {
     `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\n`,
   );
   const workerPort = await freePort();
-  const worker = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'worker'], {
+  // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc).
+  const heap = process.env.BENCH_WORKER_HEAP_MIB
+    ? [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MIB}`]
+    : [];
+  const worker = spawn(process.execPath, [...heap, join(__dirname, '../cli/main.js'), 'worker'], {
     env: {
       ...process.env,
       REFLEX_CONFIG: configFile,
@@ -96,6 +120,7 @@ async function main() {
     organisation: { name: 'Bench', publicUrl: 'http://127.0.0.1' },
   });
   const started = performance.now();
+  const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
@@ -106,7 +131,7 @@ async function main() {
           { id: `m${i}`, type: 'memory-bench', title: 'bench', severity: 'high' },
           new Date(),
         );
-        await gateway.open(playbook!, alert, false);
+        ids[i] = (await gateway.open(playbook!, alert, false)).incidentId;
       }
     }),
   );
@@ -123,13 +148,54 @@ async function main() {
   }
   const seconds = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, 5000));
+  const workerRssMiB = rssMiB(worker.pid!);
+  const serverPid = temporalPid();
+  const serverRssMiB = serverPid ? rssMiB(serverPid) : undefined;
+  // Decisions on incidents spread over the whole set: most are no longer in the worker's cache, so a
+  // decision replays the incident's history first, as it would after hours of waiting.
+  const latencies: number[] = [];
+  for (let d = 0; d < DECISIONS; d++) {
+    const i = Math.floor((d * COUNT) / DECISIONS);
+    const t0 = performance.now();
+    await gateway.decide(ids[i]!, {
+      stepId: 'notify',
+      approver: 'oncall@bench.example',
+      decision: 'approve',
+    });
+    latencies.push(performance.now() - t0);
+  }
   const result = {
     incidents: COUNT,
     secondsToAllWaiting: Math.round(seconds),
     workerRssIdleMiB: idle,
-    workerRssWaitingMiB: rssMiB(worker.pid!),
+    workerRssMiB,
+    serverRssMiB,
+    decisions: DECISIONS,
+    decisionP50Ms: Math.round(percentile(latencies, 50)),
+    decisionP99Ms: Math.round(percentile(latencies, 99)),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const file = join(process.cwd(), 'bench-results.json');
+  const previous = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+    : {};
+  const settings = [
+    process.env.BENCH_WORKER_HEAP_MIB ? `BENCH_WORKER_HEAP_MIB=${process.env.BENCH_WORKER_HEAP_MIB}` : '',
+    process.env.BENCH_MAX_CACHED ? `BENCH_MAX_CACHED=${process.env.BENCH_MAX_CACHED}` : '',
+  ].filter(Boolean);
+  const waiting = {
+    command: [
+      ...settings,
+      `BENCH_INCIDENTS=${COUNT}`,
+      `BENCH_DECISIONS=${DECISIONS}`,
+      'npm run bench:memory',
+    ].join(' '),
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    topology: 'reflex worker process, Temporal dev server (in memory), PostgreSQL audit store',
+    ...result,
+  };
+  writeFileSync(file, `${JSON.stringify({ ...previous, waiting }, null, 2)}\n`);
   await pg.end();
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));

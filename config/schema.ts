@@ -362,6 +362,12 @@ export const configSchema = z.object({
       rules: z.array(z.string().min(1)).default([]),
       /** How often files are read, in milliseconds. @default 1000 */
       pollMs: z.number().int().min(50).max(60_000).default(1000),
+      /**
+       * With PostgreSQL, several servers may have log triggers configured: one at a time reads them,
+       * holding a lease it renews every third of this; when it dies, another takes over after this
+       * long at most. @default 15
+       */
+      leaseSeconds: z.number().int().min(3).max(600).default(15),
       files: z
         .array(
           z

@@ -9,6 +9,7 @@ import { ManagementActivityPoller, MANAGEMENT_API_SCOPE } from '../triggers/logs
 import type { LoadedRule } from '../triggers/logs/rules';
 import { claimDelivery, deliverAlert, type IntakeDeps } from '../triggers/intake';
 import { DbLogState } from '../storage/log-state';
+import { Leases, leaseHolder } from '../storage/leases';
 import type { Metrics } from '../server/metrics';
 import { createEntraCredential, createGraphClient } from './graph-client';
 import type { Storage } from './storage';
@@ -27,6 +28,9 @@ export interface LogTriggerInputs {
   onRecords?: (source: string) => void;
   log: Logger;
 }
+
+/** The lease's name: the log triggers are one thing, whatever sources they read. */
+export const LOG_LEASE = 'log-triggers';
 
 export async function startLogTriggers(inputs: LogTriggerInputs, resources: Resources): Promise<LogTriggers> {
   const { config, storage, metrics, log } = inputs;
@@ -67,12 +71,25 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
       }),
     });
   }
+  // Several servers on one PostgreSQL: one reads the logs at a time (the embedded database has one
+  // process by its lock file, and needs no lease).
+  const holder = leaseHolder();
+  const leases = new Leases(storage.db);
+  const ttlMs = config.logs.leaseSeconds * 1000;
+  const lease = config.database.url
+    ? {
+        acquire: () => leases.acquire(LOG_LEASE, holder, ttlMs),
+        release: () => leases.release(LOG_LEASE, holder),
+        renewMs: Math.floor(ttlMs / 3),
+      }
+    : undefined;
   const triggers = new LogTriggers({
+    lease,
     rules: inputs.rules,
     files: config.logs.files.map((f) => ({ ...f, path: resolve(f.path) })),
     syslog: config.logs.syslog,
     pulled,
-    store: new DbLogState(storage.db),
+    store: new DbLogState(storage.db, lease ? { lease: LOG_LEASE, holder } : undefined),
     pollMs: config.logs.pollMs,
     log,
     sink: {

@@ -1,4 +1,5 @@
 // The Temporal worker with every activity built over the clients this process owns.
+import { GraphThrottle } from '../activities/entra/throttle';
 import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import type { ReflexConfig } from '../config/schema';
@@ -27,6 +28,8 @@ export interface WorkerInputs {
 export async function startWorker(inputs: WorkerInputs, resources: Resources): Promise<ReadinessCheck> {
   const { config, storage, mailer, templates, log } = inputs;
   const graph = createGraphClient(config.entra);
+  // One gate for every Graph call this worker makes (secret rotation included): Graph throttles per app.
+  const throttle = new GraphThrottle();
   const outbound = { allowLoopback: config.outbound.allowLoopback };
   const stores = new Map(
     config.secretStores.map((s) => [s.name, new WebhookSecretStore(s.url, s.token, outbound)]),
@@ -43,9 +46,9 @@ export async function startWorker(inputs: WorkerInputs, resources: Resources): P
       audit: storage.audit,
       email: { mailer, from: config.mail.from },
       notify: { mailer, from: config.mail.from, templates, timeZone: config.organisation.timeZone },
-      entra: { graph },
+      entra: { graph, throttle },
       approvalLinks: storage.approvalLinks,
-      secrets: { graph, stores },
+      secrets: { graph, throttle, stores },
       http: { secrets: config.actions.http.secrets, ...outbound },
       chat: {
         channels: new Map(config.chat.channels.map((c) => [c.name, { kind: c.kind, url: c.url }])),

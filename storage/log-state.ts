@@ -4,8 +4,23 @@ import type { LogState, LogStateStore } from '../triggers/logs/runner';
 
 const KEY = 'log-triggers';
 
+/** A lease the saver must hold: a process that lost it cannot overwrite its successor's place. */
+export interface LogStateFence {
+  lease: string;
+  holder: string;
+}
+
+export class LogLeaseLostError extends Error {
+  constructor() {
+    super('the log-triggers lease is held by another process: this state was not saved');
+  }
+}
+
 export class DbLogState implements LogStateStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly fence?: LogStateFence,
+  ) {}
 
   async load(): Promise<LogState | undefined> {
     const [row] = await this.db.query<{ value: string }>('select value from log_state where key = $1', [KEY]);
@@ -13,10 +28,23 @@ export class DbLogState implements LogStateStore {
   }
 
   async save(state: LogState): Promise<void> {
-    await this.db.query(
-      `insert into log_state (key, value) values ($1, $2)
-       on conflict (key) do update set value = excluded.value, updated_at = now()`,
-      [KEY, JSON.stringify(state)],
+    if (!this.fence) {
+      await this.db.query(
+        `insert into log_state (key, value) values ($1, $2)
+         on conflict (key) do update set value = excluded.value, updated_at = now()`,
+        [KEY, JSON.stringify(state)],
+      );
+      return;
+    }
+    // Written only while the lease is this process's, in the same statement that checks it.
+    const saved = await this.db.query(
+      `insert into log_state (key, value)
+         select $1, $2 where exists (
+           select 1 from leases where name = $3 and holder = $4 and expires_at >= now())
+       on conflict (key) do update set value = excluded.value, updated_at = now()
+       returning key`,
+      [KEY, JSON.stringify(state), this.fence.lease, this.fence.holder],
     );
+    if (saved.length === 0) throw new LogLeaseLostError();
   }
 }

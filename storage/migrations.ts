@@ -180,4 +180,15 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 12,
+    statements: [
+      // Which process does what only one may do (reading the logs, with several servers): storage/leases.ts.
+      `create table leases (
+         name text primary key,
+         holder text not null,
+         expires_at timestamptz not null
+       )`,
+    ],
+  },
 ];

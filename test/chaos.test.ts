@@ -9,6 +9,8 @@
 // 2. The production split (`reflex server` and `reflex worker` on a shared Temporal and PostgreSQL):
 //    the worker killed at random points across the incidents, the server killed while alerts arrive.
 // 3. SMTP down for a while: the notifications arrive after it recovers, their retries on the record.
+// 4. A Graph 429 storm with Retry-After: the wait honoured by every incident, no call to Graph during
+//    it, no retry storm.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -401,5 +403,79 @@ test('SMTP down for a while: every notification arrives after it recovers, and t
     await db.close();
     await fake.stop();
     await relay?.close();
+  }
+}, 300_000);
+
+test('a Graph 429 storm with Retry-After: every incident waits it out, and nothing calls Graph meanwhile', async () => {
+  const { fake, relay, users, dir, config } = await setting('throttle');
+  const few = users.slice(0, Math.min(users.length, 12));
+  writeFileSync(config, configText('', fake));
+  const retryAfterMs = 4000;
+  // From its first sign-out, Graph throttles the app for 3 s, each answer asking for 4 s of quiet.
+  fake.fail({
+    method: 'POST',
+    path: /revokeSignInSessions$/,
+    status: 429,
+    code: 'TooManyRequests',
+    retryAfter: retryAfterMs / 1000,
+    forMs: 3000,
+  });
+  const serverPort = await freePort();
+  const databaseUrl = await freshDatabaseUrl('chaos');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_DATA_DIR: dir,
+    SIEM_SECRET: TEST_SECRET,
+    TEMPORAL_ADDRESS: process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `chaos-${randomUUID()}`,
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+    PORT: String(serverPort),
+  };
+  const url = `http://127.0.0.1:${serverPort}`;
+  const reflex = run(['start', '--config', config], env);
+  const db = await openDb({ url: databaseUrl });
+  try {
+    await until('Reflex', () => readyAt(url));
+    const accepted = await storm(() => url, few).done;
+    const incidents = [...new Set(accepted.map((a) => a.incidentId))];
+    const result = await outcome(fake, relay, few, incidents);
+    const revokes = fake
+      .graphCalls()
+      .filter((c) => c.method === 'POST' && c.path.endsWith('/revokeSignInSessions'));
+    const throttled = revokes.filter((c) => c.status === 429);
+    const first = throttled[0]!.at;
+    // Honoured by the whole worker: between the first 429 and the end of its Retry-After, no call
+    // reached Graph (a call already on its way when the 429 came back is allowed 150 ms).
+    const duringTheWait = revokes.filter((c) => c.at > first + 150 && c.at < first + retryAfterMs - 150);
+    const perUser = few.map(
+      (u) =>
+        revokes.filter((c) => decodeURIComponent(c.path).endsWith(`/users/${u}/revokeSignInSessions`)).length,
+    );
+    const waited = await db.query<{ n: string }>(
+      `select count(distinct chain_id) as n from audit_events where kind = 'step.retried' and content like '%revokeSessions%'`,
+    );
+    figures.graphThrottled = {
+      incidents: incidents.length,
+      lost: result.incidentsLost,
+      graphCalls: revokes.length,
+      answered429: throttled.length,
+      callsDuringTheWait: duringTheWait.length,
+      mostCallsForOneAccount: Math.max(...perUser),
+      incidentsWithTheWaitOnTheTimeline: Number(waited[0]!.n),
+    };
+    expect(result.incidentsLost).toBe(0);
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(duringTheWait).toEqual([]);
+    // No retry storm: an account's sign-out is tried at most once more than it succeeded.
+    expect(Math.max(...perUser)).toBeLessThanOrEqual(2);
+    // The wait is on the record of every incident that was held back (at least the throttled one).
+    expect(Number(waited[0]!.n)).toBeGreaterThanOrEqual(throttled.length);
+    reflex.child.kill('SIGTERM');
+    await reflex.exited;
+  } finally {
+    await db.close();
+    await fake.stop();
+    await relay.close();
   }
 }, 300_000);

@@ -3,15 +3,17 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraphClient } from '../startup/graph-client';
 import { createEntraActivities } from '../activities/entra/users';
+import { GraphThrottle } from '../activities/entra/throttle';
 import { retryAfterSeconds } from '../common/retry-after';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
 
 let fake: EntraFake;
 let actions: ReturnType<typeof createEntraActivities>;
+let graph: ReturnType<typeof createGraphClient>;
 
 beforeAll(async () => {
   fake = await new EntraFake().start();
-  const graph = createGraphClient({
+  graph = createGraphClient({
     tenantId: TENANT,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -113,6 +115,41 @@ test.each(faults)(
     if (status === 403) expect(failure.message).toContain('User.RevokeSessions.All');
   },
 );
+
+test('after a 429 with Retry-After, no call of the worker reaches Graph until the wait is over', async () => {
+  let now = 1_000_000;
+  const throttled = createEntraActivities({
+    graph,
+    throttle: new GraphThrottle(
+      () => now,
+      () => 0,
+    ),
+  });
+  fake.addUser({ userPrincipalName: 'gate1@museum.example' });
+  fake.addUser({ userPrincipalName: 'gate2@museum.example' });
+  fake.fail({
+    method: 'POST',
+    path: /revokeSignInSessions$/,
+    status: 429,
+    code: 'TooManyRequests',
+    retryAfter: 30,
+  });
+  const first = await failureOf(throttled['entra.revokeSessions'](input('gate1@museum.example')));
+  expect(first.nextRetryDelay).toBe('30 seconds');
+  const calls = fake.graphCalls().length;
+  now += 10_000;
+  // Another account, another action: held back without a call, told how long is left.
+  const held = await failureOf(throttled['entra.disableAccount'](input('gate2@museum.example')));
+  expect(held).toMatchObject({
+    type: 'GraphThrottled',
+    nonRetryable: false,
+    nextRetryDelay: '20000 milliseconds',
+  });
+  expect(fake.graphCalls().length).toBe(calls);
+  now += 20_000;
+  await throttled['entra.revokeSessions'](input('gate1@museum.example'));
+  expect(fake.graphCalls().length).toBe(calls + 1);
+});
 
 test('a privileged admin that Graph refuses to disable is reported as such, with the permission named', async () => {
   fake.addUser({ userPrincipalName: 'globaladmin@museum.example', privilegedAdmin: true });

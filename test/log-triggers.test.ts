@@ -202,6 +202,47 @@ test('syslog over UDP (RFC 3164) and TCP (RFC 5424, octet-counted) reaches the r
   }
 }, 60_000);
 
+test('a syslog message or a file line reaches the rules without waiting for the next poll', async () => {
+  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'logs-wake-'));
+  const file = join(dir, 'auth.jsonl');
+  writeFileSync(file, '');
+  const delivered: string[] = [];
+  const triggers = new LogTriggers({
+    rules: loadRules([join(__dirname, 'fixtures/rules-syslog')]),
+    files: [{ name: 'auth', path: file, format: 'jsonl', kind: 'syslog', drill: true }],
+    syslog: { name: 'syslog', host: '127.0.0.1', tcpPort: 0, kind: 'syslog', drill: true },
+    store: { load: async () => undefined, save: async () => undefined },
+    sink: {
+      claim: async () => true,
+      release: async () => undefined,
+      deliver: async (alert) => void delivered.push(alert.title),
+    },
+    log: pino({ level: 'silent' }),
+    // The next poll a minute away: only a wake-up brings these lines in within the 20 s waited below.
+    pollMs: 60_000,
+  });
+  await triggers.start();
+  try {
+    await new Promise<void>((done) => {
+      const socket = connect(triggers.syslogPorts.tcp!, '127.0.0.1', () =>
+        socket.end(
+          '<38>1 2026-03-02T10:00:01Z web-wake sshd 456 - - Accepted password for root from 198.51.100.9\n',
+        ),
+      );
+      socket.on('close', () => done());
+    });
+    await until('the syslog firing', async () => (delivered.length === 1 ? true : undefined), 20_000);
+    appendFileSync(
+      file,
+      `${JSON.stringify({ app: 'sshd', host: 'file-wake', message: 'Accepted password for root from 198.51.100.10' })}\n`,
+    );
+    await until('the file firing', async () => (delivered.length === 2 ? true : undefined), 20_000);
+    expect(delivered).toEqual(['Root password login on web-wake', 'Root password login on file-wake']);
+  } finally {
+    await triggers.stop();
+  }
+});
+
 test('Entra sign-in and audit logs polled through Graph (paged, late records included) fire the rules once', async () => {
   const fake = await new EntraFake().start();
   fake.logPageSize = 4; // several pages per poll

@@ -4,11 +4,15 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { permissionText, type GraphPermission, type Licence } from '../action';
+import { retryAfterSeconds } from '../../common/retry-after';
 import { graphFailure } from './graph-errors';
+import type { GraphThrottle } from './throttle';
 
 export interface GraphDeps {
   /** The Graph client, or undefined when Entra ID is not configured (then only drills work). */
   graph: Client | undefined;
+  /** The worker's throttle gate: shared by every Graph call, so one 429 holds them all back. */
+  throttle?: GraphThrottle;
 }
 
 /** A Microsoft Entra user: object id (GUID) or user principal name. */
@@ -37,10 +41,14 @@ export async function withGraph<T>(
       'EntraNotConfigured',
     );
   }
+  deps.throttle?.check(what);
   try {
     return await fn(deps.graph);
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
+    const { statusCode, headers } = err as { statusCode?: number; headers?: Headers };
+    const wait = statusCode === 429 ? retryAfterSeconds(headers?.get('Retry-After')) : undefined;
+    if (wait !== undefined) deps.throttle?.close(wait);
     throw graphFailure(err, {
       what,
       permission: action.permission ? permissionText(action.permission) : '',

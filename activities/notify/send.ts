@@ -26,14 +26,22 @@ export interface NotifyDeps {
 
 const GDPR_DEADLINE_MS = 72 * 3_600_000;
 
+/** One formatter per language and zone: making one costs far more than using it (a profile's 2 %). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function formatTime(iso: string | undefined, locale: Locale, timeZone: string): string {
   if (!iso) return '';
-  const text = new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone,
-  }).format(new Date(iso));
-  return `${text} (${timeZone})`;
+  const key = `${locale} ${timeZone}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone,
+    });
+    formatters.set(key, formatter);
+  }
+  return `${formatter.format(new Date(iso))} (${timeZone})`;
 }
 
 const OUTCOME_TEXT: Record<Locale, Record<string, string>> = {

@@ -117,6 +117,13 @@ export interface Fault {
   retryAfter?: number;
   /** How many requests it answers before it is used up. @default 1 */
   times?: number;
+  /**
+   * Instead of a count: answers every matching request for this long after the first (Graph's
+   * throttling: while the app is throttled, every call is refused with the same Retry-After).
+   */
+  forMs?: number;
+  /** When `forMs` began (set on its first answer). */
+  since?: number;
 }
 
 export interface RecordedCall {
@@ -127,6 +134,8 @@ export interface RecordedCall {
   status: number;
   /** The query string, as sent. */
   search: string;
+  /** When it was answered (Date.now()). */
+  at: number;
 }
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -356,7 +365,15 @@ export class EntraFake {
     // Each API takes tokens for its own audience only, as Microsoft's do.
     const authorized = scopes.includes(GRAPH_SCOPE);
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}, raw?: string) => {
-      this.calls.push({ method, path: url.pathname, body, authorized, status, search: url.search });
+      this.calls.push({
+        method,
+        path: url.pathname,
+        body,
+        authorized,
+        status,
+        search: url.search,
+        at: Date.now(),
+      });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(raw ?? (payload === undefined ? undefined : JSON.stringify(payload)));
     };
@@ -414,11 +431,12 @@ export class EntraFake {
     if (!url.pathname.startsWith('/v1.0/')) return send(404, { error: 'not found' });
     if (!authorized)
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
-    const fault = this.faults.find(
-      (f) => f.method === method && f.path.test(url.pathname) && (f.times ?? 1) > 0,
-    );
+    const live = (f: Fault) =>
+      f.forMs !== undefined ? f.since === undefined || Date.now() - f.since < f.forMs : (f.times ?? 1) > 0;
+    const fault = this.faults.find((f) => f.method === method && f.path.test(url.pathname) && live(f));
     if (fault) {
-      fault.times = (fault.times ?? 1) - 1;
+      if (fault.forMs !== undefined) fault.since ??= Date.now();
+      else fault.times = (fault.times ?? 1) - 1;
       const headers: Record<string, string> =
         fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
       return graphError(fault.status, fault.code ?? 'FaultInjected', `injected ${fault.status}`, headers);

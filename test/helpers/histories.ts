@@ -1,5 +1,6 @@
 // Stored workflow histories for the replay test. `npm run histories` re-records them from the e2e
-// tests (REFLEX_RECORD_HISTORIES=1); otherwise recording is a no-op.
+// tests (REFLEX_RECORD_HISTORIES=1); otherwise recording is a no-op. With REFLEX_HISTORY_TAG=<tag>
+// the files are written as <name>.<tag>.json beside the old ones, which in-flight incidents still have.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -16,5 +17,6 @@ export async function recordHistory(
   const history = await gateway.history(incidentId);
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // The proto-JSON form `temporal workflow show --output json` also writes.
-  writeFileSync(join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(history)}\n`);
+  const tag = process.env.REFLEX_HISTORY_TAG;
+  writeFileSync(join(HISTORIES_DIR, `${name}${tag ? `.${tag}` : ''}.json`), `${historyToJSON(history)}\n`);
 }

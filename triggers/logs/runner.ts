@@ -3,7 +3,11 @@
 // checkpoints and the rule state together. A firing is claimed by its id before delivery, so a batch
 // read again after a crash cannot raise it twice; a batch that could not be delivered is read again.
 // Attackers write the records: one that cannot be evaluated is skipped and recorded, never retried
-// forever, and the syslog queue is bounded, its drops counted and recorded.
+// forever, and the syslog queue is bounded, its drops counted and recorded. A cycle runs every
+// `pollMs`, and sooner when a syslog message arrives or a tailed file changes (at most one cycle per
+// WAKE_MS then): a log line reaches its playbook without waiting for the next poll.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Alert } from '../../workflows/model/alert';
 import { RuleEngine, type EngineState, type Firing, type LogRecord } from './engine';
@@ -25,6 +29,18 @@ export interface PullSource {
   reset(position: unknown): void;
   /** What it skipped since the last call (a line too long to read), for the record. */
   takeSkipped?(): { records: number; reason: string } | undefined;
+}
+
+/**
+ * The right to read the logs, when several servers could (the cluster): only its holder runs the
+ * sources. Renewed every `renewMs`; it lapses when its holder stops renewing (a dead server), and
+ * another takes it over from the saved checkpoints.
+ */
+export interface LogLease {
+  /** Takes or renews the lease; true while this process holds it. */
+  acquire(): Promise<boolean>;
+  release(): Promise<void>;
+  readonly renewMs: number;
 }
 
 /** Records a source's trouble on the intake chain: records skipped, or dropped from a full queue. */
@@ -71,7 +87,12 @@ export interface LogTriggerOptions {
   engine?: RuleEngine;
   /** Records arrived from a source (for silent sources). */
   onRecords?: (source: string) => void;
+  /** Without one the sources run at once (one process has the database: the embedded default). */
+  lease?: LogLease;
 }
+
+/** The shortest gap between cycles that arriving records ask for: a flood is batched, not a cycle each. */
+export const WAKE_MS = 50;
 
 export class LogTriggers {
   private readonly engine: RuleEngine;
@@ -86,6 +107,14 @@ export class LogTriggers {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** A cycle is running; `wanted`: records arrived meanwhile, so the next one comes soon. */
+  private busy = false;
+  private wanted = false;
+  private readonly watchers: FSWatcher[] = [];
+  private cycles: Promise<void> = Promise.resolve();
+  /** The sources run (this process holds the lease, or needs none). */
+  private active = false;
+  private leaseTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: LogTriggerOptions) {
     this.engine = options.engine ?? new RuleEngine(options.rules);
@@ -102,7 +131,34 @@ export class LogTriggers {
     return { udp: this.syslog?.udpPort, tcp: this.syslog?.tcpPort };
   }
 
+  /** Starts reading, or, with a lease, tries to take it now and then every `renewMs`. */
   async start(): Promise<void> {
+    if (this.options.lease) await this.hold(this.options.lease);
+    else await this.begin();
+  }
+
+  /** Takes or renews the lease; starts the sources when it is won, stops them when it is lost. */
+  private async hold(lease: LogLease): Promise<void> {
+    let held = false;
+    try {
+      held = await lease.acquire();
+    } catch (err) {
+      this.options.log.warn({ err }, 'log triggers: the lease could not be renewed');
+    }
+    if (this.stopped) return;
+    if (held && !this.active) {
+      this.options.log.info('log triggers: this process holds the lease; reading the logs');
+      await this.begin();
+    } else if (!held && this.active) {
+      // Another process has them now (or the database is away): reading on could only repeat its work.
+      this.options.log.warn('log triggers: the lease is lost; no longer reading the logs');
+      await this.end();
+    }
+    if (!this.stopped) this.leaseTimer = setTimeout(() => void this.hold(lease), lease.renewMs);
+  }
+
+  private async begin(): Promise<void> {
+    this.active = true;
     this.saved = (await this.options.store.load()) ?? { checkpoints: {} };
     this.restore();
     if (this.options.syslog) {
@@ -112,33 +168,94 @@ export class LogTriggers {
           // Bounded: a flood (or a stuck delivery) cannot grow the queue without end.
           if (this.pendingSyslog.length >= (this.options.maxQueuedRecords ?? 10_000)) this.droppedSyslog += 1;
           else this.pendingSyslog.push(record);
+          this.wake();
         },
         (reason) => this.options.log.debug({ reason }, 'syslog message skipped'),
       );
       await this.syslog.start();
     }
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.cycle()
-        .catch((err: unknown) =>
-          this.options.log.warn({ err }, 'log triggers: batch not delivered; will retry'),
-        )
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs);
-        });
-    };
-    tick();
+    for (const file of this.options.files) this.watchFile(file.path);
+    this.tick();
+  }
+
+  /** One cycle now (unless one is running); then the next after `pollMs`, or sooner if woken. */
+  private readonly tick = (): void => {
+    if (this.stopped || !this.active) return;
+    clearTimeout(this.timer);
+    this.busy = true;
+    this.wanted = false;
+    let delivered = true;
+    this.running = this.cycle()
+      .catch((err: unknown) => {
+        delivered = false;
+        this.options.log.warn({ err }, 'log triggers: batch not delivered; will retry');
+      })
+      .finally(() => {
+        this.busy = false;
+        if (this.stopped || !this.active) return;
+        // After a failed delivery the retry waits a whole poll, however much arrives.
+        this.timer = setTimeout(this.tick, this.wanted && delivered ? WAKE_MS : this.options.pollMs);
+      });
+  };
+
+  /** Records are waiting: run a cycle soon rather than at the next poll. */
+  private wake(): void {
+    if (this.stopped || !this.active) return;
+    if (this.busy) {
+      this.wanted = true;
+      return;
+    }
+    if (this.wanted) return; // a wake-up is already on its way
+    this.wanted = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.tick, WAKE_MS);
+  }
+
+  /**
+   * Wakes the cycle when the file (or a file that replaces it) changes. Only a hint: polling still
+   * reads every file every `pollMs`, so a missed or unsupported notification costs latency, not records.
+   */
+  private watchFile(path: string): void {
+    try {
+      const watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name === null || name === basename(path)) this.wake();
+      });
+      watcher.on('error', () => watcher.close());
+      this.watchers.push(watcher);
+    } catch {
+      // The folder is not there (yet): polling finds the file when it comes.
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-    await this.syslog?.stop();
+    clearTimeout(this.leaseTimer);
+    await this.end();
+    await this.options.lease?.release().catch(() => undefined);
   }
 
-  /** Runs one read–evaluate–deliver–save cycle now (also what the timer does). */
-  async cycle(): Promise<void> {
+  /** Stops the sources (the process stops, or lost the lease); the saved checkpoints stay. */
+  private async end(): Promise<void> {
+    this.active = false;
+    clearTimeout(this.timer);
+    for (const watcher of this.watchers.splice(0)) watcher.close();
+    await this.running;
+    await this.syslog?.stop();
+    this.syslog = undefined;
+    this.pendingSyslog = [];
+  }
+
+  /**
+   * Runs one read–evaluate–deliver–save cycle (also what the timer does); one at a time, so a call
+   * while one runs waits for it and then runs its own.
+   */
+  cycle(): Promise<void> {
+    const next = this.cycles.then(() => this.readEvaluateDeliver());
+    this.cycles = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readEvaluateDeliver(): Promise<void> {
     const records: LogRecord[] = [];
     const trouble: Array<Parameters<TroubleRecorder>[0]> = [];
     for (const source of this.sources) {
