@@ -6,6 +6,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { alertBody, auth, postSigned, startTestReflex, TEST_SECRET, TEST_SOURCES } from './helpers/reflex';
+import { freshDatabaseUrl } from './helpers/postgres';
 import { useReflex } from './helpers/bootstrap';
 import { until } from './helpers/incidents';
 
@@ -125,7 +126,8 @@ test('a log file that stops growing: one notification per silence, and one when 
 
 test('a syslog listener that stops receiving: one notification, and one when a message arrives', async () => {
   const syslogReflex = await startTestReflex({
-    database: 'postgres',
+    // A database of its own: on the shared one, another test file's Reflex may hold the log lease.
+    databaseUrl: await freshDatabaseUrl('silent'),
     extra: {
       server: { port: 0, maxBodyBytes: 64 * 1024, readinessCheckMinutes: 0, silenceCheckSeconds: 1 },
       logs: { shippedRules: false, pollMs: 200, syslog: { name: 'firewall', udpPort: 0, expectEvery: '3s' } },

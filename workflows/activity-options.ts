@@ -1,25 +1,12 @@
 // The activity options the interpreter uses, named once. Temporal owns every retry: activities never
 // sleep, and a throttled call's Retry-After becomes the next retry's delay.
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 
 const BACKOFF = { initialInterval: '1 second', maximumInterval: '30 seconds' } as const;
 
 /** Audit writes are never dropped: they retry until the store is back (readiness reports the outage). */
 export const AUDIT_WRITES: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { ...BACKOFF }, // no maximumAttempts: unlimited
-};
-
-/**
- * The same writes as local activities (new incidents; AUDIT_WRITES stays for the histories recorded
- * before): no activity events and no task-queue round trip, the batch is written by the worker running
- * the incident. A local activity keeps its workflow task open while it runs, so attempts are short, and a
- * retry more than 5 s away waits on a timer instead, which lets approvals and alerts through during a
- * store outage.
- */
-export const LOCAL_AUDIT_WRITES: LocalActivityOptions = {
-  startToCloseTimeout: '5 seconds',
-  localRetryThreshold: '5 seconds',
   retry: { ...BACKOFF }, // no maximumAttempts: unlimited
 };
 

@@ -1,23 +1,14 @@
-// Queues audit events in workflow order and writes them through one write at a time, so the hash
-// chain follows the incident's order and audit writes never hold up a containment step.
-import { CancellationScope, sleep } from '@temporalio/workflow';
+// Queues audit events in workflow order and writes them through one activity at a time, so the
+// hash chain follows the incident's order and audit writes never hold up a containment step.
+import { CancellationScope } from '@temporalio/workflow';
 import type { AuditContent, AuditEventInput, AuditKind } from './model/audit-events';
 
 export type RecordEvents = (events: AuditEventInput[]) => Promise<void>;
-
-/** The kinds that end a step: the first of them releases a held first batch. */
-const STEP_OUTCOMES: ReadonlySet<AuditKind> = new Set([
-  'step.succeeded',
-  'step.failed',
-  'step.skipped',
-  'step.rejected',
-]);
 
 export class AuditTrail {
   private readonly pending: AuditEventInput[] = [];
   private flushing: Promise<void> | undefined;
   private seq = 0;
-  private hold: CancellationScope | undefined;
 
   /**
    * @param chainId the incident id: every incident has its own hash chain
@@ -38,23 +29,6 @@ export class AuditTrail {
     return this.seq;
   }
 
-  /**
-   * Keeps the first batch back until the first step has an outcome, or for `maxMs` at most. Writes are
-   * local activities, and a local activity keeps its workflow task open until it is done: written at
-   * once, the alert's events would hold back the first containment call by one audit write. Held events
-   * are part of the workflow's state (a crash replays them) and are written in the same order.
-   */
-  holdFirstBatch(maxMs: number): void {
-    const hold = new CancellationScope();
-    this.hold = hold;
-    hold
-      .run(() => sleep(maxMs))
-      .then(
-        () => this.release(),
-        () => undefined, // released earlier: the timer was cancelled
-      );
-  }
-
   /** Adds an event; it is written in the background, in order. */
   add<K extends AuditKind>(kind: K, actor: string, content: AuditContent[K]): void {
     this.seq += 1;
@@ -67,30 +41,15 @@ export class AuditTrail {
       actor,
       content,
     } as AuditEventInput);
-    if (this.hold && STEP_OUTCOMES.has(kind)) this.release();
-    else this.write();
-  }
-
-  /** Resolves once every added event has been written (a held batch is released first). */
-  async drain(): Promise<void> {
-    this.release();
-    while (this.flushing) await this.flushing;
-  }
-
-  private release(): void {
-    if (!this.hold) return;
-    const hold = this.hold;
-    this.hold = undefined;
-    hold.cancel();
-    this.write();
-  }
-
-  private write(): void {
-    if (this.hold || this.pending.length === 0) return;
     // Outside the caller's cancellation scope: closing an incident cancels its running steps, and a
     // write those steps started must still land (a cancelled write was lost, and its rejection failed
     // the workflow task over and over, so the close never got through).
     this.flushing ??= CancellationScope.nonCancellable(() => this.flush());
+  }
+
+  /** Resolves once every added event has been written. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   private async flush(): Promise<void> {

@@ -5,15 +5,13 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
-import { AUDIT_WRITES, LOCAL_AUDIT_WRITES } from './activity-options';
+import { AUDIT_WRITES } from './activity-options';
 import { applyDecision, validateDecision } from './approval';
 import { compensate } from './compensation';
 import { Incident, type CloseRequest } from './incident';
@@ -29,28 +27,14 @@ import { runSteps } from './steps';
 import type { IncidentInput, IncidentState } from './model/incident';
 import type { Alert } from './model/alert';
 
-const auditWrites = {
-  activity: proxyActivities<ReflexActivities>(AUDIT_WRITES)['audit.record'],
-  local: proxyLocalActivities<ReflexActivities>(LOCAL_AUDIT_WRITES)['audit.record'],
-};
-
-/**
- * Audit batches as local activities, the first held until the first step has an outcome: about half
- * of an incident's history events were audit activities, each a task-queue round trip and a workflow
- * task of its own (docs/BENCHMARKS.md). Histories recorded before replay with the activity.
- */
-export const LOCAL_AUDIT_PATCH = 'audit-as-local-activity';
-/** How long the first audit batch waits for the first step's outcome. */
-const FIRST_BATCH_HOLD_MS = 1000;
+const { 'audit.record': recordAudit } = proxyActivities<ReflexActivities>(AUDIT_WRITES);
 
 export async function runPlaybook(input: IncidentInput): Promise<IncidentState> {
-  const local = patched(LOCAL_AUDIT_PATCH);
-  const incident = new Incident(input, local ? auditWrites.local : auditWrites.activity);
+  const incident = new Incident(input, recordAudit);
   const { state, audit } = incident;
   registerHandlers(incident);
 
   if (!input.carried) {
-    if (local) audit.holdFirstBatch(FIRST_BATCH_HOLD_MS);
     if (input.drill) audit.add('drill.started', 'reflex', { note: 'DRILL: actions take their dry-run path' });
     const { alert, playbook } = input;
     audit.add('alert.received', `source:${alert.source}`, {
