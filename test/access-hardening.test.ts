@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import request from 'supertest';
 import nodemailer from 'nodemailer';
 import { inProcessApp, type InProcessApp } from './helpers/app';
@@ -223,6 +224,44 @@ test('the demo mailbox keeps its files to the owner and refuses oversized mail',
     expect(files).toHaveLength(1);
     expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
     expect(mailbox.list().map((m) => m.subject)).toEqual(['small']);
+  } finally {
+    await mailbox.close();
+  }
+});
+
+test('senders that reset their connection mid-message cost those messages only, not the mailbox', async () => {
+  const mailbox = await DemoMailbox.start();
+  // As when a worker is killed while sending: a reset inside a transaction, which smtp-server reports.
+  const resetMidMessage = async () => {
+    const socket = connect(mailbox.port, '127.0.0.1');
+    let said = '';
+    socket.on('data', (c: Buffer) => (said += c.toString()));
+    socket.on('error', () => undefined);
+    const hear = async (what: string) => {
+      const deadline = Date.now() + 5000;
+      while (!said.includes(what) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(said).toContain(what);
+    };
+    await hear('220 ');
+    socket.write('EHLO worker.museum.example\r\n');
+    await hear('250 SIZE');
+    socket.write('MAIL FROM:<r@museum.example>\r\n');
+    await hear('250 Accepted');
+    socket.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 200));
+  };
+  try {
+    // More than once: the first reset was swallowed by the listen() error handler left behind.
+    for (let i = 0; i < 3; i++) await resetMidMessage();
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mailbox.port, ignoreTLS: true });
+    await transport.sendMail({
+      from: 'r@museum.example',
+      to: 'a@museum.example',
+      subject: 'after',
+      text: 'ok',
+    });
+    transport.close();
+    expect(mailbox.list().map((m) => m.subject)).toEqual(['after']);
   } finally {
     await mailbox.close();
   }
