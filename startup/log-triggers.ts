@@ -32,6 +32,14 @@ export interface LogTriggerInputs {
 /** The lease's name: the log triggers are one thing, whatever sources they read. */
 export const LOG_LEASE = 'log-triggers';
 
+function logLease(leases: Leases, holder: string, seconds: number) {
+  return {
+    acquire: () => leases.acquire(LOG_LEASE, holder, seconds * 1000),
+    release: () => leases.release(LOG_LEASE, holder),
+    renewMs: Math.floor((seconds * 1000) / 3),
+  };
+}
+
 export async function startLogTriggers(inputs: LogTriggerInputs, resources: Resources): Promise<LogTriggers> {
   const { config, storage, metrics, log } = inputs;
   const graphLogs = config.logs.graph;
@@ -74,14 +82,8 @@ export async function startLogTriggers(inputs: LogTriggerInputs, resources: Reso
   // Several servers on one PostgreSQL: one reads the logs at a time (the embedded database has one
   // process by its lock file, and needs no lease).
   const holder = leaseHolder();
-  const leases = new Leases(storage.db);
-  const ttlMs = config.logs.leaseSeconds * 1000;
   const lease = config.database.url
-    ? {
-        acquire: () => leases.acquire(LOG_LEASE, holder, ttlMs),
-        release: () => leases.release(LOG_LEASE, holder),
-        renewMs: Math.floor(ttlMs / 3),
-      }
+    ? logLease(new Leases(storage.db), holder, config.logs.leaseSeconds)
     : undefined;
   const triggers = new LogTriggers({
     lease,

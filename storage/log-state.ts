@@ -28,22 +28,14 @@ export class DbLogState implements LogStateStore {
   }
 
   async save(state: LogState): Promise<void> {
-    if (!this.fence) {
-      await this.db.query(
-        `insert into log_state (key, value) values ($1, $2)
-         on conflict (key) do update set value = excluded.value, updated_at = now()`,
-        [KEY, JSON.stringify(state)],
-      );
-      return;
-    }
-    // Written only while the lease is this process's, in the same statement that checks it.
+    // With a fence, written only while the lease is this process's, in the same statement that checks it.
     const saved = await this.db.query(
       `insert into log_state (key, value)
-         select $1, $2 where exists (
+         select $1, $2 where $3::text is null or exists (
            select 1 from leases where name = $3 and holder = $4 and expires_at >= now())
        on conflict (key) do update set value = excluded.value, updated_at = now()
        returning key`,
-      [KEY, JSON.stringify(state), this.fence.lease, this.fence.holder],
+      [KEY, JSON.stringify(state), this.fence?.lease ?? null, this.fence?.holder ?? null],
     );
     if (saved.length === 0) throw new LogLeaseLostError();
   }

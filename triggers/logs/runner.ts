@@ -115,6 +115,8 @@ export class LogTriggers {
   /** The sources run (this process holds the lease, or needs none). */
   private active = false;
   private leaseTimer?: NodeJS.Timeout;
+  /** A take-or-renew in flight: stop waits for it, so a lease won meanwhile is given up too. */
+  private holding?: Promise<void>;
 
   constructor(private readonly options: LogTriggerOptions) {
     this.engine = options.engine ?? new RuleEngine(options.rules);
@@ -133,7 +135,7 @@ export class LogTriggers {
 
   /** Starts reading, or, with a lease, tries to take it now and then every `renewMs`. */
   async start(): Promise<void> {
-    if (this.options.lease) await this.hold(this.options.lease);
+    if (this.options.lease) await (this.holding = this.hold(this.options.lease));
     else await this.begin();
   }
 
@@ -154,7 +156,8 @@ export class LogTriggers {
       this.options.log.warn('log triggers: the lease is lost; no longer reading the logs');
       await this.end();
     }
-    if (!this.stopped) this.leaseTimer = setTimeout(() => void this.hold(lease), lease.renewMs);
+    if (!this.stopped)
+      this.leaseTimer = setTimeout(() => void (this.holding = this.hold(lease)), lease.renewMs);
   }
 
   private async begin(): Promise<void> {
@@ -230,6 +233,7 @@ export class LogTriggers {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.leaseTimer);
+    await this.holding;
     await this.end();
     await this.options.lease?.release().catch(() => undefined);
   }
