@@ -9,7 +9,8 @@
 // is slowed per address: failed Bearer tokens and sign-ins beyond a budget get 429 with Retry-After.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+import { memoryLimiters, type Limiter, type Limiters } from '../common/rate-limits';
 import { RANK, type Role } from './roles';
 import { HttpError } from './errors';
 import { loginPage } from './pages/board-pages';
@@ -63,6 +64,8 @@ export interface GuessingLimits {
   bearerFailuresPerMinute?: number;
   /** Sign-in attempts per address and minute. @default 10 */
   loginsPerMinute?: number;
+  /** Where the budgets are kept. @default in this process's memory */
+  limiters?: Limiters;
 }
 
 /** Too many failed attempts from one address: try again after `retryAfterSeconds`. */
@@ -75,7 +78,7 @@ export class TooManyAttemptsError extends HttpError {
 }
 
 /** Consumes one point of `limiter` for `key`; throws {@link TooManyAttemptsError} when spent. */
-export async function spend(limiter: RateLimiterMemory, key: string): Promise<void> {
+export async function spend(limiter: Limiter, key: string): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (res) {
@@ -86,8 +89,8 @@ export async function spend(limiter: RateLimiterMemory, key: string): Promise<vo
 
 export class AccessControl {
   private readonly tokens: Array<{ hash: Buffer; token: AccessToken }>;
-  private readonly bearerFailures: RateLimiterMemory;
-  readonly logins: RateLimiterMemory;
+  private readonly bearerFailures: Limiter;
+  readonly logins: Limiter;
 
   constructor(
     tokens: readonly AccessToken[],
@@ -102,11 +105,13 @@ export class AccessControl {
       hash: token.sha256 ? Buffer.from(token.sha256, 'hex') : sha256(token.token!),
       token,
     }));
-    this.bearerFailures = new RateLimiterMemory({
+    const limiters = limits.limiters ?? memoryLimiters;
+    this.bearerFailures = limiters({
+      name: 'failed-tokens',
       points: limits.bearerFailuresPerMinute ?? 30,
-      duration: 60,
+      durationSeconds: 60,
     });
-    this.logins = new RateLimiterMemory({ points: limits.loginsPerMinute ?? 10, duration: 60 });
+    this.logins = limiters({ name: 'sign-ins', points: limits.loginsPerMinute ?? 10, durationSeconds: 60 });
   }
 
   /** The token's entry, comparing hashes in constant time. */

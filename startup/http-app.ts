@@ -30,6 +30,8 @@ import { buildAccounting } from '../server/reports/accounting';
 import { setUpAccess } from './access';
 import { OidcSignIn, roleFor, type Identity } from '../server/oidc';
 import { oidcIssuer } from '../config/checks';
+import { memoryLimiters } from '../common/rate-limits';
+import { sharedLimiters } from '../storage/rate-limits';
 
 export interface HttpAppInputs {
   mode: Mode;
@@ -62,6 +64,8 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
   resources.add('delivery pruning', async () => clearInterval(prune));
 
   const metrics = new Metrics();
+  // With several servers on one PostgreSQL, every budget is theirs together.
+  const limiters = config.database.url ? sharedLimiters(storage.db) : memoryLimiters;
   // What makes no incident goes on the intake chain: refused deliveries, unrouted alerts, log trouble.
   const { onRejected, onUnrouted, onLogTrouble } = intakeRecorder(storage.audit, log);
   const silence = startSilentSources(
@@ -82,6 +86,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     onRejected,
     onUnrouted,
     onAuthenticated: (source) => silence.activity.seen(source),
+    limiters,
   };
   const logTriggers = inputs.inputs.wantsLogs
     ? await startLogTriggers(
@@ -138,6 +143,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
       {
         bearerFailuresPerMinute: config.access.attemptsPerMinute.failedTokens,
         loginsPerMinute: config.access.attemptsPerMinute.signIns,
+        limiters,
       },
       roleOf,
     ),
@@ -185,6 +191,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
       secret: access.secret,
       secureCookies,
       linksPerMinute: config.access.attemptsPerMinute.approvalLinks,
+      limiters,
     },
     startDrill: async (playbookId, body) => {
       const playbook = playbooks.find((p) => p.definition.id === playbookId);

@@ -191,4 +191,15 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 13,
+    statements: [
+      // Budgets shared by several servers (storage/rate-limits.ts): rate-limiter-flexible's own layout.
+      `create table rate_limits (
+         key varchar(255) primary key,
+         points integer not null default 0,
+         expire bigint
+       )`,
+    ],
+  },
 ];

@@ -1,5 +1,6 @@
 // Production shape: `reflex worker` and `reflex server` as separate processes against one Temporal
-// server and PostgreSQL, with mail through an SMTP relay. A webhook to the server is run by the worker.
+// server and PostgreSQL, with mail through an SMTP relay. A webhook to the server is run by the worker;
+// two servers on one PostgreSQL share their rate limits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ async function ready(url: string, ms = 60_000) {
 }
 
 test('a webhook to `reflex server` is run by a separate `reflex worker`; both stop on SIGTERM', async () => {
-  relay = await DemoMailbox.start();
+  relay ??= await DemoMailbox.start();
   const databaseUrl = await freshDatabaseUrl('split');
   const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'split-'));
   const configFile = join(dir, 'reflex.yaml');
@@ -86,6 +87,59 @@ test('a webhook to `reflex server` is run by a separate `reflex worker`; both st
   worker.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
   expect(await worker.exited).toBe(0);
+}, 120_000);
+
+test('two `reflex server` processes on one PostgreSQL keep one budget between them, not one each', async () => {
+  relay ??= await DemoMailbox.start();
+  const databaseUrl = await freshDatabaseUrl('budgets');
+  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'budgets-'));
+  const configFile = join(dir, 'reflex.yaml');
+  writeFileSync(
+    configFile,
+    `sources:\n  - name: siem\n    ratePerMinute: 6\n    auth:\n      scheme: standard-webhooks\n      secrets: ['\${SIEM_SECRET}']\n` +
+      `access:\n  attemptsPerMinute:\n    failedTokens: 4\n` +
+      `playbooks:\n  shipped: false\n  dirs: [${JSON.stringify(join(__dirname, 'fixtures/playbooks-split'))}]\n`,
+  );
+  const ports = await Promise.all([freePort(), freePort()]);
+  const common: NodeJS.ProcessEnv = {
+    ...process.env,
+    REFLEX_CONFIG: configFile,
+    SIEM_SECRET: TEST_SECRET,
+    TEMPORAL_ADDRESS: process.env.REFLEX_TEST_TEMPORAL_ADDRESS,
+    // No worker: the incidents are started and wait, which is all the budget is about.
+    TEMPORAL_TASK_QUEUE: `budgets-${randomUUID()}`,
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+    REFLEX_DATA_DIR: dir,
+  };
+  const servers = ports.map((port) => run('server', { ...common, PORT: String(port) }));
+  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+  await Promise.all(urls.map((url) => ready(url))).catch((e) => {
+    throw new Error(`${e}\n${servers.map((s) => s.output()).join('\n---\n')}`);
+  });
+
+  // Ten alerts, every other one to the other server: six are accepted, four are told to wait.
+  const alerts: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const body = alertBody({ type: 'budget-test', entities: { users: [`user-${i}@museum.example`] } });
+    alerts.push((await postSigned(urls[i % 2]!, body)).status);
+  }
+  expect(alerts.filter((s) => s === 202)).toHaveLength(6);
+  expect(alerts.filter((s) => s === 429)).toHaveLength(4);
+  expect(alerts.slice(6)).toEqual([429, 429, 429, 429]);
+
+  // Guessing tokens from one address: four wrong tries between both servers, then 429 on either.
+  const guesses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const answer = await fetch(`${urls[i % 2]}/api/incidents`, {
+      headers: { authorization: `Bearer wrong-token-${i}` },
+    });
+    guesses.push(answer.status);
+  }
+  expect(guesses).toEqual([401, 401, 401, 401, 429, 429]);
+
+  for (const server of servers) server.child.kill('SIGTERM');
+  expect(await Promise.all(servers.map((s) => s.exited))).toEqual([0, 0]);
 }, 120_000);
 
 test('`reflex worker` without TEMPORAL_ADDRESS or SMTP_URL refuses to start, naming the setting', async () => {

@@ -15,7 +15,8 @@ import {
 } from '../common/errors';
 import { ADAPTERS } from './adapters';
 import { verifyDelivery } from './auth';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+import { memoryLimiters, type Limiters } from '../common/rate-limits';
 import { route } from './routing';
 
 export interface IntakeDeps {
@@ -31,6 +32,8 @@ export interface IntakeDeps {
   deliveries?: DeliveryLog;
   /** A delivery passed authentication: the source spoke (in memory; for silent sources). */
   onAuthenticated?: (source: string) => void;
+  /** Where each source's alerts-per-minute budget is kept. @default in this process's memory */
+  limiters?: Limiters;
 }
 
 export interface IntakeResult {
@@ -120,7 +123,10 @@ export function checkJsonShape(value: unknown): void {
 export function createIntake(deps: IntakeDeps) {
   const sources = new Map(deps.sources.map((s) => [s.name, s]));
   const limiters = new Map(
-    deps.sources.map((s) => [s.name, new RateLimiterMemory({ points: s.ratePerMinute, duration: 60 })]),
+    deps.sources.map((s) => [
+      s.name,
+      (deps.limiters ?? memoryLimiters)({ name: 'alerts', points: s.ratePerMinute, durationSeconds: 60 }),
+    ]),
   );
 
   return async function receive(delivery: Delivery): Promise<IntakeResult> {

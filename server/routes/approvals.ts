@@ -1,7 +1,7 @@
 // Approval links. GET and HEAD only show (mail scanners open every link); a POST from the page's
 // form, with a CSRF token, decides. Every refusal is a clear page with a 4xx and changes nothing.
 import type { Request, Response } from 'express';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { memoryLimiters, type Limiters } from '../../common/rate-limits';
 import { doubleCsrf } from 'csrf-csrf';
 import type { IncidentGateway } from '../../temporal/incident-gateway';
 import {
@@ -27,6 +27,8 @@ export interface ApprovalRoutesOptions {
   secureCookies: boolean;
   /** Approval pages an address may open (or post) a minute; beyond it 429. @default 60 */
   linksPerMinute?: number;
+  /** Where the budget is kept. @default in this process's memory */
+  limiters?: Limiters;
 }
 
 interface Deps extends ApprovalRoutesOptions {
@@ -117,7 +119,11 @@ export function mountApprovals(routes: RouteTable, deps: Deps): void {
       );
 
   // Guessing links is slowed per address (a link's token is 32 random bytes: this is for the noise).
-  const opened = new RateLimiterMemory({ points: deps.linksPerMinute ?? 60, duration: 60 });
+  const opened = (deps.limiters ?? memoryLimiters)({
+    name: 'approval-links',
+    points: deps.linksPerMinute ?? 60,
+    durationSeconds: 60,
+  });
   /** True (and a 429 page sent) when this address has opened too many links this minute. */
   const limited = async (req: Request, res: Response): Promise<boolean> => {
     try {
