@@ -16,7 +16,8 @@
 //   startup          the composition root
 //   cli              the `reflex` command
 //
-// bench/ and test/ sit outside the layers; production code never imports them.
+// bench/, cluster/ (the one-machine cluster topology) and test/ sit outside the layers; production code
+// never imports them.
 const LAYERS = [
   'workflows/model',
   'common',
@@ -65,8 +66,8 @@ module.exports = {
     {
       name: 'no-tests-or-benchmarks-in-production',
       severity: 'error',
-      from: { pathNot: '^(test|bench)/' },
-      to: { path: '^(test|bench)/' },
+      from: { pathNot: '^(test|bench|cluster)/' },
+      to: { path: '^(test|bench|cluster)/' },
     },
   ],
   options: {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real components the tests run against are on this machine, installing them when
-# missing: the Temporal CLI (built once with `go install`, cached outside the clone) and PostgreSQL
-# (Debian's package). Prints what it does; changes nothing when all is there.
+# missing: the Temporal CLI and the Temporal server (built once with `go install`, cached outside the
+# clone) and PostgreSQL (Debian's package). Prints what it does; changes nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,22 @@ else
   ln -sf "$cached" .tools/temporal
   say "using the cached Temporal CLI at $cached"
 fi
+
+# --- Temporal server and its SQL schema tool (the cluster topology: cluster/, npm run cluster) -----
+server_version=1.29.1
+server_dir="$cache/temporal-server-$server_version"
+if [ ! -x "$server_dir/server" ] || [ ! -x "$server_dir/sql" ]; then
+  go_bin=$(command -v go || true)
+  [ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+  if [ -z "$go_bin" ]; then
+    say "no Temporal server and no Go to build one: install Go"
+    exit 1
+  fi
+  say "building the Temporal server v$server_version and its SQL tool with go install (about 7 minutes, once) into $server_dir"
+  GOBIN="$server_dir" "$go_bin" install "go.temporal.io/server/cmd/server@v$server_version" \
+    "go.temporal.io/server/cmd/tools/sql@v$server_version"
+fi
+say "using the cached Temporal server at $server_dir"
 
 # --- Debian packages: PostgreSQL server binaries (the tests start their own throwaway cluster) and
 # Chromium (browser tests drive it with playwright-core), poppler-utils (PDF exports are checked with pdftoppm) -------------------------------------------

@@ -12,15 +12,15 @@
 // 4. A Graph 429 storm with Retry-After: the wait honoured by every incident, no call to Graph during
 //    it, no retry storm.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DemoMailbox } from '../mail/demo-mailbox';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { openDb } from '../storage/db';
 import { freePort } from './helpers/ports';
-import { alertBody, signedHeaders, TEST_SECRET } from './helpers/reflex';
-import { CLIENT_ID, CLIENT_SECRET, EntraFake, TENANT } from './fakes/entra-fake';
+import { TEST_SECRET } from './helpers/reflex';
+import { configText, outcome, readyAt, setting, storm, until } from './helpers/chaos';
 
 const CLI = join(__dirname, '../dist/cli/main.js');
 const INCIDENTS = Number(process.env.CHAOS_INCIDENTS ?? 24);
@@ -65,132 +65,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Proc {
   return { child, output: () => output, exited: new Promise((done) => child.once('exit', done)) };
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const readyAt = async (url: string) => {
-  const status = await fetch(`${url}/readyz`).then(
-    (r) => r.status,
-    () => 0,
-  );
-  return status === 200 ? Date.now() : undefined;
-};
-
-/**
- * A SIEM sending one alert: the same delivery id and signature on every attempt, retried (every
- * 250 ms) on a refused connection or a 5xx, until a 202, or a 409 that names the incident it went to.
- */
-async function send(url: () => string, user: string): Promise<{ attempts: number; incidentId: string }> {
-  const body = JSON.stringify(alertBody({ type: 'chaos-test', entities: { users: [user] } }));
-  const headers = signedHeaders(body, { id: `chaos-${randomUUID()}` });
-  let unsettled = 0;
-  for (let attempts = 1; ; attempts++) {
-    const answer = await fetch(`${url()}/hooks/siem`, {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(15_000),
-    }).then(
-      async (r) => ({
-        status: r.status,
-        body: (await r.json().catch(() => ({}))) as { incidentId?: string },
-      }),
-      () => ({ status: 0, body: {} as { incidentId?: string } }),
-    );
-    if (answer.status === 202 && answer.body.incidentId)
-      return { attempts, incidentId: answer.body.incidentId };
-    if (answer.status === 409 && answer.body.incidentId)
-      return { attempts, incidentId: answer.body.incidentId };
-    if (answer.status !== 0 && answer.status < 500 && answer.status !== 409 && answer.status !== 429)
-      throw new Error(`alert for ${user} refused: ${answer.status} ${JSON.stringify(answer.body)}`);
-    // A 409 without an incident: the id is claimed but no incident was ever opened for it.
-    if (answer.status === 409 && ++unsettled > 40)
-      throw new Error(`alert for ${user} lost: its delivery id is claimed, but it never opened an incident`);
-    if (attempts > 2000) throw new Error(`alert for ${user} never accepted (last ${answer.status})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Sends one alert per user at RATE a second; resolves when all were accepted. */
-function storm(url: () => string, users: string[]) {
-  let accepted = 0;
-  const done = (async () => {
-    const pending: Array<Promise<{ attempts: number; incidentId: string }>> = [];
-    for (const [i, user] of users.entries()) {
-      pending.push(send(url, user).then((r) => (accepted++, r)));
-      if (i < users.length - 1) await new Promise((r) => setTimeout(r, 1000 / RATE));
-    }
-    return Promise.all(pending);
-  })();
-  return { done, accepted: () => accepted };
-}
-
-/** What the fake and the mailbox saw per user and incident, once every alert has done its work. */
-async function outcome(fake: EntraFake, relay: DemoMailbox, users: string[], incidents: string[]) {
-  const revokes = (user: string) =>
-    fake
-      .graphCalls()
-      .filter(
-        (c) =>
-          c.method === 'POST' &&
-          c.status === 200 &&
-          decodeURIComponent(c.path).endsWith(`/users/${user}/revokeSignInSessions`),
-      ).length;
-  const mails = (incident: string) =>
-    relay
-      .list()
-      .filter(
-        (m) => m.headers['x-reflex-incident'] === incident && m.headers['x-reflex-template'] !== undefined,
-      ).length;
-  await until(
-    'every account signed out and on-call told',
-    () => (users.every((u) => revokes(u) > 0) && incidents.every((i) => mails(i) > 0) ? true : undefined),
-    180_000,
-  ).catch(() => undefined);
-  return {
-    incidentsLost:
-      users.filter((u) => revokes(u) === 0).length + incidents.filter((i) => mails(i) === 0).length,
-    graphMutationsDuplicated: users.reduce((n, u) => n + Math.max(0, revokes(u) - 1), 0),
-    emailsDuplicated: incidents.reduce((n, i) => n + Math.max(0, mails(i) - 1), 0),
-  };
-}
-
-async function setting(kind: string) {
-  const fake = await new EntraFake().start();
-  const relay = await DemoMailbox.start();
-  const suffix = randomUUID().slice(0, 6);
-  const users = Array.from(
-    { length: INCIDENTS },
-    (_, i) => fake.addUser({ userPrincipalName: `${kind}-${suffix}-${i}@chaos.example` }).userPrincipalName,
-  );
-  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, `chaos-${kind}-`));
-  const config = join(dir, 'reflex.yaml');
-  return { fake, relay, users, dir, config };
-}
-
-function configText(extra: string, fake: EntraFake) {
-  return (
-    `sources:\n  - name: siem\n    auth:\n      scheme: standard-webhooks\n      secrets: ['\${SIEM_SECRET}']\n` +
-    `playbooks:\n  shipped: false\n  dirs: [${JSON.stringify(join(__dirname, 'fixtures/playbooks-chaos'))}]\n` +
-    `contacts:\n  onCall: [oncall@chaos.example]\n` +
-    `entra:\n  tenantId: ${TENANT}\n  clientId: ${CLIENT_ID}\n  clientSecret: ${CLIENT_SECRET}\n  authorityHost: ${fake.url}\n  graphBaseUrl: ${fake.url}\n` +
-    extra
-  );
-}
-
 test(`embedded default: the whole reflex start process group killed twice, and Temporal alone once, while ${INCIDENTS} alerts arrive`, async () => {
-  const { fake, relay, users, dir, config } = await setting('embedded');
+  const { fake, relay, users, dir, config } = await setting('embedded', INCIDENTS);
   const [port, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort()]);
   writeFileSync(
     config,
@@ -212,7 +88,7 @@ test(`embedded default: the whole reflex start process group killed twice, and T
     await until('the first start', () => readyAt(url));
     // The embedded server keeps its file in write-ahead-log mode (startup/temporal.ts).
     expect(existsSync(join(dir, 'temporal.sqlite-wal'))).toBe(true);
-    const alerts = storm(() => url, users);
+    const alerts = storm(() => url, users, RATE);
     const recoveries: Array<[string, number]> = [];
     // At random moments while the alerts arrive: the whole process group twice, Temporal alone once.
     const storming = (INCIDENTS / RATE) * 1000;
@@ -268,7 +144,7 @@ test(`embedded default: the whole reflex start process group killed twice, and T
 }, 600_000);
 
 test(`production split: the worker killed at random points and the server killed while ${INCIDENTS} alerts arrive`, async () => {
-  const { fake, relay, users, dir, config } = await setting('split');
+  const { fake, relay, users, dir, config } = await setting('split', INCIDENTS);
   writeFileSync(config, configText('', fake));
   const [serverPort, workerPort] = await Promise.all([freePort(), freePort()]);
   const common: NodeJS.ProcessEnv = {
@@ -291,7 +167,7 @@ test(`production split: the worker killed at random points and the server killed
       until('the worker', () => readyAt(workerUrl)),
       until('the server', () => readyAt(serverUrl)),
     ]);
-    const alerts = storm(() => serverUrl, users);
+    const alerts = storm(() => serverUrl, users, RATE);
     const recoveries: Record<string, number[]> = { worker: [], server: [] };
     // At random moments while the alerts arrive: the server once, the worker twice.
     const storming = (INCIDENTS / RATE) * 1000;
@@ -336,7 +212,7 @@ test(`production split: the worker killed at random points and the server killed
 }, 600_000);
 
 test('SMTP down for a while: every notification arrives after it recovers, and the timeline says it was retried', async () => {
-  const { fake, relay: unused, users, dir, config } = await setting('smtp');
+  const { fake, relay: unused, users, dir, config } = await setting('smtp', INCIDENTS);
   await unused.close(); // this test brings its own relay, later
   const smtpPort = await freePort();
   writeFileSync(config, configText('', fake));
@@ -360,7 +236,7 @@ test('SMTP down for a while: every notification arrives after it recovers, and t
   const few = users.slice(0, Math.min(users.length, 10));
   try {
     await until('Reflex', () => readyAt(url));
-    const accepted = await storm(() => url, few).done;
+    const accepted = await storm(() => url, few, RATE).done;
     const incidents = [...new Set(accepted.map((a) => a.incidentId))];
     // Every account is signed out at once; the e-mails wait for the relay.
     await until('every sign-out', () =>
@@ -407,7 +283,7 @@ test('SMTP down for a while: every notification arrives after it recovers, and t
 }, 300_000);
 
 test('a Graph 429 storm with Retry-After: every incident waits it out, and nothing calls Graph meanwhile', async () => {
-  const { fake, relay, users, dir, config } = await setting('throttle');
+  const { fake, relay, users, dir, config } = await setting('throttle', INCIDENTS);
   const few = users.slice(0, Math.min(users.length, 12));
   writeFileSync(config, configText('', fake));
   const retryAfterMs = 4000;
@@ -437,7 +313,7 @@ test('a Graph 429 storm with Retry-After: every incident waits it out, and nothi
   const db = await openDb({ url: databaseUrl });
   try {
     await until('Reflex', () => readyAt(url));
-    const accepted = await storm(() => url, few).done;
+    const accepted = await storm(() => url, few, RATE).done;
     const incidents = [...new Set(accepted.map((a) => a.incidentId))];
     const result = await outcome(fake, relay, few, incidents);
     const revokes = fake
