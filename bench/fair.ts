@@ -8,11 +8,23 @@
 // Then a burst (alerts durably accepted per second) and log line → first containment call, each on a
 // fresh `reflex start`. Run: npm run bench:fair (knobs: BENCH_RATES=5,20,50 BENCH_SECONDS=15
 // BENCH_PLAYBOOK=revoke-only BENCH_BURST=2000 BENCH_LOG_RATE=5 BENCH_PARTS=steady,burst,logs).
+// BENCH_TOPOLOGY=cluster measures the same on the cluster topology (cluster/topology.ts: a fresh
+// PostgreSQL and Temporal server per phase, two `reflex server` taking alerts in turn and two
+// `reflex worker`), the baseline on a fresh cluster of its own.
 // Writes the `fair` entry of bench-results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +35,7 @@ import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
 import { TOOLS_DIR } from '../startup/project';
+import { startCluster } from '../cluster/topology';
 import { CLIENT_ID, CLIENT_SECRET, TENANT } from '../test/fakes/entra-fake';
 import { freePort } from '../test/helpers/ports';
 import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
@@ -30,10 +43,14 @@ import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
 const RATES = (process.env.BENCH_RATES ?? '5,20,50').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PLAYBOOK = process.env.BENCH_PLAYBOOK ?? 'compromised-account';
+/** embedded: `reflex start` and its SQLite dev server; cluster: cluster/topology.ts. */
+const TOPOLOGY = process.env.BENCH_TOPOLOGY === 'cluster' ? 'cluster' : 'embedded';
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const LOG_RATE = Number(process.env.BENCH_LOG_RATE ?? 5);
 /** Which parts run: the steady rates, the burst, the log lines. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? (TOPOLOGY === 'cluster' ? 'steady,burst' : 'steady,burst,logs')).split(','),
+);
 const WARM = 20;
 const ROOT = join(__dirname, '../..');
 const log = createLogger({ level: 'warn' });
@@ -124,10 +141,30 @@ async function steadyAt(rate: number, count: number, call: (i: number) => Promis
 }
 
 interface RunningReflex {
-  url: string;
+  /** Where alerts go: one server, or each of the cluster's servers in turn. */
+  urls: string[];
   dir: string;
   cb: Awaited<ReturnType<typeof callbacks>>;
   stop(): Promise<void>;
+}
+
+/** reflex.yaml's lines every topology shares: contacts, Graph (the fake at `graph`), the source, playbooks. */
+function reflexSettings(dir: string, graph: string): string[] {
+  let playbooks = `  shipped: [${PLAYBOOK}]\n`;
+  if (PLAYBOOK === 'revoke-only') {
+    mkdirSync(join(dir, 'playbooks'));
+    writeFileSync(
+      join(dir, 'playbooks', 'revoke-only.yaml'),
+      "id: revoke-only\nversion: 1\ntitle: Revoke only\ndescription: The first containment call alone.\ntriggers:\n  - types: [risky-sign-in]\nsteps:\n  - id: revoke-sessions\n    description: Sign the account out\n    action: entra.revokeSessions\n    with: { user: '{{entities.users.0}}' }\n",
+    );
+    playbooks = `  shipped: false\n  dirs: [${join(dir, 'playbooks')}]\n`;
+  }
+  return [
+    `contacts: { onCall: [oncall@bench.example, second@bench.example], dpo: dpo@bench.example }`,
+    `entra: { tenantId: ${TENANT}, clientId: ${CLIENT_ID}, clientSecret: ${CLIENT_SECRET}, authorityHost: '${graph}', graphBaseUrl: '${graph}' }`,
+    `sources:\n  - name: siem\n    format: generic\n    auth: { scheme: standard-webhooks, secrets: ['${TEST_SECRET}'] }\n    ratePerMinute: 1000000`,
+    `playbooks:\n${playbooks}`,
+  ];
 }
 
 /**
@@ -147,15 +184,6 @@ async function launchReflex(
     await freePort(),
     await freePort(),
   ];
-  let playbooks = `  shipped: [${PLAYBOOK}]\n`;
-  if (PLAYBOOK === 'revoke-only') {
-    mkdirSync(join(dir, 'playbooks'));
-    writeFileSync(
-      join(dir, 'playbooks', 'revoke-only.yaml'),
-      "id: revoke-only\nversion: 1\ntitle: Revoke only\ndescription: The first containment call alone.\ntriggers:\n  - types: [risky-sign-in]\nsteps:\n  - id: revoke-sessions\n    description: Sign the account out\n    action: entra.revokeSessions\n    with: { user: '{{entities.users.0}}' }\n",
-    );
-    playbooks = `  shipped: false\n  dirs: [${join(dir, 'playbooks')}]\n`;
-  }
   const config = join(dir, 'reflex.yaml');
   writeFileSync(
     config,
@@ -164,10 +192,7 @@ async function launchReflex(
       `server: { port: ${port}, readinessCheckMinutes: 0 }`,
       `temporal:\n  devServer: { port: ${temporalPort}, uiPort: ${uiPort} }`,
       `mail:\n  demoMailbox: { smtpPort: ${smtpPort} }`,
-      `contacts: { onCall: [oncall@bench.example, second@bench.example], dpo: dpo@bench.example }`,
-      `entra: { tenantId: ${TENANT}, clientId: ${CLIENT_ID}, clientSecret: ${CLIENT_SECRET}, authorityHost: '${fake.line}', graphBaseUrl: '${fake.line}' }`,
-      `sources:\n  - name: siem\n    format: generic\n    auth: { scheme: standard-webhooks, secrets: ['${TEST_SECRET}'] }\n    ratePerMinute: 1000000`,
-      `playbooks:\n${playbooks}`,
+      ...reflexSettings(dir, fake.line),
       ...extra(dir),
     ].join('\n'),
   );
@@ -194,7 +219,7 @@ async function launchReflex(
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    url,
+    urls: [url],
     dir,
     cb,
     stop: async () => {
@@ -204,6 +229,44 @@ async function launchReflex(
     },
   };
 }
+
+/**
+ * The cluster topology (cluster/topology.ts) on a fresh folder: PostgreSQL, the Temporal server, two
+ * `reflex worker` and two `reflex server` processes; the Graph fake and the mail relay in processes of
+ * their own.
+ */
+async function launchCluster(users: number): Promise<RunningReflex> {
+  const cb = await callbacks();
+  const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
+  const relay = await spawnNode([join(__dirname, 'mailbox-process.js')]);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-fair-cluster-'));
+  chmodSync(dir, 0o711); // PostgreSQL runs as its own user below it
+  const config = join(dir, 'reflex.yaml');
+  writeFileSync(
+    config,
+    ['server: { readinessCheckMinutes: 0 }', ...reflexSettings(dir, fake.line)].join('\n'),
+  );
+  const cluster = await startCluster({
+    dir,
+    config,
+    cli: join(__dirname, '../cli/main.js'),
+    env: { ...env, SMTP_URL: `smtp://127.0.0.1:${relay.line}` },
+  });
+  return {
+    urls: cluster.servers.map((s) => s.url),
+    dir,
+    cb,
+    stop: async () => {
+      await cluster.stop();
+      await stop(relay.child);
+      await stop(fake.child);
+      await cb.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const launch = (users: number) => (TOPOLOGY === 'cluster' ? launchCluster(users) : launchReflex(users));
 
 /** Posts a signed alert for `user`; resolves with the answer's status. */
 async function postAlert(url: string, user: string): Promise<number> {
@@ -220,12 +283,12 @@ async function postAlert(url: string, user: string): Promise<number> {
 }
 
 async function reflexPhase(rate: number) {
-  const reflex = await launchReflex(WARM + rate * SECONDS);
+  const reflex = await launch(WARM + rate * SECONDS);
   const call = async (i: number) => {
     const user = `u${i}@bench.example`;
     const came = reflex.cb.arrived(user);
     const t0 = performance.now();
-    const status = await postAlert(reflex.url, user);
+    const status = await postAlert(reflex.urls[i % reflex.urls.length]!, user);
     if (status !== 202) throw new Error(`webhook answered ${status}`);
     return (await came) - t0;
   };
@@ -241,14 +304,15 @@ async function reflexPhase(rate: number) {
  * a SIEM retries) are counted, not retried.
  */
 async function burstPhase() {
-  const reflex = await launchReflex(BURST);
+  const reflex = await launch(BURST);
   let next = 0;
   const statuses = new Map<number, number>();
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: 64 }, async () => {
+    Array.from({ length: 64 }, async (_, sender) => {
       while (next < BURST) {
-        const status = await postAlert(reflex.url, `u${next++}@bench.example`);
+        const url = reflex.urls[sender % reflex.urls.length]!;
+        const status = await postAlert(url, `u${next++}@bench.example`);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     }),
@@ -330,12 +394,26 @@ async function logPhase() {
   return { rate: LOG_RATE, file: { pollMs: 1000, ...fromFile }, syslogTcp: fromSyslog };
 }
 
-async function barePhase(rate: number, cliPath: string) {
-  const cb = await callbacks();
-  const users = WARM + rate * SECONDS;
-  const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
+/**
+ * A fresh Temporal of the topology's kind with nothing of Reflex on it: a dev server on a SQLite file
+ * with the embedded default's pragmas, or the cluster's PostgreSQL and Temporal server.
+ */
+async function bareTemporal(cliPath: string): Promise<{ address: string; stop(): Promise<void> }> {
+  if (TOPOLOGY === 'cluster') {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-fair-bare-cluster-'));
+    chmodSync(dir, 0o711);
+    writeFileSync(join(dir, 'reflex.yaml'), '');
+    const cluster = await startCluster({ dir, config: join(dir, 'reflex.yaml'), workers: 0, servers: 0 });
+    return {
+      address: cluster.temporalAddress,
+      stop: async () => {
+        await cluster.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'bench-fair-bare-'));
-  const server = await startDevServer({
+  return startDevServer({
     cliPath,
     dbFile: join(dir, 'temporal.sqlite'),
     sqlitePragmas: embeddedSqlitePragmas('full'),
@@ -343,6 +421,13 @@ async function barePhase(rate: number, cliPath: string) {
     uiPort: await freePort(),
     log,
   });
+}
+
+async function barePhase(rate: number, cliPath: string) {
+  const cb = await callbacks();
+  const users = WARM + rate * SECONDS;
+  const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
+  const server = await bareTemporal(cliPath);
   const taskQueue = 'bench-fair-bare';
   const worker = await spawnNode([
     join(__dirname, 'bare-graph-worker.js'),
@@ -378,7 +463,9 @@ async function main(): Promise<void> {
     const result = {
       rate,
       topology:
-        'embedded default (reflex start + its SQLite dev server) vs bare worker on the same kind of server',
+        TOPOLOGY === 'cluster'
+          ? 'cluster (2 reflex servers, 2 reflex workers, Temporal server 1.29.1 on PostgreSQL) vs bare worker on a fresh cluster'
+          : 'embedded default (reflex start + its SQLite dev server) vs bare worker on the same kind of server',
       webhookToAction: reflex,
       bareTemporal: bare,
       ratioP50: Math.round((reflex.p50Ms / bare.p50Ms) * 100) / 100,
@@ -390,7 +477,8 @@ async function main(): Promise<void> {
   }
   const burst = PARTS.has('burst') ? await burstPhase() : undefined;
   if (burst) console.log(JSON.stringify({ burst }));
-  const logs = PARTS.has('logs') ? await logPhase() : undefined;
+  // Log lines are read by one server at a time whatever the topology: measured on the embedded default.
+  const logs = PARTS.has('logs') && TOPOLOGY === 'embedded' ? await logPhase() : undefined;
   if (logs) console.log(JSON.stringify({ logs }));
   const holds = (key: 'webhookToAction' | 'bareTemporal') =>
     Math.max(
@@ -402,19 +490,20 @@ async function main(): Promise<void> {
     ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
     : {};
   // The parts not run this time keep their last figures.
-  const before =
-    ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[PLAYBOOK] ?? {};
+  const key = TOPOLOGY === 'cluster' ? `cluster:${PLAYBOOK}` : PLAYBOOK;
+  const before = ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[key] ?? {};
   writeFileSync(
     file,
     `${JSON.stringify(
       {
         ...previous,
-        // One entry per playbook measured: the shipped one, and revoke-only (the intake path alone).
+        // One entry per playbook and topology measured: the shipped playbook and revoke-only (the
+        // intake path alone) on the embedded default, `cluster:<playbook>` on the cluster.
         fair: {
           ...((previous.fair as Record<string, unknown> | undefined) ?? {}),
-          [PLAYBOOK]: {
+          [key]: {
             ...before,
-            command: `BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`,
+            command: `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`,
             at: new Date().toISOString(),
             machine: {
               cpus: cpus().length,
@@ -422,6 +511,7 @@ async function main(): Promise<void> {
               node: process.version,
             },
             playbook: PLAYBOOK,
+            topology: TOPOLOGY,
             ...(results.length > 0
               ? {
                   highestRateUnder1sP99: { reflex: holds('webhookToAction'), bare: holds('bareTemporal') },

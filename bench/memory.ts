@@ -1,9 +1,10 @@
-// Benchmark: worker memory with many incidents waiting for approval. Runs `reflex worker` as its own
-// process (PostgreSQL audit store, an SMTP sink), starts BENCH_INCIDENTS incidents of a playbook that
-// waits for approval, and reads the worker's and the Temporal server's RSS from /proc; then approves
-// BENCH_DECISIONS of them, one at a time, and times each decision (the Update's round trip: the
-// approval applied by the workflow and answered). Run: npm run bench:memory. Writes the `waiting`
-// entry of bench-results.json.
+// Benchmark: memory with many incidents waiting for approval. Runs `reflex worker` and `reflex server`
+// as processes of their own (PostgreSQL audit store, a mailbox that keeps the approval e-mails),
+// starts BENCH_INCIDENTS incidents of a playbook that waits for approval, and reads the worker's, the
+// server's and the Temporal dev server's RSS from /proc; then approves BENCH_DECISIONS of them, one at
+// a time, as on-call does from a phone: the e-mailed link opened (GET) and Approve pressed (POST, its
+// answer sent once the workflow applied the decision). The decision's time is the POST's.
+// Run: npm run bench:memory. Writes the `waiting` entry of bench-results.json.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -21,6 +22,7 @@ import { freePort } from '../test/helpers/ports';
 import { startPostgres } from '../test/helpers/postgres';
 import { IncidentGateway } from '../temporal/incident-gateway';
 import { percentile } from './stats';
+import { openLink, post } from '../test/helpers/approval-links';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 300);
@@ -40,7 +42,7 @@ const temporalPid = () =>
     .map(Number)
     .find((pid) => {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
         const [, comm, rest] = stat.match(/^\d+ \((.*)\) (.*)$/)!;
         return comm === 'temporal' && Number(rest!.split(' ')[1]) === process.pid;
       } catch {
@@ -53,7 +55,7 @@ async function main() {
   const cliPath = await ensureTemporalCli(join(__dirname, '../../.tools'), log);
   const devServer = await startDevServer({ cliPath, port: await freePort(), uiPort: await freePort(), log });
   const postgres = await startPostgres();
-  // A sink that accepts mail without parsing or keeping it (the demo mailbox would hold 10,000 messages).
+  // Keeps the approval e-mails in memory: the decisions follow their links.
   const sink = await DemoMailbox.start();
   const playbooksDir = join(root, 'playbooks');
   mkdirSync(playbooksDir);
@@ -80,31 +82,39 @@ async function main() {
     configFile,
     `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\n`,
   );
-  const workerPort = await freePort();
+  const [workerPort, serverPort] = [await freePort(), await freePort()];
   // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc).
   const heap = process.env.BENCH_WORKER_HEAP_MIB
     ? [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MIB}`]
     : [];
+  const reflexEnv = (port: number, data: string) => ({
+    ...process.env,
+    REFLEX_CONFIG: configFile,
+    TEMPORAL_ADDRESS: devServer.address,
+    DATABASE_URL: postgres.url,
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    REFLEX_DATA_DIR: join(root, data),
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
   const worker = spawn(process.execPath, [...heap, join(__dirname, '../cli/main.js'), 'worker'], {
-    env: {
-      ...process.env,
-      REFLEX_CONFIG: configFile,
-      TEMPORAL_ADDRESS: devServer.address,
-      DATABASE_URL: postgres.url,
-      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-      REFLEX_DATA_DIR: join(root, 'data'),
-      PORT: String(workerPort),
-      LOG_LEVEL: 'warn',
-    },
+    env: reflexEnv(workerPort, 'worker'),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${workerPort}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 500));
+  const server = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'server'], {
+    env: reflexEnv(serverPort, 'server'),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  for (const port of [workerPort, serverPort]) {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
   const idle = rssMiB(worker.pid!);
   const connection = await Connection.connect({ address: devServer.address });
@@ -149,20 +159,31 @@ async function main() {
   const seconds = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, 5000));
   const workerRssMiB = rssMiB(worker.pid!);
-  const serverPid = temporalPid();
-  const serverRssMiB = serverPid ? rssMiB(serverPid) : undefined;
+  const serverRssMiB = rssMiB(server.pid!);
+  const temporalPidNow = temporalPid();
+  const temporalRssMiB = temporalPidNow ? rssMiB(temporalPidNow) : undefined;
   // Decisions on incidents spread over the whole set: most are no longer in the worker's cache, so a
   // decision replays the incident's history first, as it would after hours of waiting.
+  const links = new Map<string, string>();
+  for (const mail of sink.list()) {
+    const token = mail.text.match(/\/approve\/([A-Za-z0-9_-]+)/)?.[1];
+    const incident = mail.headers['x-reflex-incident'];
+    if (token && incident) links.set(incident, `${serverUrl}/approve/${token}`);
+  }
   const latencies: number[] = [];
+  const opened: number[] = [];
   for (let d = 0; d < DECISIONS; d++) {
     const i = Math.floor((d * COUNT) / DECISIONS);
+    const link = links.get(ids[i]!);
+    if (!link) throw new Error(`no approval e-mail for ${ids[i]}`);
     const t0 = performance.now();
-    await gateway.decide(ids[i]!, {
-      stepId: 'notify',
-      approver: 'oncall@bench.example',
-      decision: 'approve',
-    });
-    latencies.push(performance.now() - t0);
+    const page = await openLink(link);
+    if (!page.csrf) throw new Error(`the approval page for ${ids[i]} has no form (${page.status})`);
+    const t1 = performance.now();
+    const answer = await post(link, { decision: 'approve', csrf: page.csrf }, page.cookie);
+    if (answer.status !== 200) throw new Error(`approving ${ids[i]} answered ${answer.status}`);
+    latencies.push(performance.now() - t1);
+    opened.push(t1 - t0);
   }
   const result = {
     incidents: COUNT,
@@ -170,7 +191,9 @@ async function main() {
     workerRssIdleMiB: idle,
     workerRssMiB,
     serverRssMiB,
+    temporalRssMiB,
     decisions: DECISIONS,
+    linkOpenedP99Ms: Math.round(percentile(opened, 99)),
     decisionP50Ms: Math.round(percentile(latencies, 50)),
     decisionP99Ms: Math.round(percentile(latencies, 99)),
   };
@@ -192,13 +215,16 @@ async function main() {
     ].join(' '),
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    topology: 'reflex worker process, Temporal dev server (in memory), PostgreSQL audit store',
+    topology:
+      'reflex worker and reflex server processes, Temporal dev server (in memory), PostgreSQL audit store; decisions through the e-mailed links',
     ...result,
   };
   writeFileSync(file, `${JSON.stringify({ ...previous, waiting }, null, 2)}\n`);
   await pg.end();
-  worker.kill('SIGTERM');
-  await new Promise((r) => worker.once('exit', r));
+  for (const child of [server, worker]) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
   await connection.close();
   await sink.close();
   postgres.stop();

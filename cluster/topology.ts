@@ -29,6 +29,8 @@ export interface ClusterOptions {
   servers?: number;
   /** @default 'default' */
   namespace?: string;
+  /** The `reflex` command's main.js. @default dist/cli/main.js */
+  cli?: string;
 }
 
 export interface ReflexProcess extends Managed {
@@ -104,7 +106,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const process_ = new Managed({
         name,
         command: process.execPath,
-        args: [join(PROJECT_DIR, 'dist/cli/main.js'), mode, '--config', options.config],
+        args: [options.cli ?? join(PROJECT_DIR, 'dist/cli/main.js'), mode, '--config', options.config],
         env: {
           ...process.env,
           ...options.env,
