@@ -90,6 +90,24 @@ export class DeliveryInFlightError extends ReflexError {
   }
 }
 
+/**
+ * The intake journal cannot take the alert: its database did not answer, or the backlog of alerts
+ * waiting for Temporal is at its bound. Nothing was recorded; the sender retries.
+ */
+export class IntakeUnavailableError extends ReflexError {
+  readonly status = 503;
+  constructor(
+    reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`the intake cannot take alerts now (${reason}); retry later`);
+    this.name = 'IntakeUnavailableError';
+  }
+  override headers() {
+    return { 'Retry-After': '5' };
+  }
+}
+
 // --- incidents (the gateway to Temporal) -------------------------------------------------------------
 
 /** Temporal could not be reached, or did not answer in time: the caller must retry; nothing changed. */

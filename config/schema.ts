@@ -221,6 +221,21 @@ export const configSchema = z.object({
         .int()
         .positive()
         .default(256 * 1024),
+      /**
+       * The intake journal (docs/decisions/004-intake-journal.md): an accepted alert is written to the
+       * database before the 202 and its incident opened at once, or by the journal's drainer.
+       */
+      journal: z
+        .object({
+          /**
+           * Incidents the intake opens itself at once; an alert beyond them is answered as soon as it
+           * is journalled and opened by the drainer (an alert storm). 0: always the drainer. @default 16
+           */
+          openingsInFlight: z.number().int().min(0).max(1000).default(16),
+          /** Alerts waiting to be opened above which the intake answers 503 (bounds the disk). @default 100000 */
+          maxPending: z.number().int().min(1).max(10_000_000).default(100_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   temporal: z

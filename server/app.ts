@@ -130,9 +130,11 @@ export function createApp(deps: AppDeps): Express {
         ? 'ignored'
         : !result.routed
           ? 'unrouted'
-          : result.deduplicated
-            ? 'deduplicated'
-            : 'accepted';
+          : result.pending
+            ? 'journalled'
+            : result.deduplicated
+              ? 'deduplicated'
+              : 'accepted';
       res.status(202).json(result);
     } catch (err) {
       outcome = OUTCOME_BY_STATUS[statusOf(err)] ?? 'error';

@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export type DeliveryOutcome =
   | 'accepted'
   | 'deduplicated'
+  | 'journalled'
   | 'unrouted'
   | 'ignored'
   | 'rejected'
@@ -29,6 +30,16 @@ export class Metrics {
     help: 'Time from receiving a webhook to answering it (Temporal has the alert when the answer is 202)',
     labelNames: ['outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly journalPending = new Gauge({
+    name: 'reflex_intake_journal_pending',
+    help: 'Alerts accepted (202) and journalled whose incidents are not opened yet',
+    registers: [this.registry],
+  });
+  readonly journalOldestSeconds = new Gauge({
+    name: 'reflex_intake_journal_oldest_seconds',
+    help: 'Age of the oldest journalled alert not opened yet (0: none)',
     registers: [this.registry],
   });
   readonly ruleFirings = new Counter({

@@ -9,6 +9,7 @@ import type { Logger } from '../common/logger';
 import type { IncidentGateway } from '../temporal/incident-gateway';
 import type { PlaybookGovernance } from '../storage/sign-offs';
 import { createIntake, type IntakeDeps } from '../triggers/intake';
+import { IntakeJournal } from '../triggers/journal';
 import { drillAlert } from '../triggers/drill-alert';
 import type { LogTriggers } from '../triggers/logs/runner';
 import { intakeRecorder } from '../storage/intake-chain';
@@ -59,11 +60,26 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
   const { playbooks, sources, contacts } = inputs.inputs;
   const prune = setInterval(() => {
     storage.deliveries.prune().catch((err: unknown) => log.warn({ err }, 'pruning delivery ids failed'));
+    storage.journal.prune().catch((err: unknown) => log.warn({ err }, 'pruning the intake journal failed'));
   }, 3_600_000);
   prune.unref();
   resources.add('delivery pruning', async () => clearInterval(prune));
 
   const metrics = new Metrics();
+  // Every server drains the journal: alerts a storm left to it, and those whose server died mid-way.
+  const journal = new IntakeJournal({
+    store: storage.journal,
+    gateway,
+    playbooks: () => playbooks,
+    log,
+    ...config.server.journal,
+    onBacklog: ({ pending, oldestSeconds }) => {
+      metrics.journalPending.set(pending);
+      metrics.journalOldestSeconds.set(oldestSeconds);
+    },
+  });
+  journal.start();
+  resources.add('intake journal', () => journal.stop());
   // With several servers on one PostgreSQL, every budget is theirs together.
   const limiters = config.database.url ? sharedLimiters(storage.db) : memoryLimiters;
   // What makes no incident goes on the intake chain: refused deliveries, unrouted alerts, log trouble.
@@ -87,6 +103,7 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
     onUnrouted,
     onAuthenticated: (source) => silence.activity.seen(source),
     limiters,
+    journal,
   };
   const logTriggers = inputs.inputs.wantsLogs
     ? await startLogTriggers(

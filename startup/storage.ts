@@ -7,6 +7,7 @@ import { IncidentIndex } from '../storage/incident-index';
 import { ApprovalLinks } from '../storage/approval-links';
 import { WebhookDeliveries } from '../storage/deliveries';
 import { Sessions } from '../storage/sessions';
+import { IntakeJournalStore } from '../storage/intake-journal';
 import type { Resources } from './resources';
 
 export interface Storage {
@@ -15,6 +16,7 @@ export interface Storage {
   incidents: IncidentIndex;
   approvalLinks: ApprovalLinks;
   deliveries: WebhookDeliveries;
+  journal: IntakeJournalStore;
   sessions: Sessions;
 }
 
@@ -35,6 +37,7 @@ export async function openStorage(
     incidents,
     approvalLinks: new ApprovalLinks(db),
     deliveries: new WebhookDeliveries(db),
+    journal: new IntakeJournalStore(db),
     sessions: new Sessions(db),
   };
 }

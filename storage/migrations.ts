@@ -202,4 +202,26 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 14,
+    statements: [
+      // The intake journal (docs/decisions/004-intake-journal.md): an accepted alert until its incidents
+      // are opened. lease_until: when a drainer may take it (its current attempt is presumed dead).
+      `create table intake_journal (
+         id bigserial primary key,
+         source text not null,
+         alert text not null,
+         drill boolean not null,
+         playbooks text not null,
+         incident_id text not null,
+         state text not null default 'pending',
+         attempts integer not null default 0,
+         lease_until timestamptz not null,
+         received_at timestamptz not null default now(),
+         opened_at timestamptz,
+         error text
+       )`,
+      `create index intake_journal_pending on intake_journal (id) where state = 'pending'`,
+    ],
+  },
 ];

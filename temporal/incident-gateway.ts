@@ -133,8 +133,15 @@ export class IncidentGateway {
    * Starts the playbook's incident for `alert`, or joins the running one with the same dedup key
    * while its window lasts. Resolves only once Temporal has durably recorded the start or the join;
    * anything else throws {@link TemporalUnavailableError}, so a sender retries and nothing is lost.
+   * `intakeId` names the intake journal row the alert came from: opening the same row twice (drained
+   * again after a crash) starts nothing new and puts the alert on the timeline once.
    */
-  async open(playbook: LoadedPlaybook, alert: Alert, drill: boolean): Promise<IncidentRef> {
+  async open(
+    playbook: LoadedPlaybook,
+    alert: Alert,
+    drill: boolean,
+    intakeId?: string,
+  ): Promise<IncidentRef> {
     const base = incidentIdFor(alert, playbook);
     const windowMs = toMs(playbook.resolved.dedupWindow);
     const ref = (incidentId: string, deduplicated: boolean) => ({
@@ -146,9 +153,9 @@ export class IncidentGateway {
     // runs, a repeat opens the next one (`-2`, `-3`, …), which then takes in repeats for its own window.
     for (let n = 1; n <= MAX_INCIDENTS_PER_KEY; n++) {
       const incidentId = n === 1 ? base : `${base}-${n}`;
-      if (await this.start(incidentId, playbook, alert, drill)) return ref(incidentId, false);
+      if (await this.start(incidentId, playbook, alert, drill, intakeId)) return ref(incidentId, false);
       if (Date.now() - (await this.openedAt(incidentId)) <= windowMs) {
-        await this.join(incidentId, alert);
+        await this.join(incidentId, alert, intakeId);
         return { ...ref(incidentId, true), joined: true };
       }
     }
@@ -263,6 +270,7 @@ export class IncidentGateway {
     playbook: LoadedPlaybook,
     alert: Alert,
     drill: boolean,
+    intakeId?: string,
   ): Promise<boolean> {
     const openedAt = new Date().toISOString();
     const input: IncidentInput = {
@@ -272,6 +280,7 @@ export class IncidentGateway {
       contacts: playbook.contacts ?? this.options.contacts,
       organisation: this.options.organisation,
       drill,
+      ...(intakeId !== undefined ? { intakeId } : {}),
     };
     try {
       // A bounded wait: a sender gets a prompt 503 rather than a hung request when Temporal is down.
@@ -304,9 +313,14 @@ export class IncidentGateway {
    * the incident's history before it answers. Anything but acceptance (Temporal slow or down, or the
    * incident finished a moment ago) throws, so the sender retries: a 2xx always means it is on record.
    */
-  private async join(incidentId: string, alert: Alert): Promise<void> {
+  private async join(incidentId: string, alert: Alert, intakeId?: string): Promise<void> {
+    const handle = this.client.workflow.getHandle(incidentId);
     try {
-      await this.bounded(() => this.client.workflow.getHandle(incidentId).signal(alertJoinedSignal, alert));
+      await this.bounded(() =>
+        intakeId !== undefined
+          ? handle.signal(alertJoinedSignal, alert, intakeId)
+          : handle.signal(alertJoinedSignal, alert),
+      );
     } catch (err) {
       throw new TemporalUnavailableError(err);
     }

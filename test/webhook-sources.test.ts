@@ -242,8 +242,10 @@ test('1,000 concurrent duplicate alerts: every one acknowledged, one incident, t
   expect(results.filter((r) => r.status !== 202)).toEqual([]);
   const ids = new Set(results.map((r) => r.body.incidentId));
   expect(ids.size).toBe(1);
-  expect(results.filter((r) => r.body.deduplicated === false)).toHaveLength(1);
-  expect(results.filter((r) => r.body.deduplicated === true)).toHaveLength(999);
+  // Answered once journalled: beyond the openings in flight an answer is `pending` (its join comes from
+  // the drainer); of those Temporal answered, at most one started the incident.
+  const answered = results.filter((r) => r.body.pending !== true);
+  expect(answered.filter((r) => r.body.deduplicated === false).length).toBeLessThanOrEqual(1);
   const [id] = [...ids] as string[];
   const state = await waitForState(reflex.gateway, id!, (s) => s.alertCount === 1000, '1,000 alerts');
   expect(state.alertCount).toBe(1000);
@@ -300,7 +302,8 @@ test('/metrics counts every delivery by source and outcome, for a board token on
   expect(count('grafana', 'replayed')).toBe(1);
   expect(count('grafana', 'ignored')).toBe(1);
   expect(count('splunk', 'rejected')).toBe(2);
-  expect(count('siem', 'deduplicated')).toBeGreaterThanOrEqual(999);
+  // The storm's repeats: joined at once, or journalled and joined by the drainer.
+  expect(count('siem', 'deduplicated') + count('siem', 'journalled')).toBeGreaterThanOrEqual(999);
   expect(count('siem', 'invalid')).toBe(1);
   expect(text).toMatch(/^reflex_webhook_intake_seconds_bucket\{le="0.25",outcome="accepted"\} \d+$/m);
 });

@@ -1,10 +1,11 @@
 // Webhook intake: authenticate, normalise, route, and hand the alert to Temporal through the incident
-// gateway. The answer is given only after Temporal has durably accepted the start or the join; nothing
-// else sits on this path.
+// gateway. With the intake journal (triggers/journal.ts) the answer is given once the alert is durably
+// journalled, and carries the incidents when Temporal accepted them within OPEN_WAIT_MS; without it,
+// only after Temporal has durably accepted the start or the join.
 import type { SourceConfig } from './source';
 import type { LoadedPlaybook } from '../playbooks/load';
 import type { Alert } from '../workflows/model/alert';
-import type { IncidentGateway, IncidentRef } from '../temporal/incident-gateway';
+import { incidentIdFor, type IncidentGateway, type IncidentRef } from '../temporal/incident-gateway';
 import {
   AuthError,
   MalformedBodyError,
@@ -12,7 +13,9 @@ import {
   ReplayedDeliveryError,
   DeliveryInFlightError,
   UnknownSourceError,
+  IntakeUnavailableError,
 } from '../common/errors';
+import { ATTEMPT_LEASE_MS, OPEN_WAIT_MS, type IntakeJournal } from './journal';
 import { ADAPTERS } from './adapters';
 import { verifyDelivery } from './auth';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
@@ -34,6 +37,8 @@ export interface IntakeDeps {
   onAuthenticated?: (source: string) => void;
   /** Where each source's alerts-per-minute budget is kept. @default in this process's memory */
   limiters?: Limiters;
+  /** Journals routed alerts before the answer (decision 004); absent, the answer waits for Temporal. */
+  journal?: IntakeJournal;
 }
 
 export interface IntakeResult {
@@ -44,6 +49,13 @@ export interface IntakeResult {
   routed: boolean;
   /** The sender said something that needs no incident (e.g. Grafana's "resolved"). */
   ignored?: true;
+  /** The intake journal row that holds the alert. */
+  journal?: string;
+  /**
+   * Journalled, and its incidents open shortly (a storm, or Temporal slow): `incidents` are the ones
+   * it is expected to start or join, and `deduplicated` is not known yet.
+   */
+  pending?: true;
 }
 
 export interface Delivery {
@@ -170,8 +182,12 @@ export function createIntake(deps: IntakeDeps) {
       if (claim.state === 'in-flight') throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
     }
     try {
-      const result = await deliverAlert(deps, alert, source.drill || (delivery.drill ?? false));
-      if (deliveryId) {
+      const drill = source.drill || (delivery.drill ?? false);
+      const result = deps.journal
+        ? await journalAlert(deps, deps.journal, { source: source.name, deliveryId, alert, drill })
+        : await deliverAlert(deps, alert, drill);
+      // A journalled alert's claim was settled with its row.
+      if (deliveryId && result.journal === undefined) {
         // Recorded before the 202: a replay from now on is refused (409) and names the incident.
         // Not recorded (the database failed just now): a retry delivers it again, which joins the
         // incident it opened (the alert counted twice) rather than losing it.
@@ -183,6 +199,85 @@ export function createIntake(deps: IntakeDeps) {
       if (deliveryId) await deps.deliveries!.release(source.name, deliveryId).catch(() => undefined);
       throw err;
     }
+  };
+}
+
+/**
+ * Journals a routed alert and opens its incidents: at once when few openings are in flight (the answer
+ * then says what Temporal did, as without the journal), else by the drainer. Resolves once the alert
+ * is durably journalled; throws only when it is not (nothing recorded, the sender retries).
+ */
+async function journalAlert(
+  deps: Pick<IntakeDeps, 'playbooks' | 'onUnrouted'>,
+  journal: IntakeJournal,
+  delivery: { source: string; deliveryId?: string; alert: Alert; drill: boolean },
+): Promise<IntakeResult> {
+  const { alert, drill } = delivery;
+  const playbooks = route(alert, deps.playbooks());
+  if (playbooks.length === 0) {
+    await deps.onUnrouted?.(alert);
+    return { deduplicated: false, incidents: [], routed: false };
+  }
+  if (journal.full) throw new IntakeUnavailableError('too many alerts waiting for the workflow service');
+  const expected = playbooks.map((p) => ({
+    incidentId: incidentIdFor(alert, p),
+    playbook: p.resolved.id,
+    deduplicated: false,
+  }));
+  const immediate = journal.acquire();
+  let id: string;
+  try {
+    id = await journal.store.append({
+      ...delivery,
+      playbooks: playbooks.map((p) => p.resolved.id),
+      incidentId: expected[0]!.incidentId,
+      deferred: !immediate,
+      leaseMs: ATTEMPT_LEASE_MS,
+    });
+  } catch (err) {
+    if (immediate) journal.release();
+    throw new IntakeUnavailableError('the intake journal did not answer', err);
+  }
+  const pending: IntakeResult = {
+    incidentId: expected[0]!.incidentId,
+    deduplicated: false,
+    incidents: expected,
+    routed: true,
+    journal: id,
+    pending: true,
+  };
+  if (!immediate) {
+    journal.wake();
+    return pending;
+  }
+  const opening = journal
+    .open({ id, alert, drill, playbooks: [] }, playbooks)
+    .finally(() => journal.release());
+  // Marked in the background: unmarked (a crash), the row is drained again and the journal id makes
+  // that a no-op. Failed: the drainers take it at once.
+  opening
+    .then(
+      (refs) =>
+        journal.store.opened(
+          id,
+          refs.map((r) => r.incidentId),
+        ),
+      () => journal.store.retry(id, 0).then(() => journal.wake()),
+    )
+    .catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const refs = await Promise.race([
+    opening.catch(() => undefined),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), OPEN_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!refs) return pending;
+  return {
+    incidentId: refs[0]!.incidentId,
+    deduplicated: refs.every((r) => r.deduplicated),
+    incidents: refs,
+    routed: true,
+    journal: id,
   };
 }
 

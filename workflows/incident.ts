@@ -8,6 +8,11 @@ import type { CarriedState, IncidentInput, IncidentState, StepRecord, Step } fro
 
 /** Alerts kept in the state; the count goes on. Bounds the state (and history) of an alert storm. */
 export const MAX_KEPT_ALERTS = 50;
+/**
+ * Intake journal rows remembered: a row is drained again only after a crash between Temporal's answer
+ * and the row's mark, seconds later, so the last few hundred are enough.
+ */
+export const MAX_KEPT_INTAKE_IDS = 256;
 
 export interface CloseRequest {
   as: 'contained' | 'false-positive' | 'aborted';
@@ -24,6 +29,7 @@ export class Incident {
   stepsScope?: CancellationScope;
   closeRequest?: CloseRequest;
   private readonly records = new Map<string, StepRecord>();
+  private readonly intakeIds: string[];
 
   constructor(
     readonly input: IncidentInput,
@@ -48,6 +54,7 @@ export class Incident {
     };
     for (const record of this.state.steps) this.records.set(record.id, record);
     this.compensations = carried?.compensations ?? [];
+    this.intakeIds = carried?.intakeIds ?? (input.intakeId ? [input.intakeId] : []);
     this.audit = new AuditTrail(incidentId, workflowInfo().runId, recordAudit, carried?.auditSeq ?? 0);
     this.context = {
       incident: {
@@ -94,6 +101,17 @@ export class Incident {
       : { incidentId, stepId, drill, args };
   }
 
+  /**
+   * Whether the intake journal row `intakeId` is already on the incident (then the join is the same
+   * alert again); remembers it otherwise.
+   */
+  seen(intakeId: string): boolean {
+    if (this.intakeIds.includes(intakeId)) return true;
+    this.intakeIds.push(intakeId);
+    if (this.intakeIds.length > MAX_KEPT_INTAKE_IDS) this.intakeIds.shift();
+    return false;
+  }
+
   /** Joins a repeat alert. */
   attach(alert: Alert): void {
     this.state.alertCount += 1;
@@ -103,7 +121,13 @@ export class Incident {
   }
 
   carry(): CarriedState {
-    return { state: this.state, compensations: this.compensations, auditSeq: this.audit.sequence };
+    return {
+      state: this.state,
+      compensations: this.compensations,
+      auditSeq: this.audit.sequence,
+      // Only when there are any: a run carried without them reads exactly as before the journal.
+      ...(this.intakeIds.length > 0 ? { intakeIds: [...this.intakeIds] } : {}),
+    };
   }
 }
 

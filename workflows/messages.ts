@@ -29,8 +29,10 @@ export const decideApprovalUpdate = defineUpdate<DecideApprovalResult, [DecideAp
  * Joins a repeat alert (from de-duplication) onto the running incident. The intake signals: a signal
  * is durable once Temporal accepts it and needs no workflow task, so an alert storm of a thousand
  * joins is acknowledged at Temporal's write speed. (The Update form stays for callers that want the count.)
+ * `intakeId` is the intake journal row the alert came from: a join with an id the incident has seen
+ * (a row drained again after a crash) is the same alert again and is dropped.
  */
-export const alertJoinedSignal = defineSignal<[Alert]>('alertJoined');
+export const alertJoinedSignal = defineSignal<[alert: Alert, intakeId?: string]>('alertJoined');
 export const attachAlertUpdate = defineUpdate<{ alertCount: number }, [Alert]>('attachAlert');
 
 export interface CloseInput {

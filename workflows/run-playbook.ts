@@ -121,7 +121,11 @@ function registerHandlers(incident: Incident): void {
     return { alertCount: state.alertCount };
   };
   // A signal is never refused: an alert that arrives while the incident closes is still on its record.
-  setHandler(alertJoinedSignal, (alert) => void joinAlert(alert));
+  setHandler(alertJoinedSignal, (alert, intakeId) => {
+    // The same journal row again (drained a second time after a crash): already on the record.
+    if (intakeId !== undefined && incident.seen(intakeId)) return;
+    joinAlert(alert);
+  });
   setHandler(attachAlertUpdate, joinAlert, {
     validator: (_alert) => {
       if (incident.closed || incident.closeRequest) throw new Error('the incident is closed');

@@ -6,7 +6,11 @@ import { errorBody, intakeResult } from './schemas';
 const error = (description: string): ResponseSpec => ({ description, json: errorBody });
 
 const ANSWERS: Record<number, ResponseSpec> = {
-  202: { description: 'Accepted: Temporal has durably recorded the alert (or its join)', json: intakeResult },
+  202: {
+    description:
+      'Accepted: the alert is durably journalled and will not be lost; its incidents are open (or `pending: true`: open shortly)',
+    json: intakeResult,
+  },
   400: error('Malformed or too deeply nested JSON, or a body that does not match the format (issues)'),
   401: error('Signature, timestamp, token or URL secret refused (recorded on the intake chain)'),
   404: error('No source with that name'),
@@ -15,7 +19,7 @@ const ANSWERS: Record<number, ResponseSpec> = {
   429: { ...error('Rate limit for this source reached'), headers: ['Retry-After'] },
   503: {
     ...error(
-      'Temporal unreachable, or another attempt with this delivery id may still be running: nothing was recorded; retry',
+      'The intake journal unreachable or full, Temporal unreachable without a journal, or another attempt with this delivery id may still be running: nothing was recorded; retry',
     ),
     headers: ['Retry-After'],
   },
@@ -29,7 +33,7 @@ export const deliverAlert = defineRoute({
   tag: 'intake',
   summary: 'Deliver an alert from a configured source',
   description:
-    'Authenticated per source (Standard Webhooks, GitHub-style or Grafana HMAC, bearer, header). The 202 comes only once Temporal has durably accepted the start or the join.',
+    'Authenticated per source (Standard Webhooks, GitHub-style or Grafana HMAC, bearer, header). The 202 comes once the alert is durably written to the intake journal; it names the incidents Temporal started or joined, or says `pending` when they open shortly (an alert storm, Temporal slow or down).',
   access: 'sender',
   params: z.object({ source }),
   body: { kind: 'raw' },

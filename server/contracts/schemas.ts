@@ -225,6 +225,13 @@ export const intakeResult = z
     deduplicated: z.boolean(),
     routed: z.boolean(),
     ignored: z.literal(true).optional(),
+    journal: z.string().optional().describe('The intake journal row that holds the alert'),
+    pending: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Journalled; its incidents open shortly (a storm, or the workflow service slow or down): `incidents` are the ones it is expected to start or join, and `deduplicated` is not known yet',
+      ),
     incidents: z.array(
       z.object({
         incidentId: z.string(),

@@ -5,7 +5,7 @@
 
 /** The ledger's outcomes, grouped as the board reads them. */
 export const OUTCOME_GROUPS = {
-  handled: ['accepted', 'deduplicated', 'unrouted', 'ignored'],
+  handled: ['accepted', 'deduplicated', 'journalled', 'unrouted', 'ignored'],
   refused: ['rejected', 'invalid', 'unknown_source'],
   retried: ['rate_limited', 'unavailable'],
   replayed: ['replayed'],

@@ -139,6 +139,11 @@ export interface IncidentInput {
   organisation: Organisation;
   /** A drill: actions take their dry-run path and the timeline is marked DRILL. */
   drill: boolean;
+  /**
+   * The intake journal row the incident was opened from (absent for log rules, drills and incidents
+   * opened before the journal): a join carrying the same id is the same alert again and is dropped.
+   */
+  intakeId?: string;
   /** Set by continue-as-new: the state carried over from the previous run. */
   carried?: CarriedState;
 }
@@ -214,4 +219,6 @@ export interface CarriedState {
   state: IncidentState;
   compensations: Array<{ stepId: string; action: string; args: Record<string, unknown> }>;
   auditSeq: number;
+  /** The intake journal rows already on the incident (newest last, bounded). */
+  intakeIds?: string[];
 }
