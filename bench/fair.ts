@@ -504,6 +504,7 @@ async function main(): Promise<void> {
     : {};
   // The parts not run this time keep their last figures.
   const key = TOPOLOGY === 'cluster' ? `cluster:${PLAYBOOK}` : PLAYBOOK;
+  const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`;
   const before = ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[key] ?? {};
   writeFileSync(
     file,
@@ -516,8 +517,17 @@ async function main(): Promise<void> {
           ...((previous.fair as Record<string, unknown> | undefined) ?? {}),
           [key]: {
             ...before,
-            command: `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`,
+            command,
             at: new Date().toISOString(),
+            // Which command (and when) produced each part's figures: parts not run keep theirs.
+            parts: {
+              ...((before.parts as Record<string, unknown> | undefined) ?? {}),
+              ...Object.fromEntries(
+                [...PARTS]
+                  .filter((part) => part !== 'logs' || TOPOLOGY === 'embedded')
+                  .map((part) => [part, { command, at: new Date().toISOString() }]),
+              ),
+            },
             machine: {
               cpus: cpus().length,
               memoryGiB: Math.round(totalmem() / 2 ** 30),

@@ -18,9 +18,9 @@ interface Row {
 export class IntakeJournalStore implements JournalStore {
   constructor(private readonly db: Db) {}
 
-  async append(entry: Parameters<JournalStore['append']>[0]): Promise<string> {
+  async append(entry: Parameters<JournalStore['append']>[0]): Promise<string | undefined> {
     // The alert as text, byte for byte what the workflow gets (jsonb would reorder the payload's keys).
-    const params = [
+    const params: unknown[] = [
       entry.source,
       JSON.stringify(entry.alert),
       entry.drill,
@@ -28,27 +28,34 @@ export class IntakeJournalStore implements JournalStore {
       entry.incidentId,
       entry.deferred ? 0 : entry.leaseMs,
     ];
-    const insert = `insert into intake_journal (source, alert, drill, playbooks, incident_id, lease_until)
-      values ($1, $2, $3, $4, $5, now() + ($6::int * interval '1 millisecond')) returning id`;
-    if (entry.deliveryId === undefined) {
-      const [row] = await this.db.query<{ id: string }>(insert, params);
-      return String(row!.id);
+    const row = `select $1::text, $2::text, $3::boolean, $4::text, $5::text,
+                        now() + ($6::int * interval '1 millisecond')`;
+    const insert = `insert into intake_journal (source, alert, drill, playbooks, incident_id, lease_until)`;
+    let sql: string;
+    if (entry.claim === 'none') sql = `${insert} ${row} returning id`;
+    else if (entry.claim === 'insert') {
+      // The claim, settled at once (its row is written with it), and the row only if the id was new.
+      sql = `with claimed as (insert into webhook_deliveries (source, delivery_id, incident_id)
+                              values ($1, $7, $5) on conflict (source, delivery_id) do nothing returning 1)
+             ${insert} ${row} where exists (select 1 from claimed) returning id`;
+      params.push(entry.deliveryId);
+    } else {
+      sql = `with settled as (update webhook_deliveries set incident_id = $5
+                               where source = $1 and delivery_id = $7 returning 1)
+             ${insert} ${row} returning id`;
+      params.push(entry.deliveryId);
     }
-    // One round trip: the row, and the delivery's claim settled with the incident it will open.
-    const [row] = await this.db.query<{ id: string }>(
-      `with journalled as (${insert}),
-            settled as (update webhook_deliveries set incident_id = $5
-                         where source = $1 and delivery_id = $7 returning 1)
-       select id from journalled`,
-      [...params, entry.deliveryId],
-    );
-    return String(row!.id);
+    const [written] = await this.db.query<{ id: string }>(sql, params);
+    return written === undefined ? undefined : String(written.id);
   }
 
-  async opened(id: string, incidentIds: string[]): Promise<void> {
+  async opened(rows: ReadonlyArray<{ id: string; incidentIds: string[] }>): Promise<void> {
+    if (rows.length === 0) return;
     await this.db.query(
-      `update intake_journal set state = 'opened', opened_at = now(), incident_id = $2 where id = $1`,
-      [id, incidentIds.join(' ')],
+      `update intake_journal j set state = 'opened', opened_at = now(), incident_id = u.incidents
+         from unnest($1::bigint[], $2::text[]) as u(id, incidents)
+        where j.id = u.id and j.state = 'pending'`,
+      [rows.map((r) => r.id), rows.map((r) => r.incidentIds.join(' '))],
     );
   }
 

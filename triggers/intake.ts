@@ -113,6 +113,15 @@ export async function claimDelivery(
     : { state: 'in-flight' };
 }
 
+/** Claims a delivery id, or throws what its sender must hear: 409 for a replay, 503 while in flight. */
+async function claimOrRefuse(deliveries: DeliveryLog, source: string, deliveryId: string): Promise<void> {
+  const claim = await claimDelivery(deliveries, source, deliveryId);
+  if (claim.state === 'replayed') throw new ReplayedDeliveryError(claim.incidentId);
+  // A refusal would lose the alert: the sender is asked to retry, and once the other attempt is
+  // surely dead its retry delivers it.
+  if (claim.state === 'in-flight') throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
+}
+
 /** Limits on the parsed body beyond its size: a deeply nested or huge JSON document is refused. */
 export const JSON_LIMITS = { depth: 32, values: 20_000 };
 
@@ -174,20 +183,18 @@ export function createIntake(deps: IntakeDeps) {
     if (!alert) return { deduplicated: false, incidents: [], routed: false, ignored: true };
 
     const deliveryId = deps.deliveries ? verified.deliveryId : undefined;
-    if (deliveryId) {
-      const claim = await claimDelivery(deps.deliveries!, source.name, deliveryId);
-      if (claim.state === 'replayed') throw new ReplayedDeliveryError(claim.incidentId);
-      // A refusal would lose the alert: the sender is asked to retry, and once the other attempt is
-      // surely dead its retry delivers it.
-      if (claim.state === 'in-flight') throw new DeliveryInFlightError(Math.ceil(STALE_CLAIM_MS / 4000));
+    const drill = source.drill || (delivery.drill ?? false);
+    if (deps.journal) {
+      const playbooks = route(alert, deps.playbooks());
+      // Routed: the claim and the journal row are one statement. Unrouted: claimed and settled below.
+      if (playbooks.length > 0) {
+        return journalAlert(deps, deps.journal, { source: source.name, deliveryId, alert, drill, playbooks });
+      }
     }
+    if (deliveryId) await claimOrRefuse(deps.deliveries!, source.name, deliveryId);
     try {
-      const drill = source.drill || (delivery.drill ?? false);
-      const result = deps.journal
-        ? await journalAlert(deps, deps.journal, { source: source.name, deliveryId, alert, drill })
-        : await deliverAlert(deps, alert, drill);
-      // A journalled alert's claim was settled with its row.
-      if (deliveryId && result.journal === undefined) {
+      const result = await deliverAlert(deps, alert, drill);
+      if (deliveryId) {
         // Recorded before the 202: a replay from now on is refused (409) and names the incident.
         // Not recorded (the database failed just now): a retry delivers it again, which joins the
         // incident it opened (the alert counted twice) rather than losing it.
@@ -208,34 +215,59 @@ export function createIntake(deps: IntakeDeps) {
  * is durably journalled; throws only when it is not (nothing recorded, the sender retries).
  */
 async function journalAlert(
-  deps: Pick<IntakeDeps, 'playbooks' | 'onUnrouted'>,
+  deps: Pick<IntakeDeps, 'deliveries'>,
   journal: IntakeJournal,
-  delivery: { source: string; deliveryId?: string; alert: Alert; drill: boolean },
+  delivery: {
+    source: string;
+    deliveryId?: string;
+    alert: Alert;
+    drill: boolean;
+    playbooks: readonly LoadedPlaybook[];
+  },
 ): Promise<IntakeResult> {
-  const { alert, drill } = delivery;
-  const playbooks = route(alert, deps.playbooks());
-  if (playbooks.length === 0) {
-    await deps.onUnrouted?.(alert);
-    return { deduplicated: false, incidents: [], routed: false };
+  const { source, deliveryId, alert, drill, playbooks } = delivery;
+  if (journal.full) {
+    // A replay still hears 409 (it was accepted); anything new is refused and nothing kept.
+    if (deliveryId) {
+      await claimOrRefuse(deps.deliveries!, source, deliveryId);
+      await deps.deliveries!.release(source, deliveryId).catch(() => undefined);
+    }
+    throw new IntakeUnavailableError('too many alerts waiting for the workflow service');
   }
-  if (journal.full) throw new IntakeUnavailableError('too many alerts waiting for the workflow service');
   const expected = playbooks.map((p) => ({
     incidentId: incidentIdFor(alert, p),
     playbook: p.resolved.id,
     deduplicated: false,
   }));
   const immediate = journal.acquire();
+  const row = {
+    source,
+    deliveryId,
+    alert,
+    drill,
+    playbooks: playbooks.map((p) => p.resolved.id),
+    incidentId: expected[0]!.incidentId,
+    deferred: !immediate,
+    leaseMs: ATTEMPT_LEASE_MS,
+  };
   let id: string;
   try {
-    id = await journal.store.append({
-      ...delivery,
-      playbooks: playbooks.map((p) => p.resolved.id),
-      incidentId: expected[0]!.incidentId,
-      deferred: !immediate,
-      leaseMs: ATTEMPT_LEASE_MS,
-    });
+    // The usual case, one statement: the delivery id claimed, already settled, and the row.
+    const first = await journal.store.append({ ...row, claim: deliveryId ? 'insert' : 'none' });
+    if (first !== undefined) id = first;
+    else {
+      // The id was claimed before: a replay, an attempt in flight, or one that died (then taken over).
+      await claimOrRefuse(deps.deliveries!, source, deliveryId!);
+      try {
+        id = (await journal.store.append({ ...row, claim: 'settle' }))!;
+      } catch (err) {
+        await deps.deliveries!.release(source, deliveryId!).catch(() => undefined);
+        throw err;
+      }
+    }
   } catch (err) {
     if (immediate) journal.release();
+    if (err instanceof ReplayedDeliveryError || err instanceof DeliveryInFlightError) throw err;
     throw new IntakeUnavailableError('the intake journal did not answer', err);
   }
   const pending: IntakeResult = {
@@ -258,7 +290,7 @@ async function journalAlert(
   opening
     .then(
       (refs) =>
-        journal.store.opened(
+        journal.opened(
           id,
           refs.map((r) => r.incidentId),
         ),

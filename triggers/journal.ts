@@ -25,11 +25,14 @@ export interface JournalEntry {
 /** Where the journal is kept (storage/intake-journal.ts). */
 export interface JournalStore {
   /**
-   * Writes the alert durably and, with a delivery id, settles the delivery's claim with `incidentId`,
-   * in one statement. `deferred`: the intake will not open it itself, so a drainer may take it now;
-   * otherwise it is leased to the intake's own attempt for `leaseMs`.
+   * Writes the alert durably, in one statement with its delivery id's claim: `insert` claims the id
+   * already settled with `incidentId` (undefined and nothing written when the id was claimed before),
+   * `settle` settles a claim taken before, `none`: no delivery id. `deferred`: the intake will not
+   * open it itself, so a drainer may take it now; otherwise it is leased to the intake's own attempt
+   * for `leaseMs`.
    */
   append(entry: {
+    claim: 'insert' | 'settle' | 'none';
     source: string;
     deliveryId?: string;
     alert: Alert;
@@ -38,9 +41,9 @@ export interface JournalStore {
     incidentId: string;
     deferred: boolean;
     leaseMs: number;
-  }): Promise<string>;
-  /** Marks the alert opened (its incidents started or joined). */
-  opened(id: string, incidentIds: string[]): Promise<void>;
+  }): Promise<string | undefined>;
+  /** Marks alerts opened (their incidents started or joined), in one statement. */
+  opened(rows: ReadonlyArray<{ id: string; incidentIds: string[] }>): Promise<void>;
   /** Hands the alert back to the drainers after `delayMs` (its attempt failed). */
   retry(id: string, delayMs: number): Promise<void>;
   /** Gives up on an alert that cannot be opened (its playbooks are gone, or it failed too often). */
@@ -99,6 +102,9 @@ export class IntakeJournal {
   private running?: Promise<void>;
   private wakeAgain = false;
   private stopped = false;
+  /** Opened alerts whose mark is not written yet (written together, off the answer's path). */
+  private marks: Array<{ id: string; incidentIds: string[] }> = [];
+  private marking?: Promise<void>;
 
   constructor(private readonly options: JournalOptions) {
     this.store = options.store;
@@ -129,6 +135,29 @@ export class IntakeJournal {
     return Promise.all(
       playbooks.map((p) => this.options.gateway.open(p, entry.alert, entry.drill, entry.id)),
     );
+  }
+
+  /**
+   * Marks an alert opened. Marks are written together, at most 50 ms later: a mark lost to a crash
+   * only means the alert is opened once more, which the journal id turns into a no-op.
+   */
+  opened(id: string, incidentIds: string[]): Promise<void> {
+    this.marks.push({ id, incidentIds });
+    this.marking ??= new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => this.writeMarks());
+    return this.marking;
+  }
+
+  private async writeMarks(): Promise<void> {
+    const rows = this.marks.splice(0, this.marks.length);
+    this.marking = undefined;
+    await this.store
+      .opened(rows)
+      .catch((err: unknown) =>
+        this.options.log.warn(
+          { err, rows: rows.length },
+          'intake journal: marks not written; those alerts are opened again',
+        ),
+      );
   }
 
   /** Starts the drainer: it looks every `pollMs`, and at once when woken. */
@@ -162,11 +191,12 @@ export class IntakeJournal {
       });
   }
 
-  /** Stops looking; waits for the pass under way. */
+  /** Stops looking; waits for the pass under way and writes the last marks. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.marking;
   }
 
   private async drain(): Promise<void> {
@@ -207,7 +237,7 @@ export class IntakeJournal {
     }
     try {
       const refs = await this.open(entry, playbooks);
-      await this.store.opened(
+      void this.opened(
         entry.id,
         refs.map((r) => r.incidentId),
       );
