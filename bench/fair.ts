@@ -47,6 +47,10 @@ const PLAYBOOK = process.env.BENCH_PLAYBOOK ?? 'compromised-account';
 const TOPOLOGY = process.env.BENCH_TOPOLOGY === 'cluster' ? 'cluster' : 'embedded';
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const LOG_RATE = Number(process.env.BENCH_LOG_RATE ?? 5);
+/** BENCH_OPENINGS=<n>: the intake's own openings in flight (server.journal.openingsInFlight), for A/B runs. */
+const JOURNAL = process.env.BENCH_OPENINGS
+  ? `, journal: { openingsInFlight: ${Number(process.env.BENCH_OPENINGS)} }`
+  : '';
 /** Which parts run: the steady rates, the burst, the log lines. */
 const PARTS = new Set(
   (process.env.BENCH_PARTS ?? (TOPOLOGY === 'cluster' ? 'steady,burst' : 'steady,burst,logs')).split(','),
@@ -189,7 +193,7 @@ async function launchReflex(
     config,
     [
       `dataDir: ${join(dir, 'data')}`,
-      `server: { port: ${port}, readinessCheckMinutes: 0 }`,
+      `server: { port: ${port}, readinessCheckMinutes: 0${JOURNAL} }`,
       `temporal:\n  devServer: { port: ${temporalPort}, uiPort: ${uiPort} }`,
       `mail:\n  demoMailbox: { smtpPort: ${smtpPort} }`,
       ...reflexSettings(dir, fake.line),
@@ -244,7 +248,7 @@ async function launchCluster(users: number): Promise<RunningReflex> {
   const config = join(dir, 'reflex.yaml');
   writeFileSync(
     config,
-    ['server: { readinessCheckMinutes: 0 }', ...reflexSettings(dir, fake.line)].join('\n'),
+    [`server: { readinessCheckMinutes: 0${JOURNAL} }`, ...reflexSettings(dir, fake.line)].join('\n'),
   );
   const cluster = await startCluster({
     dir,

@@ -228,10 +228,17 @@ export const configSchema = z.object({
       journal: z
         .object({
           /**
-           * Incidents the intake opens itself at once; an alert beyond them is answered as soon as it
-           * is journalled and opened by the drainer (an alert storm). 0: always the drainer. @default 16
+           * Incidents the intake opens itself at once; an alert beyond them is opened by the journal's
+           * drainer instead. 0: always the drainer. @default 256
            */
-          openingsInFlight: z.number().int().min(0).max(1000).default(16),
+          openingsInFlight: z.number().int().min(0).max(10_000).default(256),
+          /**
+           * While fewer openings than this are in flight, the 202 waits (up to 5 s) for Temporal's
+           * answer and says what it did; beyond, the 202 goes out as soon as the alert is journalled
+           * (`pending: true`) and the opening goes on behind it: an alert storm is not slowed down to
+           * Temporal's start rate. @default 16
+           */
+          answerWaitsBelow: z.number().int().min(0).max(10_000).default(16),
           /** Alerts waiting to be opened above which the intake answers 503 (bounds the disk). @default 100000 */
           maxPending: z.number().int().min(1).max(10_000_000).default(100_000),
         })

@@ -210,9 +210,11 @@ export function createIntake(deps: IntakeDeps) {
 }
 
 /**
- * Journals a routed alert and opens its incidents: at once when few openings are in flight (the answer
- * then says what Temporal did, as without the journal), else by the drainer. Resolves once the alert
- * is durably journalled; throws only when it is not (nothing recorded, the sender retries).
+ * Journals a routed alert and opens its incidents: at once unless `openingsInFlight` are in flight
+ * (then the drainer does). While few are in flight the answer waits for Temporal's and says what it
+ * did, as without the journal; during a storm it goes out as soon as the alert is journalled.
+ * Resolves once the alert is durably journalled; throws only when it is not (nothing recorded, the
+ * sender retries).
  */
 async function journalAlert(
   deps: Pick<IntakeDeps, 'deliveries'>,
@@ -239,6 +241,7 @@ async function journalAlert(
     playbook: p.resolved.id,
     deduplicated: false,
   }));
+  const waits = journal.answerWaits;
   const immediate = journal.acquire();
   const row = {
     source,
@@ -297,6 +300,8 @@ async function journalAlert(
       () => journal.store.retry(id, 0).then(() => journal.wake()),
     )
     .catch(() => undefined);
+  // A storm: the opening goes on, the sender is not made to wait for it.
+  if (!waits) return pending;
   let timer: NodeJS.Timeout | undefined;
   const refs = await Promise.race([
     opening.catch(() => undefined),

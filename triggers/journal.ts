@@ -79,8 +79,10 @@ export interface JournalOptions {
   log: Logger;
   /** Journalled alerts above which the intake answers 503 (a flood cannot fill the disk). @default 100000 */
   maxPending?: number;
-  /** Openings the intake runs itself at once; beyond them an alert is left to the drainer. @default 16 */
+  /** Openings the intake runs itself at once; beyond them an alert is left to the drainer. @default 256 */
   openingsInFlight?: number;
+  /** Openings in flight below which the intake's answer waits for Temporal's. @default 16 */
+  answerWaitsBelow?: number;
   /** How often a drainer looks for alerts it may take when nobody wakes it. @default 1000 */
   pollMs?: number;
   /** Openings a drainer runs at once. @default 16 */
@@ -116,9 +118,14 @@ export class IntakeJournal {
     return this.pending >= this.maxPending;
   }
 
+  /** Whether the intake's answer should wait for Temporal's (few openings in flight: no storm). */
+  get answerWaits(): boolean {
+    return this.inFlight < (this.options.answerWaitsBelow ?? 16);
+  }
+
   /** Takes a slot for the intake's own opening; false when enough are in flight (leave it to the drainer). */
   acquire(): boolean {
-    if (this.inFlight >= (this.options.openingsInFlight ?? 16)) return false;
+    if (this.inFlight >= (this.options.openingsInFlight ?? 256)) return false;
     this.inFlight += 1;
     return true;
   }
