@@ -80,7 +80,9 @@ async function main() {
   const configFile = join(root, 'reflex.yaml');
   writeFileSync(
     configFile,
-    `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\n`,
+    // The decisions all come from this one address: the per-address budget for approval links would
+    // refuse them (429) long before the 300th.
+    `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\naccess:\n  attemptsPerMinute: { approvalLinks: 100000 }\n`,
   );
   const [workerPort, serverPort] = [await freePort(), await freePort()];
   // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc).

@@ -285,9 +285,7 @@ async function journalAlert(
     journal.wake();
     return pending;
   }
-  const opening = journal
-    .open({ id, alert, drill, playbooks: [] }, playbooks)
-    .finally(() => journal.release());
+  const opening = journal.open({ id, alert, drill }, playbooks).finally(() => journal.release());
   // Marked in the background: unmarked (a crash), the row is drained again and the journal id makes
   // that a no-op. Failed: the drainers take it at once.
   opening

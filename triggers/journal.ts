@@ -136,7 +136,7 @@ export class IntakeJournal {
 
   /** Opens `entry`'s incidents; a duplicate of an alert already opened changes nothing (the journal id). */
   async open(
-    entry: Pick<JournalEntry, 'id' | 'alert' | 'drill' | 'playbooks'>,
+    entry: Pick<JournalEntry, 'id' | 'alert' | 'drill'>,
     playbooks: readonly LoadedPlaybook[],
   ): Promise<IncidentRef[]> {
     return Promise.all(
