@@ -1,6 +1,7 @@
 // Credentials in paths never reach a log line (issue 12, item 5): an approval link's token when the
 // workflow service fails behind GET and POST /approve/<token>, and a Splunk source's URL secret when
-// its delivery gets a 503. On real Temporal, stopped in the middle.
+// its delivery gets a 503 (the intake journal full while Temporal is away). On real Temporal, stopped
+// in the middle.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
@@ -42,6 +43,8 @@ test('neither an approval token nor a URL secret appears in the logs when Tempor
       groups: { 'three-approvers': ['q1@museum.example'] },
     },
     extra: {
+      // At most one alert waits for Temporal: the second delivery below is refused with a 503.
+      server: { port: 0, maxBodyBytes: 64 * 1024, readinessCheckMinutes: 0, journal: { maxPending: 1 } },
       sources: [
         ...TEST_SOURCES,
         { name: 'splunk', format: 'splunk', auth: { scheme: 'url-secret', secrets: [URL_SECRET] } },
@@ -70,16 +73,27 @@ test('neither an approval token nor a URL secret appears in the logs when Tempor
   const reopened = await openLink(link);
   expect(reopened.status).toBe(503);
   expect(reopened.html).toContain('the link still works');
-  const splunk = await fetch(`${reflex.url}/hooks/splunk/${URL_SECRET}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      search_name: 'Ticketing admin brute force',
-      result: { user: 'x@museum.example', reflex_type: 'approval-test' },
-      sid: 'sid-1',
-    }),
-  });
-  expect(splunk.status).toBe(503);
+  const deliver = (sid: string) =>
+    fetch(`${reflex!.url}/hooks/splunk/${URL_SECRET}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        search_name: 'Ticketing admin brute force',
+        result: { user: `${sid}@museum.example`, reflex_type: 'approval-test' },
+        sid,
+      }),
+    });
+  // Kept in the intake journal while Temporal is away (its opening failed, and will be tried again)...
+  const kept = await deliver('sid-1');
+  expect(kept.status).toBe(202);
+  expect(await kept.json()).toMatchObject({ pending: true });
+  // ...and once the drainer has counted it, the journal is full: the next delivery fails with a 503.
+  let refused = await deliver('sid-2');
+  for (let i = 0; refused.status === 202 && i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    refused = await deliver(`sid-${3 + i}`);
+  }
+  expect(refused.status).toBe(503);
 
   const logs = reflex.logs();
   expect(logs).not.toContain(token);
