@@ -6,7 +6,15 @@
 // answer sent once the workflow applied the decision). The decision's time is the POST's.
 // Run: npm run bench:memory. Writes the `waiting` entry of bench-results.json.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -99,6 +107,11 @@ async function main() {
     PORT: String(port),
     LOG_LEVEL: 'warn',
   });
+  // BENCH_BUNDLE=start: the worker bundles its workflows at start, as before the build made the bundle
+  // (worker/bundle.ts); without the stamp the build's bundle is not used.
+  const bundledAtStart = process.env.BENCH_BUNDLE === 'start';
+  if (bundledAtStart) rmSync(join(__dirname, '../workflow-bundle.json'), { force: true });
+  const spawnedAt = performance.now();
   const worker = spawn(process.execPath, [...heap, join(__dirname, '../cli/main.js'), 'worker'], {
     env: reflexEnv(workerPort, 'worker'),
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -108,16 +121,21 @@ async function main() {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const serverUrl = `http://127.0.0.1:${serverPort}`;
+  let workerReadyAt = 0;
   for (const port of [workerPort, serverPort]) {
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 500));
+      if (ok) {
+        if (port === workerPort) workerReadyAt = performance.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const workerReadySeconds = Math.round((workerReadyAt - spawnedAt) / 100) / 10;
   const idle = rssMiB(worker.pid!);
   const connection = await Connection.connect({ address: devServer.address });
   const [playbook] = loadPlaybooks(playbooksDir);
@@ -190,6 +208,8 @@ async function main() {
   const result = {
     incidents: COUNT,
     secondsToAllWaiting: Math.round(seconds),
+    workerBundle: bundledAtStart ? 'bundled at start' : 'prebuilt by the build',
+    workerReadySeconds,
     workerRssIdleMiB: idle,
     workerRssMiB,
     serverRssMiB,
@@ -207,6 +227,7 @@ async function main() {
   const settings = [
     process.env.BENCH_WORKER_HEAP_MIB ? `BENCH_WORKER_HEAP_MIB=${process.env.BENCH_WORKER_HEAP_MIB}` : '',
     process.env.BENCH_MAX_CACHED ? `BENCH_MAX_CACHED=${process.env.BENCH_MAX_CACHED}` : '',
+    bundledAtStart ? 'BENCH_BUNDLE=start' : '',
   ].filter(Boolean);
   const waiting = {
     command: [

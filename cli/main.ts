@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { tokensCommand } from './commands/tokens';
 import { initCommand } from './commands/init';
 import { alertsCommand } from './commands/alerts';
+import { alertsRetryCommand } from './commands/alerts-retry';
 import { doctorCommand } from './commands/doctor';
 import { docsCommand } from './commands/docs';
 import { rulesCommand } from './commands/rules';
@@ -70,6 +71,8 @@ Commands:
   alerts test <file> --source NAME | --format FORMAT [--json]
                             What a sender's payload becomes (type and why, severity, entities) and which
                             playbook it would run, and why.
+  alerts retry              Hand the accepted alerts Reflex gave up opening (the readiness check's intake
+                            journal finding) back to the servers, once the cause is mended.
   tokens new --name NAME --role board|responder|admin [--email EMAIL]
                             Make an access token; prints it once, and the config entry holding only its hash.
 
@@ -143,6 +146,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'playbooks') return playbooksCommand(configured, positionals.slice(1), values, io);
   if (command === 'tokens') return tokensCommand(sub, values, io);
   if (command === 'init') return initCommand(values, io);
+  if (command === 'alerts' && sub === 'retry') {
+    return alertsRetryCommand(loadConfig({ file: values.config }).config, io);
+  }
   if (command === 'alerts') return alertsCommand(positionals.slice(1), values, configured, io);
   if (command === 'docs') return docsCommand(values, io);
   if (command === 'doctor') return doctorCommand(values, io);

@@ -8,6 +8,7 @@ import { resolveContacts } from '../config/contacts';
 import { approverGroupProblems } from '../config/checks';
 import type { PlaybookGovernance } from '../storage/sign-offs';
 import type { SourceActivityStore } from '../triggers/silence';
+import type { JournalStore } from '../triggers/journal';
 import { watchedSources } from './silent-sources';
 import { toMs } from '../workflows/model/durations';
 import type { IncidentIndex } from '../storage/incident-index';
@@ -48,6 +49,8 @@ export interface DoctorOptions {
     governance: PlaybookGovernance;
     incidents: IncidentIndex;
     sources: Pick<SourceActivityStore, 'list'>;
+    /** The intake journal: accepted alerts not opened yet, and those given up on. */
+    journal?: Pick<JournalStore, 'backlog' | 'failures'>;
   };
   recordsProblem?: string;
 }
@@ -71,6 +74,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   findings.push(await temporalFinding(config));
   findings.push(...(await recordFindings(options, playbooks)));
   findings.push(...(await sourceFindings(options)));
+  findings.push(...(await journalFindings(options)));
   return findings;
 }
 
@@ -123,6 +127,52 @@ async function sourceFindings(options: DoctorOptions): Promise<Finding[]> {
     }
     return { check, status: 'ok', message: `${name}: ${last}, expected every ${expected.expectEvery}` };
   });
+}
+
+/** An accepted alert waits this long to be opened before it is a problem (normally: well under a second). */
+const JOURNAL_WAIT_PROBLEM_SECONDS = 60;
+
+/**
+ * The intake journal (decision 004): every alert a sender was told 202 about becomes an incident. A
+ * backlog that does not drain (Temporal unreachable, no worker able to start workflows) and alerts given
+ * up on are problems: each is an alert accepted and not acted on.
+ */
+async function journalFindings(options: DoctorOptions): Promise<Finding[]> {
+  const journal = options.records?.journal;
+  if (!journal) return [];
+  const check = 'intake journal';
+  const [{ pending, oldestSeconds }, { failed, firstAt }] = await Promise.all([
+    journal.backlog(),
+    journal.failures(),
+  ]);
+  const findings: Finding[] = [];
+  if (failed > 0) {
+    findings.push({
+      check,
+      status: 'problem',
+      message: `${failed} accepted alert(s) could not be opened as incidents and were given up on (the first received ${firstAt!.slice(0, 16).replace('T', ' ')} UTC)`,
+      fix: 'the server log says why for each (`intake journal: an alert could not be opened`); once that is mended (a playbook restored, Temporal reachable), run `reflex alerts retry` to open them',
+    });
+  }
+  if (pending > 0 && oldestSeconds > JOURNAL_WAIT_PROBLEM_SECONDS) {
+    findings.push({
+      check,
+      status: 'problem',
+      message: `${pending} accepted alert(s) wait to be opened; the oldest for ${Math.round(oldestSeconds)} s`,
+      fix: 'Reflex opens them as soon as Temporal starts workflows again: check the Temporal finding, and that `reflex server` can reach TEMPORAL_ADDRESS',
+    });
+  }
+  if (findings.length === 0) {
+    findings.push({
+      check,
+      status: 'ok',
+      message:
+        pending === 0
+          ? 'every accepted alert has been opened as an incident'
+          : `${pending} accepted alert(s) being opened, the oldest for ${Math.round(oldestSeconds)} s`,
+    });
+  }
+  return findings;
 }
 
 /** Each playbook signed off as it is, and drilled recently; sign-off records that fail their signature. */

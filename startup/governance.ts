@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { ReflexConfig } from '../config/schema';
 import type { LoadedPlaybook } from '../playbooks/load';
+import { IntakeJournalStore } from '../storage/intake-journal';
 import { AuditStore } from '../storage/audit-store';
 import { openDb } from '../storage/db';
 import { IncidentIndex } from '../storage/incident-index';
@@ -49,6 +50,7 @@ export async function withRecords<T>(
     incidents: IncidentIndex;
     audit: AuditStore;
     sources: SourceActivityTable;
+    journal: IntakeJournalStore;
   }) => Promise<T>,
 ): Promise<T> {
   const dataDir = resolve(config.dataDir);
@@ -66,6 +68,7 @@ export async function withRecords<T>(
       incidents: new IncidentIndex(db),
       audit,
       sources: new SourceActivityTable(db),
+      journal: new IntakeJournalStore(db),
     });
   } finally {
     await db.close();

@@ -196,7 +196,12 @@ export async function buildHttpApp(inputs: HttpAppInputs, resources: Resources):
       {
         config,
         playbooks,
-        records: { governance: inputs.governance, incidents: storage.incidents, sources: silence.store },
+        records: {
+          governance: inputs.governance,
+          incidents: storage.incidents,
+          sources: silence.store,
+          journal: storage.journal,
+        },
       },
       { metrics, log, history },
       resources,

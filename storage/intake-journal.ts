@@ -106,9 +106,26 @@ export class IntakeJournalStore implements JournalStore {
     return { pending: row?.pending ?? 0, oldestSeconds: Math.max(0, row?.oldest ?? 0) };
   }
 
-  async prune(days = 7): Promise<number> {
+  async failures(): Promise<{ failed: number; firstAt?: string }> {
+    const [row] = await this.db.query<{ failed: number; first: Date | string | null }>(
+      `select count(*)::int as failed, min(received_at) as first from intake_journal where state = 'failed'`,
+    );
+    const first = row?.first ? new Date(row.first).toISOString() : undefined;
+    return { failed: row?.failed ?? 0, ...(first && { firstAt: first }) };
+  }
+
+  async requeueFailed(): Promise<number> {
     const rows = await this.db.query(
-      `delete from intake_journal where state <> 'pending'
+      `update intake_journal set state = 'pending', attempts = 0, lease_until = now(), error = null
+        where state = 'failed' returning 1 as one`,
+    );
+    return rows.length;
+  }
+
+  async prune(days = 7): Promise<number> {
+    // Failed rows stay: each is an accepted alert nobody has seen opened (`reflex alerts retry`).
+    const rows = await this.db.query(
+      `delete from intake_journal where state = 'opened'
           and received_at < now() - ($1::int * interval '1 day') returning 1 as one`,
       [days],
     );

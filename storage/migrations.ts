@@ -224,4 +224,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index intake_journal_pending on intake_journal (id) where state = 'pending'`,
     ],
   },
+  {
+    version: 15,
+    statements: [
+      // Accepted alerts given up on: counted by the readiness check, kept until `reflex alerts retry`.
+      `create index intake_journal_failed on intake_journal (received_at) where state = 'failed'`,
+    ],
+  },
 ];

@@ -2,10 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../common/logger';
+import { bundleWorkflows } from '../worker/bundle';
 import { freePort } from './helpers/ports';
 import { startPostgres, type TestPostgres } from './helpers/postgres';
 
@@ -22,12 +22,12 @@ export default async function globalSetup(): Promise<void> {
   const [devServer, postgres, bundle] = await Promise.all([
     (async () => startDevServer({ cliPath, port: await freePort(), uiPort: await freePort(), log }))(),
     startPostgres(),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger }),
+    bundleWorkflows(),
   ]);
   globalThis.__reflexDevServer = devServer;
   globalThis.__reflexPostgres = postgres;
   const bundlePath = join(root, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  writeFileSync(bundlePath, bundle);
   // Test workers are forked after this, so they inherit these.
   process.env.REFLEX_TEST_TEMPORAL_ADDRESS = devServer.address;
   process.env.REFLEX_TEST_TEMPORAL_UI = devServer.uiUrl;
@@ -36,6 +36,3 @@ export default async function globalSetup(): Promise<void> {
   process.env.REFLEX_TEST_DATABASE_URL = postgres.url;
   process.env.REFLEX_TEST_ROOT = root;
 }
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

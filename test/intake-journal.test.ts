@@ -1,11 +1,21 @@
 // The intake journal (decision 004) against the run's real Temporal and PostgreSQL: an alert drained
 // a second time (a crash between Temporal's answer and the journal's mark) opens nothing twice and is
-// on the timeline once; alerts the intake leaves to the drainer (a storm) all open their incidents.
+// on the timeline once; alerts the intake leaves to the drainer (a storm) all open their incidents; an
+// alert that cannot be opened is kept, is a readiness problem, and `reflex alerts retry` opens it.
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntakeJournalStore } from '../storage/intake-journal';
+import { loadPlaybooks } from '../playbooks/load';
+import { fromGeneric } from '../triggers/adapters/generic';
+import { incidentIdFor } from '../temporal/incident-gateway';
 import { openDb, type Db } from '../storage/db';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { fastPlaybooks } from './helpers/playbooks';
-import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+import { alertBody, auth, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
+
+const CLI = join(__dirname, '../dist/cli/main.js');
 import { until } from './helpers/chaos';
 
 /** Waits until `condition` holds. */
@@ -134,4 +144,72 @@ test('alerts left to the drainer (openingsInFlight 0) are answered once journall
     { id: `storm-${run}-0` },
   );
   expect(replay).toMatchObject({ status: 409, body: { incidentId: answers[0]!.body.incidentId } });
+}, 120_000);
+
+test('an accepted alert whose playbook is gone is kept as failed, is a readiness problem, and `reflex alerts retry` opens it once the playbook is back', async () => {
+  const databaseUrl = await freshDatabaseUrl('journal_failed');
+  db = await openDb({ url: databaseUrl });
+  const withPlaybook = fastPlaybooks(['notify-on-call']);
+  const [playbook] = loadPlaybooks(withPlaybook);
+  // Journalled the way a server with notify-on-call journals a storm's alert (deferred to the drainers)…
+  const alert = fromGeneric(
+    'siem',
+    alertBody({ type: 'journal-failed', title: `gone ${randomUUID()}` }),
+    new Date(),
+  );
+  const store = new IntakeJournalStore(db);
+  const row = (await store.append({
+    claim: 'none',
+    source: 'siem',
+    alert,
+    drill: false,
+    playbooks: [playbook!.definition.id],
+    incidentId: incidentIdFor(alert, playbook!),
+    deferred: true,
+    leaseMs: 0,
+  }))!;
+  // …drained by a server whose configuration no longer has it: given up on at once, not retried.
+  reflex = await startTestReflex({ databaseUrl, playbooksDir: fastPlaybooks(['compromised-account']) });
+  await eventually('row given up on', async () => (await rowOf(row)).state === 'failed', 15_000);
+  const readiness = async () =>
+    (
+      (await (await fetch(`${reflex!.url}/api/readiness`, { headers: auth('admin') })).json()) as {
+        findings: Array<{ check: string; status: string; message: string; fix?: string }>;
+      }
+    ).findings.filter((f) => f.check === 'intake journal');
+  const [problem] = await readiness();
+  expect(problem).toMatchObject({
+    status: 'problem',
+    message: expect.stringContaining('1 accepted alert(s) could not be opened'),
+  });
+  expect(problem!.fix).toContain('reflex alerts retry');
+  // Kept past the week that opened rows are kept: nobody has seen it acted on.
+  await db.query(`update intake_journal set received_at = now() - interval '30 days' where id = $1`, [row]);
+  await store.prune(7);
+  expect((await rowOf(row)).state).toBe('failed');
+  await reflex.stop();
+
+  // The playbook is back; the operator retries; the running server opens it.
+  reflex = await startTestReflex({ databaseUrl, playbooksDir: withPlaybook });
+  const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'retry-'));
+  writeFileSync(join(dir, 'reflex.yaml'), 'organisation: { name: Retry test }\n');
+  const retry = spawnSync(process.execPath, [CLI, 'alerts', 'retry', '--config', join(dir, 'reflex.yaml')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, REFLEX_DATA_DIR: dir },
+    encoding: 'utf8',
+  });
+  expect(retry.stderr).toBe('');
+  expect(retry.stdout).toContain('1 accepted alert(s) handed back to the servers');
+  expect(retry.status).toBe(0);
+  await eventually('row opened after the retry', async () => (await rowOf(row)).state === 'opened', 20_000);
+  const incidentId = (await rowOf(row)).incident_id;
+  expect(await reflex.gateway.list({ incidentId })).toHaveLength(1);
+  expect(await readiness()).toEqual([
+    expect.objectContaining({ status: 'ok', message: 'every accepted alert has been opened as an incident' }),
+  ]);
+  // Nothing left to retry.
+  const again = spawnSync(process.execPath, [CLI, 'alerts', 'retry', '--config', join(dir, 'reflex.yaml')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, REFLEX_DATA_DIR: dir },
+    encoding: 'utf8',
+  });
+  expect(again.stdout).toContain('nothing to retry');
 }, 120_000);

@@ -1,6 +1,6 @@
 // Production shape: `reflex worker` and `reflex server` as separate processes against one Temporal
 // server and PostgreSQL, with mail through an SMTP relay. A webhook to the server is run by the worker;
-// two servers on one PostgreSQL share their rate limits.
+// two servers on one PostgreSQL share their rate limits. The worker starts on the build's workflow bundle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,6 +72,8 @@ test('a webhook to `reflex server` is run by a separate `reflex worker`; both st
   const worker = run('worker', { ...common, PORT: String(workerPort) });
   const server = run('server', { ...common, PORT: String(serverPort) });
   await Promise.all([ready(`http://127.0.0.1:${workerPort}`), ready(`http://127.0.0.1:${serverPort}`)]);
+  // The worker runs the workflow bundle the build made (worker/bundle.ts), not one bundled at start.
+  expect(worker.output()).toContain('"source":"prebuilt"');
   // The worker serves only health; the server serves webhooks.
   expect((await fetch(`http://127.0.0.1:${workerPort}/hooks/siem`, { method: 'POST' })).status).toBe(404);
 

@@ -52,7 +52,11 @@ export interface JournalStore {
   take(limit: number, leaseMs: number): Promise<JournalEntry[]>;
   /** Alerts not opened yet, and the age of the oldest. */
   backlog(): Promise<{ pending: number; oldestSeconds: number }>;
-  /** Forgets opened and failed alerts older than `days`. */
+  /** Alerts given up on (kept until retried), and when the first of them arrived. */
+  failures(): Promise<{ failed: number; firstAt?: string }>;
+  /** Hands every failed alert back to the drainers with its attempts reset; how many. */
+  requeueFailed(): Promise<number>;
+  /** Forgets opened alerts older than `days` (failed ones stay until retried). */
   prune(days?: number): Promise<number>;
 }
 
