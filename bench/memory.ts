@@ -93,10 +93,14 @@ async function main() {
     `temporal:\n  maxCachedWorkflows: ${Number(process.env.BENCH_MAX_CACHED ?? 500)}\nplaybooks:\n  shipped: false\n  dirs: [${JSON.stringify(playbooksDir)}]\naccess:\n  attemptsPerMinute: { approvalLinks: 100000 }\n`,
   );
   const [workerPort, serverPort] = [await freePort(), await freePort()];
-  // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc).
-  const heap = process.env.BENCH_WORKER_HEAP_MIB
-    ? [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MIB}`]
-    : [];
+  // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc),
+  // set the way compose sets it: NODE_OPTIONS in the worker's environment. BENCH_HEAP_VIA=argv puts it
+  // on the worker's command line instead (both reach the workflow thread: V8's flags are per process).
+  const heapMiB = process.env.BENCH_WORKER_HEAP_MIB;
+  const heapViaArgv = process.env.BENCH_HEAP_VIA === 'argv';
+  const heap = heapMiB && heapViaArgv ? [`--max-old-space-size=${heapMiB}`] : [];
+  const workerNodeOptions =
+    heapMiB && !heapViaArgv ? { NODE_OPTIONS: `--max-old-space-size=${heapMiB}` } : {};
   const reflexEnv = (port: number, data: string) => ({
     ...process.env,
     REFLEX_CONFIG: configFile,
@@ -113,7 +117,7 @@ async function main() {
   if (bundledAtStart) rmSync(join(__dirname, '../workflow-bundle.json'), { force: true });
   const spawnedAt = performance.now();
   const worker = spawn(process.execPath, [...heap, join(__dirname, '../cli/main.js'), 'worker'], {
-    env: reflexEnv(workerPort, 'worker'),
+    env: { ...reflexEnv(workerPort, 'worker'), ...workerNodeOptions },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const server = spawn(process.execPath, [join(__dirname, '../cli/main.js'), 'server'], {
@@ -228,6 +232,7 @@ async function main() {
     process.env.BENCH_WORKER_HEAP_MIB ? `BENCH_WORKER_HEAP_MIB=${process.env.BENCH_WORKER_HEAP_MIB}` : '',
     process.env.BENCH_MAX_CACHED ? `BENCH_MAX_CACHED=${process.env.BENCH_MAX_CACHED}` : '',
     bundledAtStart ? 'BENCH_BUNDLE=start' : '',
+    heapViaArgv ? 'BENCH_HEAP_VIA=argv' : '',
   ].filter(Boolean);
   const waiting = {
     command: [
