@@ -55,38 +55,58 @@ export class AuditStore implements EventHistory {
     for (const event of events) byChain.set(event.chainId, [...(byChain.get(event.chainId) ?? []), event]);
     for (const [chainId, chainEvents] of byChain) {
       await this.db.transaction(async (tx) => {
-        await tx.query(
-          'insert into audit_chain_heads (chain_id, seq, hash) values ($1, 0, $2) on conflict (chain_id) do nothing',
+        // The chain's head, created at genesis on its first event, and locked (`do update` takes the
+        // row lock `for update` would): one statement instead of an insert and a select.
+        const [head] = await tx.query<{ seq: string | number; hash: string }>(
+          `insert into audit_chain_heads (chain_id, seq, hash) values ($1, 0, $2)
+             on conflict (chain_id) do update set chain_id = excluded.chain_id
+           returning seq, hash`,
           [chainId, GENESIS_HASH],
         );
-        const [head] = await tx.query<{ seq: string | number; hash: string }>(
-          'select seq, hash from audit_chain_heads where chain_id = $1 for update',
-          [chainId],
-        );
-        const existing = new Set(
-          (
-            await tx.query<{ event_id: string }>(
-              'select event_id from audit_events where event_id = any($1)',
-              [chainEvents.map((e) => e.eventId)],
-            )
-          ).map((r) => r.event_id),
-        );
         let seq = Number(head!.seq);
+        // A chain at genesis holds no events, so none of these can be stored yet (ids name their chain).
+        const existing = new Set(
+          seq === 0
+            ? []
+            : (
+                await tx.query<{ event_id: string }>(
+                  'select event_id from audit_events where event_id = any($1)',
+                  [chainEvents.map((e) => e.eventId)],
+                )
+              ).map((r) => r.event_id),
+        );
         let prevHash = head!.hash;
         const written: AuditEvent[] = [];
+        const rows: unknown[][] = [];
         for (const event of chainEvents) {
           if (existing.has(event.eventId)) continue;
           existing.add(event.eventId);
           seq += 1;
           const content = stringify(event.content) ?? '{}';
           const hash = hashEvent(prevHash, { ...event, seq }, content);
-          await tx.query(
-            `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [chainId, seq, event.eventId, event.at, event.kind, event.actor, content, prevHash, hash],
-          );
+          rows.push([
+            chainId,
+            seq,
+            event.eventId,
+            event.at,
+            event.kind,
+            event.actor,
+            content,
+            prevHash,
+            hash,
+          ]);
           written.push({ ...event, seq, prevHash, hash } as AuditEvent);
           prevHash = hash;
+        }
+        if (rows.length === 0) return;
+        // The batch's events in one statement per 500 (PostgreSQL takes at most 65,535 parameters).
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          await tx.query(
+            `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
+             values ${chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ')}`,
+            chunk.flat(),
+          );
         }
         await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
           chainId,

@@ -1,5 +1,6 @@
 // Projects audit events onto the `incidents` list table, inside the transaction that writes them, so
 // the list never disagrees with the record. Reads every kind of event; most leave the row alone.
+import stringify from 'safe-stable-stringify';
 import { isContainment } from '../activities/actions';
 import type { Queryable } from './db';
 import { kindOf, type AuditEvent } from './audit-event';
@@ -12,14 +13,25 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'incident.started': {
         const playbook = event.content.playbook as Partial<AuditContent['incident.started']['playbook']>;
         if (!playbook?.id) break; // not written by a playbook run: nothing to list
-        const [alert] = await tx.query<{ content: string; actor: string }>(
-          'select content, actor from audit_events where chain_id = $1 and kind = $2 order by seq limit 1',
-          [event.chainId, kindOf('alert.received')],
-        );
-        const [drill] = await tx.query(
-          'select 1 from audit_events where chain_id = $1 and kind = $2 limit 1',
-          [event.chainId, kindOf('drill.started')],
-        );
+        // Usually written in the same batch (the workflow's first): read from it, else from the store.
+        const same = events.filter((e) => e.chainId === event.chainId && e.seq < event.seq);
+        const batchAlert = same.find((e) => e.kind === 'alert.received');
+        const [alert] = batchAlert
+          ? [{ content: stringify(batchAlert.content) ?? '{}', actor: batchAlert.actor }]
+          : await tx.query<{ content: string; actor: string }>(
+              'select content, actor from audit_events where chain_id = $1 and kind = $2 order by seq limit 1',
+              [event.chainId, kindOf('alert.received')],
+            );
+        // The chain's beginning in this batch: no drill.started in it means none anywhere.
+        const fromStart = same.some((e) => e.seq === 1);
+        const [drill] = same.some((e) => e.kind === 'drill.started')
+          ? [true]
+          : fromStart
+            ? []
+            : await tx.query('select 1 from audit_events where chain_id = $1 and kind = $2 limit 1', [
+                event.chainId,
+                kindOf('drill.started'),
+              ]);
         const a = alert
           ? (JSON.parse(alert.content) as Partial<AuditContent['alert.received']>)
           : ({} as Partial<AuditContent['alert.received']>);
