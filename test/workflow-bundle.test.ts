@@ -12,7 +12,7 @@ function chooseBundle(dist: string): { chose: string; log: string } {
   const script = `
     const { workflowBundleForStart } = require(${JSON.stringify(join(dist, 'worker/bundle.js'))});
     const pino = require('pino');
-    const log = pino({ level: 'info' }, pino.destination(2));
+    const log = pino({ level: 'debug' }, pino.destination(2));
     workflowBundleForStart(log).then((b) => {
       process.stdout.write(b.codePath ? 'path:' + b.codePath : 'code:' + b.code.length);
     });`;
@@ -41,6 +41,14 @@ test('a bundle built from other workflow code is never used: the worker bundles 
   expect(stale.chose).toMatch(/^code:\d{5,}$/);
   expect(stale.log).toContain('"source":"bundled at start"');
   expect(stale.log).toContain('the prebuilt bundle was built from other workflow code');
+  // webpack's page of output is for debugging: the bundler's lines are at debug level or below.
+  const bundler = stale.log
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: number; component?: string })
+    .filter((l) => l.component === 'bundler');
+  expect(bundler.length).toBeGreaterThan(0);
+  expect(bundler.every((l) => l.level <= 20)).toBe(true);
 
   rmSync(join(dist, 'workflow-bundle.json'));
   const missing = chooseBundle(dist);
