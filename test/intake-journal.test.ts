@@ -4,7 +4,7 @@
 // alert that cannot be opened is kept, is a readiness problem, and `reflex alerts retry` opens it.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntakeJournalStore } from '../storage/intake-journal';
 import { loadPlaybooks } from '../playbooks/load';
@@ -213,3 +213,21 @@ test('an accepted alert whose playbook is gone is kept as failed, is a readiness
   });
   expect(again.stdout).toContain('nothing to retry');
 }, 120_000);
+
+test('a replay names the incident the alert opened when its dedup window had passed (`-2`), not the expected one', async () => {
+  const databaseUrl = await freshDatabaseUrl('journal_window');
+  db = await openDb({ url: databaseUrl });
+  const dir = fastPlaybooks(['notify-on-call']);
+  const file = join(dir, 'notify-on-call.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/window: \d+s/, 'window: 2s'));
+  reflex = await startTestReflex({ databaseUrl, playbooksDir: dir });
+  const body = alertBody({ type: 'journal-window', title: `window ${randomUUID()}` });
+  const first = await postSigned(reflex.url, body, { id: `w1-${randomUUID()}` });
+  expect(first).toMatchObject({ status: 202, body: { deduplicated: false } });
+  await new Promise((r) => setTimeout(r, 2500));
+  const delivery = `w2-${randomUUID()}`;
+  const second = await postSigned(reflex.url, body, { id: delivery });
+  expect(second).toMatchObject({ status: 202, body: { incidentId: `${first.body.incidentId}-2` } });
+  const replay = await postSigned(reflex.url, body, { id: delivery });
+  expect(replay).toMatchObject({ status: 409, body: { incidentId: `${first.body.incidentId}-2` } });
+}, 60_000);

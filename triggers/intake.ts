@@ -286,15 +286,24 @@ async function journalAlert(
     return pending;
   }
   const opening = journal.open({ id, alert, drill }, playbooks).finally(() => journal.release());
+  // The claim was settled with the expected incident; a repeat past its dedup window opened the next
+  // one (`-2`) instead, and a replay must name that one. Rare: one more statement then.
+  const settleActual = (refs: IncidentRef[]) =>
+    deliveryId && refs[0] && refs[0].incidentId !== expected[0]!.incidentId
+      ? deps.deliveries!.settle(source, deliveryId, refs[0].incidentId).catch(() => undefined)
+      : Promise.resolve();
   // Marked in the background: unmarked (a crash), the row is drained again and the journal id makes
   // that a no-op. Failed: the drainers take it at once.
   opening
     .then(
       (refs) =>
-        journal.opened(
-          id,
-          refs.map((r) => r.incidentId),
-        ),
+        Promise.all([
+          journal.opened(
+            id,
+            refs.map((r) => r.incidentId),
+          ),
+          settleActual(refs),
+        ]),
       () => journal.store.retry(id, 0).then(() => journal.wake()),
     )
     .catch(() => undefined);
@@ -307,6 +316,7 @@ async function journalAlert(
   ]);
   clearTimeout(timer);
   if (!refs) return pending;
+  await settleActual(refs);
   return {
     incidentId: refs[0]!.incidentId,
     deduplicated: refs.every((r) => r.deduplicated),
