@@ -90,9 +90,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let rebinds = 0;
   for (;;) {
-    if (current.gone())
+    if (current.gone()) {
+      // The CLI picks its HTTP API and metrics ports itself, free when it looks; another process can
+      // take one before it binds (seen once in CI, with parallel test servers). It picks again.
+      if (rebinds < 2 && /address already in use/.test(current.output())) {
+        rebinds += 1;
+        options.log.warn(
+          { attempt: rebinds },
+          'Temporal dev server lost a port to another process; starting it again',
+        );
+        current = spawnServer(options.cliPath, args, pidFile);
+        continue;
+      }
       throw new DevServerStartError(`temporal server start-dev exited early`, current.output());
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new DevServerStartError(
@@ -139,10 +152,15 @@ interface RunningServer {
 function spawnServer(cliPath: string, args: readonly string[], pidFile: string | undefined): RunningServer {
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (pidFile && child.pid) writeFileSync(pidFile, String(child.pid));
-  let output = '';
+  // The first 2,000 characters (a panic's message) and the last 6,000 (its stack's end, or the latest lines).
+  let head = '';
+  let tail = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
+    const text = chunk.toString();
+    if (head.length < 2000) head += text.slice(0, 2000 - head.length);
+    tail = (tail + text).slice(-6000);
   };
+  const output = () => (tail.startsWith(head) || head.length < 2000 ? tail : `${head}\n…\n${tail}`);
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let gone = false;
@@ -153,7 +171,7 @@ function spawnServer(cliPath: string, args: readonly string[], pidFile: string |
     }),
   );
   child.once('error', (err) => keep(Buffer.from(String(err))));
-  return { child, startedAt: Date.now(), exited, gone: () => gone, output: () => output };
+  return { child, startedAt: Date.now(), exited, gone: () => gone, output };
 }
 
 async function answers(address: string): Promise<boolean> {
