@@ -43,6 +43,14 @@ export interface VerifyResult {
   broken: BrokenEvent[];
 }
 
+/** `($1, …, $w), ($w+1, …)`: the placeholders of a multi-row insert of `rows` rows of `width` values. */
+function placeholders(rows: number, width: number): string {
+  return Array.from(
+    { length: rows },
+    (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
+  ).join(', ');
+}
+
 export class AuditStore implements EventHistory {
   constructor(private readonly db: Db) {}
 
@@ -104,7 +112,7 @@ export class AuditStore implements EventHistory {
           const chunk = rows.slice(i, i + 500);
           await tx.query(
             `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
-             values ${chunk.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ')}`,
+             values ${placeholders(chunk.length, 9)}`,
             chunk.flat(),
           );
         }

@@ -1,6 +1,5 @@
 // Projects audit events onto the `incidents` list table, inside the transaction that writes them, so
 // the list never disagrees with the record. Reads every kind of event; most leave the row alone.
-import stringify from 'safe-stable-stringify';
 import { isContainment } from '../activities/actions';
 import type { Queryable } from './db';
 import { kindOf, type AuditEvent } from './audit-event';
@@ -13,28 +12,11 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
       case 'incident.started': {
         const playbook = event.content.playbook as Partial<AuditContent['incident.started']['playbook']>;
         if (!playbook?.id) break; // not written by a playbook run: nothing to list
-        // Usually written in the same batch (the workflow's first): read from it, else from the store.
-        const same = events.filter((e) => e.chainId === event.chainId && e.seq < event.seq);
-        const batchAlert = same.find((e) => e.kind === 'alert.received');
-        const [alert] = batchAlert
-          ? [{ content: stringify(batchAlert.content) ?? '{}', actor: batchAlert.actor }]
-          : await tx.query<{ content: string; actor: string }>(
-              'select content, actor from audit_events where chain_id = $1 and kind = $2 order by seq limit 1',
-              [event.chainId, kindOf('alert.received')],
-            );
-        // The chain's beginning in this batch: no drill.started in it means none anywhere.
-        const fromStart = same.some((e) => e.seq === 1);
-        const [drill] = same.some((e) => e.kind === 'drill.started')
-          ? [true]
-          : fromStart
-            ? []
-            : await tx.query('select 1 from audit_events where chain_id = $1 and kind = $2 limit 1', [
-                event.chainId,
-                kindOf('drill.started'),
-              ]);
-        const a = alert
-          ? (JSON.parse(alert.content) as Partial<AuditContent['alert.received']>)
-          : ({} as Partial<AuditContent['alert.received']>);
+        const [alert, drill] = await Promise.all([
+          receivedAlert(tx, events, event),
+          isDrill(tx, events, event),
+        ]);
+        const a = (alert?.content ?? {}) as Partial<AuditContent['alert.received']>;
         await tx.query(
           `insert into incidents (id, playbook_id, playbook_version, playbook_title, drill, status, alert_title,
              severity, source, started_at)
@@ -44,7 +26,7 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
             playbook.id,
             playbook.version ?? 0,
             playbook.title ?? playbook.id,
-            drill !== undefined,
+            drill,
             a.title ?? null,
             a.severity ?? null,
             alert?.actor.replace(/^source:/, '') ?? null,
@@ -116,4 +98,31 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
         event satisfies never;
     }
   }
+}
+
+/** The incident's alert.received: from this batch (its first, usually), else from the store. */
+async function receivedAlert(
+  tx: Queryable,
+  batch: readonly AuditEvent[],
+  started: AuditEvent,
+): Promise<{ content: unknown; actor: string } | undefined> {
+  const inBatch = batch.find((e) => e.chainId === started.chainId && e.kind === 'alert.received');
+  if (inBatch) return inBatch;
+  const [row] = await tx.query<{ content: string; actor: string }>(
+    'select content, actor from audit_events where chain_id = $1 and kind = $2 order by seq limit 1',
+    [started.chainId, kindOf('alert.received')],
+  );
+  return row && { content: JSON.parse(row.content) as unknown, actor: row.actor };
+}
+
+/** Whether the chain has a drill.started; a batch holding the chain's first event answers alone. */
+async function isDrill(tx: Queryable, batch: readonly AuditEvent[], started: AuditEvent): Promise<boolean> {
+  const chain = batch.filter((e) => e.chainId === started.chainId);
+  if (chain.some((e) => e.kind === 'drill.started')) return true;
+  if (chain.some((e) => e.seq === 1)) return false;
+  const rows = await tx.query('select 1 from audit_events where chain_id = $1 and kind = $2 limit 1', [
+    started.chainId,
+    kindOf('drill.started'),
+  ]);
+  return rows.length > 0;
 }

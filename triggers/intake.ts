@@ -288,10 +288,13 @@ async function journalAlert(
   const opening = journal.open({ id, alert, drill }, playbooks).finally(() => journal.release());
   // The claim was settled with the expected incident; a repeat past its dedup window opened the next
   // one (`-2`) instead, and a replay must name that one. Rare: one more statement then.
-  const settleActual = (refs: IncidentRef[]) =>
-    deliveryId && refs[0] && refs[0].incidentId !== expected[0]!.incidentId
-      ? deps.deliveries!.settle(source, deliveryId, refs[0].incidentId).catch(() => undefined)
-      : Promise.resolve();
+  const claimSettled = opening.then(
+    (refs) =>
+      deliveryId && refs[0] && refs[0].incidentId !== expected[0]!.incidentId
+        ? deps.deliveries!.settle(source, deliveryId, refs[0].incidentId).catch(() => undefined)
+        : undefined,
+    () => undefined,
+  );
   // Marked in the background: unmarked (a crash), the row is drained again and the journal id makes
   // that a no-op. Failed: the drainers take it at once.
   opening
@@ -302,7 +305,7 @@ async function journalAlert(
             id,
             refs.map((r) => r.incidentId),
           ),
-          settleActual(refs),
+          claimSettled,
         ]),
       () => journal.store.retry(id, 0).then(() => journal.wake()),
     )
@@ -316,7 +319,7 @@ async function journalAlert(
   ]);
   clearTimeout(timer);
   if (!refs) return pending;
-  await settleActual(refs);
+  await claimSettled;
   return {
     incidentId: refs[0]!.incidentId,
     deduplicated: refs.every((r) => r.deduplicated),
