@@ -31,9 +31,11 @@ export class Incident {
   private readonly records = new Map<string, StepRecord>();
   private readonly intakeIds: string[];
 
+  /** @param coalesceAudit audit events of one workflow task in one write (see AuditTrailOptions) */
   constructor(
     readonly input: IncidentInput,
     recordAudit: RecordEvents,
+    coalesceAudit = false,
   ) {
     const { incidentId, playbook, alert, drill, carried } = input;
     this.state = carried?.state ?? {
@@ -55,7 +57,10 @@ export class Incident {
     for (const record of this.state.steps) this.records.set(record.id, record);
     this.compensations = carried?.compensations ?? [];
     this.intakeIds = carried?.intakeIds ?? (input.intakeId ? [input.intakeId] : []);
-    this.audit = new AuditTrail(incidentId, workflowInfo().runId, recordAudit, carried?.auditSeq ?? 0);
+    this.audit = new AuditTrail(incidentId, workflowInfo().runId, recordAudit, {
+      startSeq: carried?.auditSeq ?? 0,
+      coalesce: coalesceAudit,
+    });
     this.context = {
       incident: {
         id: incidentId,
