@@ -40,6 +40,15 @@ const OUTSIDE_THE_SANDBOX = [
   'cli',
 ];
 
+// Module-scope state in workflow code: variables that can be reassigned, objects constructed at module
+// scope (collections, caches), empty arrays to be filled, and static class fields.
+const MODULE_STATE = [
+  ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration[kind!="const"]',
+  ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression',
+  ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > ArrayExpression[elements.length=0]',
+  'PropertyDefinition[static=true]',
+];
+
 export default tseslint.config(
   {
     ignores: ['node_modules/', 'dist/', '.bench-build/', '.tools/', 'data/', 'coverage/', 'test-artifacts/'],
@@ -61,6 +70,17 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
+      // The worker evaluates workflows/ once and every incident shares its modules (worker/bundle.ts,
+      // preloadModules): state kept at module scope would pass from one incident to another. Module
+      // scope holds constants; a cache that is a pure function of playbook text says so where it is.
+      'no-restricted-syntax': [
+        'error',
+        ...MODULE_STATE.map((selector) => ({
+          selector,
+          message:
+            'Workflow modules are shared by every incident on a worker: keep state on the incident, not at module scope.',
+        })),
+      ],
       'no-restricted-imports': [
         'error',
         {

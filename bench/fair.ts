@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
+import { childNamed, treeCpuSeconds } from './proc';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
@@ -64,7 +65,20 @@ const env = {
   REFLEX_TLS_DIR: join(ROOT, 'test/fixtures/tls'),
 };
 
-const stats = (values: number[], elapsedS: number) => ({
+/**
+ * The CPU a party's processes used over a steady phase, per incident: on this shared host a figure
+ * that other load barely moves, where latency does (bench/proc.ts; not measured on the cluster).
+ */
+async function cpuPerIncident<T>(pids: readonly number[], count: number, phase: () => Promise<T>) {
+  const before = treeCpuSeconds(pids);
+  const result = await phase();
+  await new Promise((r) => setTimeout(r, 2000)); // the last incidents' remaining work
+  const ms = pids.length > 0 ? ((treeCpuSeconds(pids) - before) * 1000) / count : undefined;
+  return { result, cpuMsPerIncident: ms === undefined ? undefined : Math.round(ms * 10) / 10 };
+}
+
+const stats = (values: number[], elapsedS: number, cpuMsPerIncident?: number) => ({
+  cpuMsPerIncident,
   n: values.length,
   p50Ms: Math.round(percentile(values, 50)),
   p95Ms: Math.round(percentile(values, 95)),
@@ -147,6 +161,8 @@ async function steadyAt(rate: number, count: number, call: (i: number) => Promis
 interface RunningReflex {
   /** Where alerts go: one server, or each of the cluster's servers in turn. */
   urls: string[];
+  /** The processes whose CPU is counted (reflex start, and its dev server below it); none on the cluster. */
+  pids: number[];
   dir: string;
   cb: Awaited<ReturnType<typeof callbacks>>;
   stop(): Promise<void>;
@@ -224,6 +240,7 @@ async function launchReflex(
   }
   return {
     urls: [url],
+    pids: [reflex.pid!],
     dir,
     cb,
     stop: async () => {
@@ -258,6 +275,7 @@ async function launchCluster(users: number): Promise<RunningReflex> {
   });
   return {
     urls: cluster.servers.map((s) => s.url),
+    pids: [],
     dir,
     cb,
     stop: async () => {
@@ -297,9 +315,11 @@ async function reflexPhase(rate: number) {
     return (await came) - t0;
   };
   for (let i = 0; i < WARM; i++) await call(i);
-  const { latencies, elapsed } = await steady(rate, (i) => call(WARM + i));
+  const { result, cpuMsPerIncident } = await cpuPerIncident(reflex.pids, rate * SECONDS, () =>
+    steady(rate, (i) => call(WARM + i)),
+  );
   await reflex.stop();
-  return stats(latencies, elapsed);
+  return stats(result.latencies, result.elapsed, cpuMsPerIncident);
 }
 
 /**
@@ -462,13 +482,18 @@ async function barePhase(rate: number, cliPath: string) {
     return (await came) - t0;
   };
   for (let i = 0; i < WARM; i++) await call(i);
-  const { latencies, elapsed } = await steady(rate, (i) => call(WARM + i));
+  // The bare worker and its dev server (this process's child named temporal); the cluster's server is not counted.
+  const temporal = TOPOLOGY === 'embedded' ? childNamed('temporal') : undefined;
+  const pids = temporal ? [worker.child.pid!, temporal] : [];
+  const { result, cpuMsPerIncident } = await cpuPerIncident(pids, rate * SECONDS, () =>
+    steady(rate, (i) => call(WARM + i)),
+  );
   await stop(worker.child);
   await connection.close();
   await server.stop();
   await stop(fake.child);
   await cb.close();
-  return stats(latencies, elapsed);
+  return stats(result.latencies, result.elapsed, cpuMsPerIncident);
 }
 
 async function main(): Promise<void> {
@@ -488,6 +513,10 @@ async function main(): Promise<void> {
       ratioP50: Math.round((reflex.p50Ms / bare.p50Ms) * 100) / 100,
       ratioP95: Math.round((reflex.p95Ms / bare.p95Ms) * 100) / 100,
       ratioP99: Math.round((reflex.p99Ms / bare.p99Ms) * 100) / 100,
+      ratioCpu:
+        reflex.cpuMsPerIncident && bare.cpuMsPerIncident
+          ? Math.round((reflex.cpuMsPerIncident / bare.cpuMsPerIncident) * 100) / 100
+          : undefined,
     };
     results.push(result);
     console.log(JSON.stringify(result));

@@ -6,15 +6,7 @@
 // answer sent once the workflow applied the decision). The decision's time is the POST's.
 // Run: npm run bench:memory. Writes the `waiting` entry of bench-results.json.
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -30,33 +22,12 @@ import { freePort } from '../test/helpers/ports';
 import { startPostgres } from '../test/helpers/postgres';
 import { IncidentGateway } from '../temporal/incident-gateway';
 import { percentile } from './stats';
+import { childNamed, cpuSeconds, rssMiB } from './proc';
 import { openLink, post } from '../test/helpers/approval-links';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 300);
 const log = createLogger({ level: 'warn' });
-
-const rssMiB = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))!;
-  return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
-};
-
-/** The Temporal dev server: this process's child named `temporal`. */
-const temporalPid = () =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .find((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
-        const [, comm, rest] = stat.match(/^\d+ \((.*)\) (.*)$/)!;
-        return comm === 'temporal' && Number(rest!.split(' ')[1]) === process.pid;
-      } catch {
-        return false;
-      }
-    });
 
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'reflex-membench-'));
@@ -96,11 +67,17 @@ async function main() {
   // The heap cap docker-compose.yml gives reflex-worker, for the worker alone (not this process or tsc),
   // set the way compose sets it: NODE_OPTIONS in the worker's environment. BENCH_HEAP_VIA=argv puts it
   // on the worker's command line instead (both reach the workflow thread: V8's flags are per process).
+  // BENCH_WORKER_SEMI_SPACE_MIB: the young generation of both the worker's threads, as docker-compose.yml
+  // sets it (without it, the worker caps only its workflow thread's: worker/worker.ts).
   const heapMiB = process.env.BENCH_WORKER_HEAP_MIB;
+  const semiSpaceMiB = process.env.BENCH_WORKER_SEMI_SPACE_MIB;
   const heapViaArgv = process.env.BENCH_HEAP_VIA === 'argv';
-  const heap = heapMiB && heapViaArgv ? [`--max-old-space-size=${heapMiB}`] : [];
-  const workerNodeOptions =
-    heapMiB && !heapViaArgv ? { NODE_OPTIONS: `--max-old-space-size=${heapMiB}` } : {};
+  const v8Flags = [
+    ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
+    ...(semiSpaceMiB ? [`--max-semi-space-size=${semiSpaceMiB}`] : []),
+  ];
+  const heap = heapViaArgv ? v8Flags : [];
+  const workerNodeOptions = !heapViaArgv && v8Flags.length > 0 ? { NODE_OPTIONS: v8Flags.join(' ') } : {};
   const reflexEnv = (port: number, data: string) => ({
     ...process.env,
     REFLEX_CONFIG: configFile,
@@ -183,8 +160,9 @@ async function main() {
   const seconds = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, 5000));
   const workerRssMiB = rssMiB(worker.pid!);
+  const workerCpuSeconds = cpuSeconds(worker.pid!);
   const serverRssMiB = rssMiB(server.pid!);
-  const temporalPidNow = temporalPid();
+  const temporalPidNow = childNamed('temporal');
   const temporalRssMiB = temporalPidNow ? rssMiB(temporalPidNow) : undefined;
   // Decisions on incidents spread over the whole set: most are no longer in the worker's cache, so a
   // decision replays the incident's history first, as it would after hours of waiting.
@@ -216,6 +194,7 @@ async function main() {
     workerReadySeconds,
     workerRssIdleMiB: idle,
     workerRssMiB,
+    workerCpuSecondsToAllWaiting: workerCpuSeconds,
     serverRssMiB,
     temporalRssMiB,
     decisions: DECISIONS,
@@ -230,6 +209,7 @@ async function main() {
     : {};
   const settings = [
     process.env.BENCH_WORKER_HEAP_MIB ? `BENCH_WORKER_HEAP_MIB=${process.env.BENCH_WORKER_HEAP_MIB}` : '',
+    semiSpaceMiB ? `BENCH_WORKER_SEMI_SPACE_MIB=${semiSpaceMiB}` : '',
     process.env.BENCH_MAX_CACHED ? `BENCH_MAX_CACHED=${process.env.BENCH_MAX_CACHED}` : '',
     bundledAtStart ? 'BENCH_BUNDLE=start' : '',
     heapViaArgv ? 'BENCH_HEAP_VIA=argv' : '',

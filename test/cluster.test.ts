@@ -178,6 +178,12 @@ test(`a storm to both servers: one worker killed for good, a server and the Temp
     readyAgainMs: recovery,
     retriesBySenders: accepted.reduce((n, a) => n + a.attempts - 1, 0),
   };
+  if (result.incidentsLost > 0) {
+    // What each process last said: a red run explains itself without the cluster's folder.
+    for (const p of [c.temporal, ...c.workers, ...c.servers])
+      console.log(`--- ${p.spec.name} (running: ${p.running}) ---\n${p.output().slice(-6000)}`);
+    console.log(`--- missing ---\n${JSON.stringify(result.missing, null, 2)}`);
+  }
   expect(result.incidentsLost).toBe(0);
   // Only what was in flight at a kill can run twice.
   expect(result.graphMutationsDuplicated).toBeLessThanOrEqual(INCIDENTS);

@@ -56,6 +56,7 @@ test('Reflex services are wired to the cluster, the database and an SMTP relay',
   }
   expect(services['reflex-worker']!.environment!.SMTP_URL).toMatch(/SMTP_URL/);
   expect(services['reflex-worker']!.environment!.NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
+  expect(services['reflex-worker']!.environment!.NODE_OPTIONS).toMatch(/--max-semi-space-size=\d+/);
 });
 
 test('every long-running service has a healthcheck, and Reflex checks /readyz', () => {

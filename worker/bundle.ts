@@ -11,6 +11,11 @@ const BUNDLE_PATH = join(__dirname, '..', 'workflow-bundle.js');
 const STAMP_PATH = join(__dirname, '..', 'workflow-bundle.json');
 /** The packages webpack copies into the bundle beside `workflows/` (and the bundler itself). */
 const BUNDLED_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker', 'mustache'];
+/**
+ * How the bundle is made, beside the code in it; part of the fingerprint, so a bundle made another way
+ * is not used. Bump it when the options below change.
+ */
+const BUNDLE_RECIPE = 'preload-workflows-1';
 
 /** Where a prebuilt bundle came from: written beside it, compared at start. */
 interface BundleStamp {
@@ -35,6 +40,7 @@ export function workflowsFingerprint(): string {
     };
     hash.update(`${name}@${manifest.version}\0`);
   }
+  hash.update(BUNDLE_RECIPE);
   return hash.digest('hex');
 }
 
@@ -51,8 +57,11 @@ function sourceFiles(dir: string): string[] {
 const noop = () => undefined;
 const SILENT = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
-/** Bundles the workflows with webpack: its report at debug level and only its problems above (none without a log). */
-export async function bundleWorkflows(log?: Logger): Promise<string> {
+/**
+ * Bundles the workflows with webpack: its report at debug level and only its problems above (none
+ * without a log). `preload: false` is for the benchmark that measures what preloading saves.
+ */
+export async function bundleWorkflows(log?: Logger, { preload = true } = {}): Promise<string> {
   const base = log ? temporalLogger(log, 'bundler') : undefined;
   const quiet = base
     ? {
@@ -62,8 +71,18 @@ export async function bundleWorkflows(log?: Logger): Promise<string> {
           base.log(level === 'INFO' ? 'DEBUG' : level, message, meta),
       }
     : SILENT;
+  const workflowsPath = require.resolve('../workflows');
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
+    workflowsPath,
+    // Reflex's workflow modules, mustache and the SDK's public modules are evaluated once per worker,
+    // not once per incident: with the reused V8 context every workflow otherwise gets its own copy of
+    // each module (its code's closures, mustache's writer, the SDK's index), which is most of what a
+    // cached incident costs in memory and much of the CPU of starting one (docs/BENCHMARKS.md,
+    // "Modules evaluated once"). Safe because none of these modules keeps per-incident state at module
+    // scope: they hold constants, definitions and two pure caches (compiled condition patterns and
+    // parsed templates, both keyed by playbook text); the SDK freezes what the modules export.
+    // test/workflow-isolation.test.ts holds them to that.
+    preloadModules: preload ? [workflowsPath] : [],
     logger: quiet,
   });
   return code;

@@ -104,11 +104,14 @@ export async function outcome(fake: EntraFake, relay: DemoMailbox, users: string
     () => (users.every((u) => revokes(u) > 0) && incidents.every((i) => mails(i) > 0) ? true : undefined),
     180_000,
   ).catch(() => undefined);
+  const notSignedOut = users.filter((u) => revokes(u) === 0);
+  const notTold = incidents.filter((i) => mails(i) === 0);
   return {
-    incidentsLost:
-      users.filter((u) => revokes(u) === 0).length + incidents.filter((i) => mails(i) === 0).length,
+    incidentsLost: notSignedOut.length + notTold.length,
     graphMutationsDuplicated: users.reduce((n, u) => n + Math.max(0, revokes(u) - 1), 0),
     emailsDuplicated: incidents.reduce((n, i) => n + Math.max(0, mails(i) - 1), 0),
+    /** What is missing, by name, so that a failure says which accounts and incidents (empty when none). */
+    missing: { notSignedOut, onCallNotTold: notTold },
   };
 }
 

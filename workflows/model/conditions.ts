@@ -26,9 +26,14 @@ export type Condition = {
   not?: Condition;
 } & { [path: string]: Test | Condition[] | Condition | undefined };
 
-const COMBINATORS = new Set(['any', 'all', 'not']);
+const COMBINATORS: readonly string[] = ['any', 'all', 'not'];
 
-/** Patterns compiled once (they were checked against catastrophic backtracking when they loaded). */
+/**
+ * Patterns compiled once (they were checked against catastrophic backtracking when they loaded).
+ * Shared by every incident on a worker (the module is evaluated once): a pure function of playbook
+ * text, without flags, so a compiled pattern carries no state (`lastIndex`) from one test to the next.
+ */
+// eslint-disable-next-line no-restricted-syntax -- a cache of playbook patterns, the same for every incident
 const PATTERNS = new Map<string, RegExp>();
 function compiled(pattern: string): RegExp {
   let regex = PATTERNS.get(pattern);
@@ -38,7 +43,7 @@ function compiled(pattern: string): RegExp {
 
 /** The `path: test` pairs of a condition, without its combinators. */
 export function testsOf(condition: Condition): Array<[string, Test]> {
-  return Object.entries(condition).filter(([key]) => !COMBINATORS.has(key)) as Array<[string, Test]>;
+  return Object.entries(condition).filter(([key]) => !COMBINATORS.includes(key)) as Array<[string, Test]>;
 }
 
 function isEmpty(value: unknown): boolean {

@@ -41,6 +41,11 @@ class TextWriter extends Mustache.Writer {
     return value === null || value === undefined ? (undefined as unknown as string) : textOf(value);
   }
 }
+/**
+ * One writer for every incident on a worker (the module is evaluated once): its only state is
+ * mustache's cache of parsed templates, a pure function of playbook text (values are never parsed).
+ */
+// eslint-disable-next-line no-restricted-syntax -- a cache of parsed playbook templates, the same for every incident
 const writer = new TextWriter();
 
 /** Renders a mustache template; values are escaped with `escape` (HTML by default). */
