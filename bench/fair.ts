@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
-import { childNamed, treeCpuSeconds } from './proc';
+import { childNamed, cpuSeconds } from './proc';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
@@ -69,16 +69,31 @@ const env = {
  * The CPU a party's processes used over a steady phase, per incident: on this shared host a figure
  * that other load barely moves, where latency does (bench/proc.ts; not measured on the cluster).
  */
-async function cpuPerIncident<T>(pids: readonly number[], count: number, phase: () => Promise<T>) {
-  const before = treeCpuSeconds(pids);
+async function cpuPerIncident<T>(
+  parties: Readonly<Record<string, number | undefined>>,
+  count: number,
+  phase: () => Promise<T>,
+) {
+  const named = Object.entries(parties).filter((p): p is [string, number] => p[1] !== undefined);
+  const used = () => named.map(([, pid]) => cpuSeconds(pid));
+  const before = used();
   const result = await phase();
   await new Promise((r) => setTimeout(r, 2000)); // the last incidents' remaining work
-  const ms = pids.length > 0 ? ((treeCpuSeconds(pids) - before) * 1000) / count : undefined;
-  return { result, cpuMsPerIncident: ms === undefined ? undefined : Math.round(ms * 10) / 10 };
+  const perIncident = used().map((s, i) => Math.round(((s - before[i]!) * 10_000) / count) / 10);
+  if (named.length === 0) return { result, cpuMsPerIncident: undefined, cpuMsByProcess: undefined };
+  return {
+    result,
+    cpuMsPerIncident: Math.round(perIncident.reduce((a, b) => a + b, 0) * 10) / 10,
+    cpuMsByProcess: Object.fromEntries(named.map(([name], i) => [name, perIncident[i]])),
+  };
 }
 
-const stats = (values: number[], elapsedS: number, cpuMsPerIncident?: number) => ({
-  cpuMsPerIncident,
+const stats = (
+  values: number[],
+  elapsedS: number,
+  cpu: { cpuMsPerIncident?: number; cpuMsByProcess?: Record<string, number | undefined> } = {},
+) => ({
+  ...cpu,
   n: values.length,
   p50Ms: Math.round(percentile(values, 50)),
   p95Ms: Math.round(percentile(values, 95)),
@@ -161,8 +176,8 @@ async function steadyAt(rate: number, count: number, call: (i: number) => Promis
 interface RunningReflex {
   /** Where alerts go: one server, or each of the cluster's servers in turn. */
   urls: string[];
-  /** The processes whose CPU is counted (reflex start, and its dev server below it); none on the cluster. */
-  pids: number[];
+  /** The processes whose CPU is counted, by name (looked up once ready); none on the cluster. */
+  parties(): Record<string, number | undefined>;
   dir: string;
   cb: Awaited<ReturnType<typeof callbacks>>;
   stop(): Promise<void>;
@@ -240,7 +255,7 @@ async function launchReflex(
   }
   return {
     urls: [url],
-    pids: [reflex.pid!],
+    parties: () => ({ 'reflex start': reflex.pid, 'dev server': childNamed('temporal', reflex.pid) }),
     dir,
     cb,
     stop: async () => {
@@ -275,7 +290,7 @@ async function launchCluster(users: number): Promise<RunningReflex> {
   });
   return {
     urls: cluster.servers.map((s) => s.url),
-    pids: [],
+    parties: () => ({}),
     dir,
     cb,
     stop: async () => {
@@ -315,11 +330,11 @@ async function reflexPhase(rate: number) {
     return (await came) - t0;
   };
   for (let i = 0; i < WARM; i++) await call(i);
-  const { result, cpuMsPerIncident } = await cpuPerIncident(reflex.pids, rate * SECONDS, () =>
+  const { result, ...cpu } = await cpuPerIncident(reflex.parties(), rate * SECONDS, () =>
     steady(rate, (i) => call(WARM + i)),
   );
   await reflex.stop();
-  return stats(result.latencies, result.elapsed, cpuMsPerIncident);
+  return stats(result.latencies, result.elapsed, cpu);
 }
 
 /**
@@ -484,8 +499,8 @@ async function barePhase(rate: number, cliPath: string) {
   for (let i = 0; i < WARM; i++) await call(i);
   // The bare worker and its dev server (this process's child named temporal); the cluster's server is not counted.
   const temporal = TOPOLOGY === 'embedded' ? childNamed('temporal') : undefined;
-  const pids = temporal ? [worker.child.pid!, temporal] : [];
-  const { result, cpuMsPerIncident } = await cpuPerIncident(pids, rate * SECONDS, () =>
+  const parties = temporal ? { 'bare worker': worker.child.pid, 'dev server': temporal } : {};
+  const { result, ...cpu } = await cpuPerIncident(parties, rate * SECONDS, () =>
     steady(rate, (i) => call(WARM + i)),
   );
   await stop(worker.child);
@@ -493,7 +508,7 @@ async function barePhase(rate: number, cliPath: string) {
   await server.stop();
   await stop(fake.child);
   await cb.close();
-  return stats(result.latencies, result.elapsed, cpuMsPerIncident);
+  return stats(result.latencies, result.elapsed, cpu);
 }
 
 async function main(): Promise<void> {

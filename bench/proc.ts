@@ -1,5 +1,5 @@
-// What the benchmarks read of other processes from /proc (Linux): resident memory, CPU time, and the
-// process tree, so a figure covers every process a party runs (reflex start and its dev server).
+// What the benchmarks read of other processes from /proc (Linux): resident memory, CPU time, and a
+// process's child by name (reflex start's dev server).
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat after the command's name: [0] is the state, [1] the parent's pid. */
@@ -33,31 +33,10 @@ function livePids(): number[] {
     .map(Number);
 }
 
-/** The process and every process below it. */
-export function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const pid of livePids()) {
-    const parent = Number(statFields(pid)?.fields[1]);
-    if (parent) children.set(parent, [...(children.get(parent) ?? []), pid]);
-  }
-  const tree: number[] = [];
-  const visit = (pid: number) => {
-    tree.push(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return tree;
-}
-
-/** CPU seconds used so far by the processes and everything below them. */
-export function treeCpuSeconds(roots: readonly number[]): number {
-  return roots.flatMap(processTree).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-}
-
-/** A child of this process by its command's name (the dev server is `temporal`). */
-export function childNamed(name: string): number | undefined {
+/** A child of `parent` (this process by default) by its command's name (the dev server is `temporal`). */
+export function childNamed(name: string, parent = process.pid): number | undefined {
   return livePids().find((pid) => {
     const stat = statFields(pid);
-    return stat?.comm === name && Number(stat.fields[1]) === process.pid;
+    return stat?.comm === name && Number(stat.fields[1]) === parent;
   });
 }
