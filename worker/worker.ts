@@ -28,9 +28,9 @@ export interface ReflexWorkerOptions {
 /**
  * The young generation of the workflow thread, per semi-space. V8 on Node 24 grows a busy isolate's
  * young generation to 128 MiB; the workflow thread allocates briefly for every activation and keeps
- * little, so a small one serves it: at 3,000 waiting incidents the worker's RSS was 677 MiB with V8's
- * sizing and 417 MiB with 4 MiB semi-spaces on both threads (docs/BENCHMARKS.md, "The young
- * generation").
+ * little, so a small one serves it. 10,000 waiting incidents: worker RSS 714 MiB before, 581 MiB with
+ * this thread capped, 474 MiB with both threads capped as docker-compose.yml does (docs/BENCHMARKS.md,
+ * "The young generation, and modules evaluated once").
  */
 export const WORKFLOW_THREAD_SEMI_SPACE_MIB = 8;
 
