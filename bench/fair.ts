@@ -15,23 +15,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import {
-  appendFileSync,
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
 import { childNamed, cpuSeconds } from './proc';
+import { machine, readResults, runBench, saveResult } from './results';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
@@ -79,8 +71,8 @@ async function cpuPerIncident<T>(
   const before = used();
   const result = await phase();
   await new Promise((r) => setTimeout(r, 2000)); // the last incidents' remaining work
-  const perIncident = used().map((s, i) => Math.round(((s - before[i]!) * 10_000) / count) / 10);
   if (named.length === 0) return { result, cpuMsPerIncident: undefined, cpuMsByProcess: undefined };
+  const perIncident = used().map((s, i) => Math.round(((s - before[i]!) * 10_000) / count) / 10);
   return {
     result,
     cpuMsPerIncident: Math.round(perIncident.reduce((a, b) => a + b, 0) * 10) / 10,
@@ -546,73 +538,50 @@ async function main(): Promise<void> {
       0,
       ...results.filter((r) => (r[key] as { p99Ms: number }).p99Ms < 1000).map((r) => r.rate as number),
     );
-  const file = join(process.cwd(), 'bench-results.json');
-  const previous = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
-    : {};
+  const previous = readResults();
   // The parts not run this time keep their last figures.
   const key = TOPOLOGY === 'cluster' ? `cluster:${PLAYBOOK}` : PLAYBOOK;
   const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`;
   const before = ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[key] ?? {};
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        ...previous,
-        // One entry per playbook and topology measured: the shipped playbook and revoke-only (the
-        // intake path alone) on the embedded default, `cluster:<playbook>` on the cluster.
-        fair: {
-          ...((previous.fair as Record<string, unknown> | undefined) ?? {}),
-          [key]: {
-            ...before,
-            command,
-            at: new Date().toISOString(),
-            // Which command (and when) produced each part's figures: parts not run keep theirs.
-            parts: {
-              ...((before.parts as Record<string, unknown> | undefined) ?? {}),
-              ...Object.fromEntries(
-                [...PARTS]
-                  .filter((part) => part !== 'logs' || TOPOLOGY === 'embedded')
-                  .map((part) => [part, { command, at: new Date().toISOString() }]),
-              ),
-            },
-            machine: {
-              cpus: cpus().length,
-              memoryGiB: Math.round(totalmem() / 2 ** 30),
-              node: process.version,
-            },
-            playbook: PLAYBOOK,
-            topology: TOPOLOGY,
-            ...(results.length > 0
-              ? {
-                  highestRateUnder1sP99: { reflex: holds('webhookToAction'), bare: holds('bareTemporal') },
-                  results,
-                }
-              : {}),
-            ...(burst ? { sustainedAlertsPerSec: burst.acceptedPerSec, burst } : {}),
-            ...(logs
-              ? {
-                  logLineToAction: {
-                    p50Ms: logs.syslogTcp.p50Ms,
-                    p99Ms: logs.syslogTcp.p99Ms,
-                    via: 'syslog over TCP',
-                  },
-                  logs,
-                }
-              : {}),
-          },
-        },
+  // One entry per playbook and topology measured: the shipped playbook and revoke-only (the
+  // intake path alone) on the embedded default, `cluster:<playbook>` on the cluster.
+  saveResult('fair', {
+    ...((previous.fair as Record<string, unknown> | undefined) ?? {}),
+    [key]: {
+      ...before,
+      command,
+      at: new Date().toISOString(),
+      // Which command (and when) produced each part's figures: parts not run keep theirs.
+      parts: {
+        ...((before.parts as Record<string, unknown> | undefined) ?? {}),
+        ...Object.fromEntries(
+          [...PARTS]
+            .filter((part) => part !== 'logs' || TOPOLOGY === 'embedded')
+            .map((part) => [part, { command, at: new Date().toISOString() }]),
+        ),
       },
-      null,
-      2,
-    )}\n`,
-  );
+      machine: machine(),
+      playbook: PLAYBOOK,
+      topology: TOPOLOGY,
+      ...(results.length > 0
+        ? {
+            highestRateUnder1sP99: { reflex: holds('webhookToAction'), bare: holds('bareTemporal') },
+            results,
+          }
+        : {}),
+      ...(burst ? { sustainedAlertsPerSec: burst.acceptedPerSec, burst } : {}),
+      ...(logs
+        ? {
+            logLineToAction: {
+              p50Ms: logs.syslogTcp.p50Ms,
+              p99Ms: logs.syslogTcp.p99Ms,
+              via: 'syslog over TCP',
+            },
+            logs,
+          }
+        : {}),
+    },
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

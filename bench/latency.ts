@@ -10,6 +10,7 @@ import { Client } from '@temporalio/client';
 import { configSchema } from '../config/schema';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
+import { runBench } from './results';
 import { runReflex } from '../startup/run';
 import { createGraphClient } from '../startup/graph-client';
 import { ensureTemporalCli } from '../temporal/cli-binary';
@@ -252,10 +253,4 @@ async function main() {
   await devServer.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

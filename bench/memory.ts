@@ -6,8 +6,8 @@
 // answer sent once the workflow applied the decision). The decision's time is the POST's.
 // Run: npm run bench:memory. Writes the `waiting` entry of bench-results.json.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
@@ -23,6 +23,7 @@ import { startPostgres } from '../test/helpers/postgres';
 import { IncidentGateway } from '../temporal/incident-gateway';
 import { percentile } from './stats';
 import { childNamed, cpuSeconds, rssMiB } from './proc';
+import { machine, runBench, saveResult } from './results';
 import { openLink, post } from '../test/helpers/approval-links';
 
 const COUNT = Number(process.env.BENCH_INCIDENTS ?? 10_000);
@@ -203,10 +204,6 @@ async function main() {
     decisionP99Ms: Math.round(percentile(latencies, 99)),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  const file = join(process.cwd(), 'bench-results.json');
-  const previous = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
-    : {};
   const settings = [
     process.env.BENCH_WORKER_HEAP_MIB ? `BENCH_WORKER_HEAP_MIB=${process.env.BENCH_WORKER_HEAP_MIB}` : '',
     semiSpaceMiB ? `BENCH_WORKER_SEMI_SPACE_MIB=${semiSpaceMiB}` : '',
@@ -222,12 +219,12 @@ async function main() {
       'npm run bench:memory',
     ].join(' '),
     at: new Date().toISOString(),
-    machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     topology:
       'reflex worker and reflex server processes, Temporal dev server (in memory), PostgreSQL audit store; decisions through the e-mailed links',
     ...result,
   };
-  writeFileSync(file, `${JSON.stringify({ ...previous, waiting }, null, 2)}\n`);
+  saveResult('waiting', waiting);
   await pg.end();
   for (const child of [server, worker]) {
     child.kill('SIGTERM');
@@ -239,10 +236,4 @@ async function main() {
   await devServer.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -5,13 +5,11 @@
 // creation path the worker takes, without a server, since no activation is needed for module
 // evaluation), alternating the two bundles, and reports heap per workflow (after a full GC) and
 // creation time. Run: npm run bench:modules. Writes the `sandboxModules` entry of bench-results.json.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import { bundleWorkflows } from '../worker/bundle';
 import { percentile } from './stats';
+import { machine, runBench, saveResult } from './results';
 
 const COUNT = Number(process.env.BENCH_WORKFLOWS ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -99,24 +97,14 @@ async function main() {
   const result = {
     command: `BENCH_WORKFLOWS=${COUNT} BENCH_ROUNDS=${ROUNDS} npm run bench:modules`,
     at: new Date().toISOString(),
-    machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     workflowsPerRound: COUNT,
     rounds: ROUNDS,
     preloaded: summary(samples.preloaded),
     perWorkflow: summary(samples.perWorkflow),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  const file = join(process.cwd(), 'bench-results.json');
-  const previous = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
-    : {};
-  writeFileSync(file, `${JSON.stringify({ ...previous, sandboxModules: result }, null, 2)}\n`);
+  saveResult('sandboxModules', result);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -6,8 +6,8 @@
 // entry of bench-results.json.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
@@ -17,6 +17,7 @@ import { TOOLS_DIR } from '../startup/project';
 import { startDevServer } from '../temporal/dev-server';
 import { freePort } from '../test/helpers/ports';
 import { embeddedSqlitePragmas } from '../startup/temporal';
+import { machine, saveResult } from './results';
 
 const RATES = (process.env.BENCH_RATES ?? '20,50').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -100,31 +101,13 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(result));
     }
   }
-  const file = join(process.cwd(), 'bench-results.json');
-  const previous = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
-    : {};
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        ...previous,
-        embeddedSqlite: {
-          command: `BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} npm run bench:sqlite`,
-          at: new Date().toISOString(),
-          machine: {
-            cpus: cpus().length,
-            memoryGiB: Math.round(totalmem() / 2 ** 30),
-            node: process.version,
-          },
-          chosen: embeddedSqlitePragmas('full'),
-          results,
-        },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  saveResult('embeddedSqlite', {
+    command: `BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} npm run bench:sqlite`,
+    at: new Date().toISOString(),
+    machine: machine(),
+    chosen: embeddedSqlitePragmas('full'),
+    results,
+  });
 }
 
 void main();
