@@ -1,9 +1,25 @@
 // The intake journal's table (docs/decisions/004-intake-journal.md): one row per accepted alert until
 // its incidents are opened. Rows are handed out with leases, so several servers drain one database
 // without opening an alert twice at once (`for update skip locked`).
+//
+// Appends are committed in groups: while one statement is being written, the alerts that arrive are
+// queued and go together in the next one (each answered once its own statement has committed). An
+// alert arriving alone waits for nothing; during a storm the database does one statement per group
+// instead of one per alert (docs/BENCHMARKS.md, "Group commit for the journal").
 import type { Db } from './db';
 import type { JournalEntry, JournalStore } from '../triggers/journal';
 import type { Alert } from '../workflows/model/alert';
+
+type AppendEntry = Parameters<JournalStore['append']>[0];
+
+interface Queued {
+  entry: AppendEntry;
+  resolve: (id: string | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The most alerts one append statement carries. */
+export const MAX_GROUP = 200;
 
 interface Row {
   id: string;
@@ -16,9 +32,93 @@ interface Row {
 }
 
 export class IntakeJournalStore implements JournalStore {
+  private readonly queue: Queued[] = [];
+  private writing = false;
+
   constructor(private readonly db: Db) {}
 
-  async append(entry: Parameters<JournalStore['append']>[0]): Promise<string | undefined> {
+  /**
+   * Writes the alert (see {@link JournalStore.append}); resolves once the statement that carried it
+   * has committed. A settle (a claim taken before) is written on its own.
+   */
+  append(entry: AppendEntry): Promise<string | undefined> {
+    if (entry.claim === 'settle') return this.appendOne(entry);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** Writes queued alerts, one group per statement, until none is left. */
+  private async pump(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = takeGroup(this.queue);
+        if (group.length === 1) {
+          const [one] = group;
+          await this.appendOne(one!.entry).then(one!.resolve, one!.reject);
+          continue;
+        }
+        try {
+          const ids = await this.appendGroup(group.map((q) => q.entry));
+          group.forEach((q, i) => q.resolve(ids[i]));
+        } catch {
+          // Nothing of the group was written (one statement). Each alone, so one alert the database
+          // refuses is refused alone and the others are still accepted.
+          for (const q of group) await this.appendOne(q.entry).then(q.resolve, q.reject);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /**
+   * One statement for a group of `insert`/`none` alerts: every delivery id claimed (settled with its
+   * incident), and a row for each alert whose id was new or that has none. Ids are drawn for every
+   * alert up front, so each alert learns its own row (undefined: its id was claimed before).
+   */
+  private async appendGroup(entries: readonly AppendEntry[]): Promise<Array<string | undefined>> {
+    const column = <T>(pick: (e: AppendEntry) => T) => entries.map(pick);
+    const rows = await this.db.query<{ ord: string | number; id: string | number | null }>(
+      `with input as materialized (
+         select t.*, nextval(pg_get_serial_sequence('intake_journal', 'id')) as id
+           from unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::int[], $7::text[])
+                with ordinality as t(source, alert, drill, playbooks, incident_id, lease_ms, delivery_id, ord)
+       ),
+       claimed as (
+         insert into webhook_deliveries (source, delivery_id, incident_id)
+         select source, delivery_id, incident_id from input where delivery_id is not null
+         on conflict (source, delivery_id) do nothing
+         returning source, delivery_id
+       ),
+       written as (
+         insert into intake_journal (id, source, alert, drill, playbooks, incident_id, lease_until)
+         select i.id, i.source, i.alert, i.drill, i.playbooks, i.incident_id,
+                now() + (i.lease_ms * interval '1 millisecond')
+           from input i
+          where i.delivery_id is null
+             or exists (select 1 from claimed c where c.source = i.source and c.delivery_id = i.delivery_id)
+         returning id
+       )
+       select i.ord, w.id from input i left join written w on w.id = i.id order by i.ord`,
+      [
+        column((e) => e.source),
+        column((e) => JSON.stringify(e.alert)),
+        column((e) => e.drill),
+        column((e) => JSON.stringify(e.playbooks)),
+        column((e) => e.incidentId),
+        column((e) => (e.deferred ? 0 : e.leaseMs)),
+        column((e) => (e.claim === 'insert' ? (e.deliveryId ?? null) : null)),
+      ],
+    );
+    const byOrd = new Map(rows.map((r) => [Number(r.ord), r.id === null ? undefined : String(r.id)]));
+    return entries.map((_, i) => byOrd.get(i + 1));
+  }
+
+  private async appendOne(entry: AppendEntry): Promise<string | undefined> {
     // The alert as text, byte for byte what the workflow gets (jsonb would reorder the payload's keys).
     const params: unknown[] = [
       entry.source,
@@ -131,4 +231,27 @@ export class IntakeJournalStore implements JournalStore {
     );
     return rows.length;
   }
+}
+
+/**
+ * The next group off the queue, oldest first: at most {@link MAX_GROUP}, and one alert per delivery
+ * id (a second delivery of the same id waits for the next statement, where it finds the id claimed).
+ */
+function takeGroup(queue: Queued[]): Queued[] {
+  const group: Queued[] = [];
+  const ids = new Set<string>();
+  for (let i = 0; i < queue.length && group.length < MAX_GROUP;) {
+    const { entry } = queue[i]!;
+    const key =
+      entry.claim === 'insert' && entry.deliveryId !== undefined
+        ? `${entry.source}\u0000${entry.deliveryId}`
+        : undefined;
+    if (key !== undefined && ids.has(key)) {
+      i += 1;
+      continue;
+    }
+    if (key !== undefined) ids.add(key);
+    group.push(queue.splice(i, 1)[0]!);
+  }
+  return group;
 }

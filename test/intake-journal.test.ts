@@ -11,6 +11,7 @@ import { loadPlaybooks } from '../playbooks/load';
 import { fromGeneric } from '../triggers/adapters/generic';
 import { incidentIdFor } from '../temporal/incident-gateway';
 import { openDb, type Db } from '../storage/db';
+import type { Alert } from '../workflows/model/alert';
 import { freshDatabaseUrl } from './helpers/postgres';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, auth, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
@@ -231,3 +232,81 @@ test('a replay names the incident the alert opened when its dedup window had pas
   const replay = await postSigned(reflex.url, body, { id: delivery });
   expect(replay).toMatchObject({ status: 409, body: { incidentId: `${first.body.incidentId}-2` } });
 }, 60_000);
+
+describe.each(['embedded', 'postgres'] as const)('group commit on the %s database', (kind) => {
+  /** The database, with every statement it is sent counted (and the first group refused, when asked). */
+  async function counted(refuseFirstGroup = false) {
+    db = await openDb(kind === 'postgres' ? { url: await freshDatabaseUrl('journal') } : {});
+    const inner = db;
+    const sent: string[] = [];
+    let refused = !refuseFirstGroup;
+    const wrapped: Db = {
+      ...inner,
+      query: async <T>(sql: string, params?: unknown[]) => {
+        sent.push(sql);
+        if (!refused && sql.includes('with input as materialized')) {
+          refused = true;
+          throw new Error('the database refused the group');
+        }
+        return inner.query<T>(sql, params);
+      },
+    };
+    return { store: new IntakeJournalStore(wrapped), sent };
+  }
+
+  const entry = (n: number, deliveryId?: string) => ({
+    claim: deliveryId === undefined ? ('none' as const) : ('insert' as const),
+    source: 'siem',
+    deliveryId,
+    alert: { title: `alert ${n}`, marker: n } as unknown as Alert,
+    drill: false,
+    playbooks: ['revoke-only'],
+    incidentId: `incident-${n}`,
+    deferred: true,
+    leaseMs: 10_000,
+  });
+
+  test('alerts arriving together share statements; each gets its own row; a delivery id is written once', async () => {
+    const { store, sent } = await counted();
+    const entries = [
+      ...Array.from({ length: 50 }, (_, n) => entry(n, `d-${n}`)),
+      ...Array.from({ length: 5 }, (_, n) => entry(100 + n)), // no delivery id
+      ...Array.from({ length: 5 }, (_, n) => entry(200 + n, `d-${n}`)), // the same ids again, at once
+    ];
+    const ids = await Promise.all(entries.map((e) => store.append(e)));
+
+    // The first alert alone, the rest in groups: far fewer statements than alerts.
+    expect(sent.length).toBeLessThanOrEqual(4);
+    const written = ids.slice(0, 55);
+    expect(written.every((id) => id !== undefined)).toBe(true);
+    expect(new Set(written).size).toBe(55);
+    // A second delivery of an id already claimed writes nothing (the intake then answers 409).
+    expect(ids.slice(55)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    // Each alert is in its own row, byte for byte, and each claim is settled with its incident.
+    for (const [i, id] of written.entries()) {
+      const [row] = await db!.query<{ alert: string; incident_id: string }>(
+        'select alert, incident_id from intake_journal where id = $1',
+        [id],
+      );
+      expect(row).toEqual({ alert: JSON.stringify(entries[i]!.alert), incident_id: entries[i]!.incidentId });
+    }
+    const claims = await db!.query<{ delivery_id: string; incident_id: string }>(
+      'select delivery_id, incident_id from webhook_deliveries order by delivery_id',
+    );
+    expect(claims).toHaveLength(50);
+    expect(claims.find((c) => c.delivery_id === 'd-3')?.incident_id).toBe('incident-3');
+    const [count] = await db!.query<{ n: number }>('select count(*)::int as n from intake_journal');
+    expect(count!.n).toBe(55);
+  });
+
+  test('a group the database refuses is written alert by alert: none is lost, none written twice', async () => {
+    const { store, sent } = await counted(true);
+    const entries = Array.from({ length: 20 }, (_, n) => entry(n, `r-${n}`));
+    const ids = await Promise.all(entries.map((e) => store.append(e)));
+    expect(sent.some((s) => s.includes('with input as materialized'))).toBe(true);
+    expect(ids.every((id) => id !== undefined)).toBe(true);
+    expect(new Set(ids).size).toBe(20);
+    const [count] = await db!.query<{ n: number }>('select count(*)::int as n from intake_journal');
+    expect(count!.n).toBe(20);
+  });
+});
