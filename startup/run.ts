@@ -24,9 +24,9 @@ import { auditEvent } from '../workflows/model/audit-events';
 import { loadInputs } from './inputs';
 import { Resources } from './resources';
 import { bindHttp } from './http';
-import { openStorage } from './storage';
+import { claimStorage } from './storage';
 import { openMail } from './mail';
-import { openTemporal } from './temporal';
+import { openTemporal, type TemporalConnection } from './temporal';
 import { startWorker } from './worker';
 import { buildHttpApp } from './http-app';
 import { openGovernance } from './governance';
@@ -86,20 +86,38 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   const http = await bindHttp(config);
+  const phases = new StartupPhases();
+  // Temporal opens beside the database, with resources of its own closed in their place: the
+  // embedded dev server's start and PGlite's recovery after a crash each take seconds.
+  const temporalResources = new Resources(log);
+  let temporalOpening: Promise<TemporalConnection> | undefined;
   try {
     const organisation = resolveOrganisation(config, http.publicUrl);
-    const storage = await openStorage(config, dataDir, resources);
-    await storage.audit.append([configLoadedEvent(mode, inputs.playbooks)]);
+    // First the data directory's database is this process's (another live Reflex on it: an error
+    // here, before a dev server could be started on its Temporal file).
+    const claimed = claimStorage(config, dataDir);
+    temporalOpening = phases.time('temporal', () =>
+      openTemporal(
+        config,
+        { dataDir, toolsDir: options.toolsDir, log, env: options.env ?? process.env },
+        temporalResources,
+      ),
+    );
+    temporalOpening.catch(() => undefined); // awaited below, or settled before closing on a failure
+    const storage = await phases.time('storage', async () => {
+      const opened = await claimed.open(resources);
+      await opened.audit.append([configLoadedEvent(mode, inputs.playbooks)]);
+      return opened;
+    });
     const governance =
       mode === 'worker'
         ? undefined
-        : await openGovernance(config, dataDir, storage.audit, inputs.playbooks, resources);
-    const mail = await openMail(config, dataDir, resources);
-    const temporal = await openTemporal(
-      config,
-      { dataDir, toolsDir: options.toolsDir, log, env: options.env ?? process.env },
-      resources,
-    );
+        : await phases.time('governance', () =>
+            openGovernance(config, dataDir, storage.audit, inputs.playbooks, resources),
+          );
+    const mail = await phases.time('mail', () => openMail(config, dataDir, resources));
+    const temporal = await temporalOpening;
+    resources.add('Temporal', () => temporalResources.close());
     const gateway = new IncidentGateway({
       client: temporal.client,
       taskQueue: config.temporal.taskQueue,
@@ -130,17 +148,19 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
         resources,
       );
       readiness.push(
-        await startWorker(
-          {
-            config,
-            connection: temporal.connection,
-            storage,
-            mailer: mail.mailer,
-            templates: inputs.templates,
-            log,
-            workflowBundle: options.workflowBundle,
-          },
-          resources,
+        await phases.time('worker', () =>
+          startWorker(
+            {
+              config,
+              connection: temporal.connection,
+              storage,
+              mailer: mail.mailer,
+              templates: inputs.templates,
+              log,
+              workflowBundle: options.workflowBundle,
+            },
+            resources,
+          ),
         ),
       );
     }
@@ -167,6 +187,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
           );
     http.serve(app);
     resources.add('HTTP server', () => http.close());
+    log.info({ mode, startupMs: phases.done() }, 'Reflex is up');
 
     return {
       url: http.url,
@@ -188,7 +209,34 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   } catch (err) {
     await http.close();
     await resources.close();
+    // Temporal may still have been opening when something else failed: closed once it is done.
+    await temporalOpening?.catch(() => undefined);
+    await temporalResources.close();
     throw err;
+  }
+}
+
+/** How long each part of the start took (the `Reflex is up` log line), in ms from the start. */
+class StartupPhases {
+  private readonly began = performance.now();
+  private readonly took: Record<string, number> = {};
+
+  async time<T>(phase: string, open: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await open();
+    } finally {
+      this.took[phase] = Math.round(performance.now() - t0);
+    }
+  }
+
+  /** The phases, `total` (since `runReflex` began) and `process` (since the process started). */
+  done(): Record<string, number> {
+    return {
+      ...this.took,
+      total: Math.round(performance.now() - this.began),
+      process: Math.round(process.uptime() * 1000),
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 // The database and the stores over it: PostgreSQL, or the embedded PGlite in the data directory.
 import { join } from 'node:path';
 import type { ReflexConfig } from '../config/schema';
-import { openDb, type Db } from '../storage/db';
+import { claimDb, type ClaimedDb, type Db } from '../storage/db';
 import { AuditStore } from '../storage/audit-store';
 import { IncidentIndex } from '../storage/incident-index';
 import { ApprovalLinks } from '../storage/approval-links';
@@ -20,12 +20,20 @@ export interface Storage {
   sessions: Sessions;
 }
 
-export async function openStorage(
+/**
+ * Claims the storage now (the embedded database's lock: {@link claimDb}) and opens it on `open`, so
+ * the caller can start other work on the data directory only once this process owns it.
+ */
+export function claimStorage(
   config: ReflexConfig,
   dataDir: string,
-  resources: Resources,
-): Promise<Storage> {
-  const db = await openDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
+): { open(resources: Resources): Promise<Storage> } {
+  const claimed = claimDb({ url: config.database.url, embeddedDir: join(dataDir, 'db') });
+  return { open: (resources) => openClaimed(claimed, resources) };
+}
+
+async function openClaimed(claimed: ClaimedDb, resources: Resources): Promise<Storage> {
+  const db = await claimed.open();
   resources.add('database', () => db.close());
   const audit = new AuditStore(db);
   const incidents = new IncidentIndex(db);

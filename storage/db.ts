@@ -23,8 +23,29 @@ export interface OpenDbOptions {
 }
 
 /** Opens the database and applies any pending migrations. */
-export async function openDb({ url, embeddedDir }: OpenDbOptions): Promise<Db> {
-  const db = url ? await openPostgres(url) : await openEmbedded(embeddedDir);
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  return claimDb(options).open();
+}
+
+/** A database claimed for this process and not opened yet. */
+export interface ClaimedDb {
+  /** Opens it and applies any pending migrations. */
+  open(): Promise<Db>;
+}
+
+/**
+ * Claims the database now: the embedded one's lock is taken before this returns (it throws
+ * {@link DatabaseInUseError} when a live process holds it), so a caller may start work that must not
+ * run beside another owner (Temporal's dev server on the same data directory) while it opens.
+ */
+export function claimDb({ url, embeddedDir }: OpenDbOptions): ClaimedDb {
+  if (url) return { open: () => openPostgres(url).then(migrated) };
+  if (embeddedDir) mkdirSync(embeddedDir, { recursive: true });
+  const unlock = embeddedDir ? lockEmbedded(embeddedDir) : () => undefined;
+  return { open: () => openEmbedded(embeddedDir, unlock).then(migrated) };
+}
+
+async function migrated(db: Db): Promise<Db> {
   await migrate(db);
   return db;
 }
@@ -110,12 +131,10 @@ function alive(pid: number): boolean {
   }
 }
 
-async function openEmbedded(dir: string | undefined): Promise<Db> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  if (dir) mkdirSync(dir, { recursive: true });
-  const unlock = dir ? lockEmbedded(dir) : () => undefined;
+async function openEmbedded(dir: string | undefined, unlock: () => void): Promise<Db> {
   let pg;
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     pg = new PGlite(dir);
     await pg.waitReady;
   } catch (err) {

@@ -154,6 +154,36 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   expect(again.timeline).toEqual(incident.timeline);
   // The mailbox kept its messages too.
   expect(await (await fetch(`${url}/mailbox`, { headers: admin() })).text()).toContain('[DRILL]');
+  // The start says how long each part took (Temporal opens beside the database).
+  expect(second.output()).toMatch(/Reflex is up/);
+  expect(second.output()).toMatch(
+    /"startupMs":\{[^}]*"temporal":\d+[^}]*"storage":\d+|"startupMs":\{[^}]*"storage":\d+[^}]*"temporal":\d+/,
+  );
+
+  // 3b. A second `reflex start` on the same data directory (its own ports) is refused before it starts
+  // anything: the running one's Temporal dev server is left alone.
+  const runningDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
+  const [port2, temporalPort2, uiPort2, smtpPort2] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const configFile2 = join(dataDir, 'reflex-2.yaml');
+  writeFileSync(
+    configFile2,
+    `temporal:\n  devServer:\n    port: ${temporalPort2}\n    uiPort: ${uiPort2}\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort2}\n`,
+  );
+  const intruder = spawnSync(process.execPath, [CLI, 'start', '--config', configFile2], {
+    env: { ...env, PORT: String(port2) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(intruder.status).not.toBe(0);
+  expect(`${intruder.stdout}${intruder.stderr}`).toContain(`is in use by process ${second.child.pid}`);
+  expect(Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'))).toBe(runningDevServerPid);
+  expect(existsSync(`/proc/${runningDevServerPid}`)).toBe(true);
+  expect(await ready(url)).toBe(true);
 
   // 4. SIGTERM: graceful stop, exit 0, and the dev server child is gone.
   const secondDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
