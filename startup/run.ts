@@ -216,7 +216,7 @@ export async function runReflex(options: RunOptions): Promise<Reflex> {
   }
 }
 
-/** How long each part of the start took (the `Reflex is up` log line), in ms from the start. */
+/** How long each part of the start took, in ms (the `Reflex is up` log line). */
 class StartupPhases {
   private readonly began = performance.now();
   private readonly took: Record<string, number> = {};

@@ -81,7 +81,9 @@ export class IntakeJournalStore implements JournalStore {
    * alert up front, so each alert learns its own row (undefined: its id was claimed before).
    */
   private async appendGroup(entries: readonly AppendEntry[]): Promise<Array<string | undefined>> {
-    const column = <T>(pick: (e: AppendEntry) => T) => entries.map(pick);
+    // The rows' values by column ($1–$6, which unnest takes side by side), then the delivery ids ($7).
+    const values = entries.map(rowValues);
+    const columns = values[0]!.map((_, i) => values.map((v) => v[i]));
     const rows = await this.db.query<{ ord: string | number; id: string | number | null }>(
       `with input as materialized (
          select t.*, nextval(pg_get_serial_sequence('intake_journal', 'id')) as id
@@ -104,30 +106,14 @@ export class IntakeJournalStore implements JournalStore {
          returning id
        )
        select i.ord, w.id from input i left join written w on w.id = i.id order by i.ord`,
-      [
-        column((e) => e.source),
-        column((e) => JSON.stringify(e.alert)),
-        column((e) => e.drill),
-        column((e) => JSON.stringify(e.playbooks)),
-        column((e) => e.incidentId),
-        column((e) => (e.deferred ? 0 : e.leaseMs)),
-        column((e) => (e.claim === 'insert' ? (e.deliveryId ?? null) : null)),
-      ],
+      [...columns, entries.map((e) => (e.claim === 'insert' ? (e.deliveryId ?? null) : null))],
     );
     const byOrd = new Map(rows.map((r) => [Number(r.ord), r.id === null ? undefined : String(r.id)]));
     return entries.map((_, i) => byOrd.get(i + 1));
   }
 
   private async appendOne(entry: AppendEntry): Promise<string | undefined> {
-    // The alert as text, byte for byte what the workflow gets (jsonb would reorder the payload's keys).
-    const params: unknown[] = [
-      entry.source,
-      JSON.stringify(entry.alert),
-      entry.drill,
-      JSON.stringify(entry.playbooks),
-      entry.incidentId,
-      entry.deferred ? 0 : entry.leaseMs,
-    ];
+    const params: unknown[] = rowValues(entry);
     const row = `select $1::text, $2::text, $3::boolean, $4::text, $5::text,
                         now() + ($6::int * interval '1 millisecond')`;
     const insert = `insert into intake_journal (source, alert, drill, playbooks, incident_id, lease_until)`;
@@ -231,6 +217,22 @@ export class IntakeJournalStore implements JournalStore {
     );
     return rows.length;
   }
+}
+
+/**
+ * A row's values, in the order both append statements take them: source, alert, drill, playbooks,
+ * incident id, lease in ms. The alert as text, byte for byte what the workflow gets (jsonb would
+ * reorder the payload's keys); a deferred alert is free for the drainers at once.
+ */
+function rowValues(entry: AppendEntry): unknown[] {
+  return [
+    entry.source,
+    JSON.stringify(entry.alert),
+    entry.drill,
+    JSON.stringify(entry.playbooks),
+    entry.incidentId,
+    entry.deferred ? 0 : entry.leaseMs,
+  ];
 }
 
 /**
