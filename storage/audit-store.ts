@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Db } from './db';
-import { projectEvents } from './incident-projection';
+import { listWrites, projectEvents, type EarlierEvents, type ListWrite } from './incident-projection';
 import {
   GENESIS_HASH,
   hashEvent,
@@ -51,7 +51,51 @@ function placeholders(rows: number, width: number): string {
   ).join(', ');
 }
 
+/**
+ * The batch chained onto `head`: each event not in `skip` (nor earlier in the batch) numbered and hashed
+ * after the one before it, as the rows of `audit_events` and as the events written, with the new head.
+ */
+function chained(
+  head: ChainHead,
+  events: readonly AuditEventInput[],
+  skip: Set<string>,
+): { rows: unknown[][]; written: AuditEvent[]; head: ChainHead } {
+  let { seq, hash: prevHash } = head;
+  const rows: unknown[][] = [];
+  const written: AuditEvent[] = [];
+  for (const event of events) {
+    if (skip.has(event.eventId)) continue;
+    skip.add(event.eventId);
+    seq += 1;
+    const content = stringify(event.content) ?? '{}';
+    const hash = hashEvent(prevHash, { ...event, seq }, content);
+    rows.push([head.chainId, seq, event.eventId, event.at, event.kind, event.actor, content, prevHash, hash]);
+    written.push({ ...event, seq, prevHash, hash } as AuditEvent);
+    prevHash = hash;
+  }
+  return { rows, written, head: { chainId: head.chainId, seq, hash: prevHash } };
+}
+
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
+
+/** How many chain heads a store remembers (an entry is ~200 bytes; 10,000 waiting incidents fit). */
+const REMEMBERED_HEADS = 20_000;
+
+/** The earlier events of a chain, when a batch is written in one statement: it may not look them up. */
+class NeedsEarlierEvents extends Error {}
+const batchOnly: EarlierEvents = {
+  receivedAlert: () => Promise.reject(new NeedsEarlierEvents()),
+  hasDrillStarted: () => Promise.reject(new NeedsEarlierEvents()),
+};
+
 export class AuditStore implements EventHistory {
+  /**
+   * The head this store last wrote or read for each chain, most recent last. A hint only: a batch
+   * written from it is refused by the database unless the stored head is still this one.
+   */
+  private readonly heads = new Map<string, ChainHead>();
+
   constructor(private readonly db: Db) {}
 
   /**
@@ -62,68 +106,124 @@ export class AuditStore implements EventHistory {
     const byChain = new Map<string, AuditEventInput[]>();
     for (const event of events) byChain.set(event.chainId, [...(byChain.get(event.chainId) ?? []), event]);
     for (const [chainId, chainEvents] of byChain) {
-      await this.db.transaction(async (tx) => {
-        // The chain's head, created at genesis on its first event, and locked (`do update` takes the
-        // row lock `for update` would): one statement instead of an insert and a select.
-        const [head] = await tx.query<{ seq: string | number; hash: string }>(
-          `insert into audit_chain_heads (chain_id, seq, hash) values ($1, 0, $2)
-             on conflict (chain_id) do update set chain_id = excluded.chain_id
-           returning seq, hash`,
-          [chainId, GENESIS_HASH],
-        );
-        let seq = Number(head!.seq);
-        // A chain at genesis holds no events, so none of these can be stored yet (ids name their chain).
-        const existing = new Set(
-          seq === 0
-            ? []
-            : (
-                await tx.query<{ event_id: string }>(
-                  'select event_id from audit_events where event_id = any($1)',
-                  [chainEvents.map((e) => e.eventId)],
-                )
-              ).map((r) => r.event_id),
-        );
-        let prevHash = head!.hash;
-        const written: AuditEvent[] = [];
-        const rows: unknown[][] = [];
-        for (const event of chainEvents) {
-          if (existing.has(event.eventId)) continue;
-          existing.add(event.eventId);
-          seq += 1;
-          const content = stringify(event.content) ?? '{}';
-          const hash = hashEvent(prevHash, { ...event, seq }, content);
-          rows.push([
-            chainId,
-            seq,
-            event.eventId,
-            event.at,
-            event.kind,
-            event.actor,
-            content,
-            prevHash,
-            hash,
-          ]);
-          written.push({ ...event, seq, prevHash, hash } as AuditEvent);
-          prevHash = hash;
-        }
-        if (rows.length === 0) return;
-        // The batch's events in one statement per 500 (PostgreSQL takes at most 65,535 parameters).
-        for (let i = 0; i < rows.length; i += 500) {
-          const chunk = rows.slice(i, i + 500);
-          await tx.query(
-            `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
-             values ${placeholders(chunk.length, 9)}`,
-            chunk.flat(),
-          );
-        }
-        await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
-          chainId,
-          seq,
-          prevHash,
-        ]);
-        await projectEvents(tx, written);
-      });
+      if (!(await this.appendAtHead(chainId, chainEvents))) await this.appendLocked(chainId, chainEvents);
     }
+  }
+
+  /**
+   * The common case in one statement: the batch chained onto the head this store knows (genesis for a
+   * chain it has not seen), written only if the stored head is still exactly that one — the head's
+   * update, the events and the list's row succeed or fail together. False when the database refused
+   * it (another writer moved the head, or an event id is stored already: a retry) or the list needs
+   * an earlier event; {@link appendLocked} then writes the batch, as it would have anyway.
+   */
+  private async appendAtHead(chainId: string, events: readonly AuditEventInput[]): Promise<boolean> {
+    const expected = this.heads.get(chainId) ?? { chainId, seq: 0, hash: GENESIS_HASH };
+    const { rows, written, head } = chained(expected, events, new Set());
+    if (rows.length === 0) return false;
+    let list: ListWrite[];
+    try {
+      list = await listWrites(written, batchOnly);
+    } catch (err) {
+      if (err instanceof NeedsEarlierEvents) return false;
+      throw err;
+    }
+    // One write to the list at most: parts of one statement do not see each other's rows.
+    if (list.length > 1) return false;
+    const columns = rows[0]!.map((_, c) => rows.map((row) => row[c]));
+    const params: unknown[] = [
+      chainId,
+      head.seq,
+      head.hash,
+      expected.seq,
+      expected.hash,
+      ...columns.slice(1),
+    ];
+    const listPart = list[0]
+      ? `, listed as (${list[0].sql('exists (select 1 from head)', params.length + 1)} returning 1)`
+      : '';
+    if (list[0]) params.push(...list[0].params);
+    try {
+      const [result] = await this.db.query<{ written: number }>(
+        `with head as (
+           insert into audit_chain_heads as h (chain_id, seq, hash) values ($1::text, $2::bigint, $3::text)
+           on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash
+             where h.seq = $4::bigint and h.hash = $5::text
+           returning 1
+         ), written as (
+           insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
+           select $1::text, e.* from unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[],
+             $11::text[], $12::text[], $13::text[]) as e
+           where exists (select 1 from head)
+           returning 1
+         )${listPart}
+         select count(*)::int as written from written`,
+        params,
+      );
+      if (result?.written !== rows.length) {
+        this.heads.delete(chainId);
+        return false;
+      }
+    } catch (err) {
+      // An event id (or a chain's seq) stored already, by a retry or a writer meanwhile: the whole
+      // statement was refused, nothing was written. Anything else is a real failure.
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      this.heads.delete(chainId);
+      return false;
+    }
+    this.remember(head);
+    return true;
+  }
+
+  /** The batch under the chain head's row lock, skipping events already stored. */
+  private async appendLocked(chainId: string, events: readonly AuditEventInput[]): Promise<void> {
+    const head = await this.db.transaction(async (tx) => {
+      // The chain's head, created at genesis on its first event, and locked (`do update` takes the
+      // row lock `for update` would): one statement instead of an insert and a select.
+      const [stored] = await tx.query<{ seq: string | number; hash: string }>(
+        `insert into audit_chain_heads (chain_id, seq, hash) values ($1, 0, $2)
+           on conflict (chain_id) do update set chain_id = excluded.chain_id
+         returning seq, hash`,
+        [chainId, GENESIS_HASH],
+      );
+      const start: ChainHead = { chainId, seq: Number(stored!.seq), hash: stored!.hash };
+      // A chain at genesis holds no events, so none of these can be stored yet (ids name their chain).
+      const existing = new Set(
+        start.seq === 0
+          ? []
+          : (
+              await tx.query<{ event_id: string }>(
+                'select event_id from audit_events where event_id = any($1)',
+                [events.map((e) => e.eventId)],
+              )
+            ).map((r) => r.event_id),
+      );
+      const { rows, written, head } = chained(start, events, existing);
+      if (rows.length === 0) return start;
+      // The batch's events in one statement per 500 (PostgreSQL takes at most 65,535 parameters).
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await tx.query(
+          `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
+           values ${placeholders(chunk.length, 9)}`,
+          chunk.flat(),
+        );
+      }
+      await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
+        chainId,
+        head.seq,
+        head.hash,
+      ]);
+      await projectEvents(tx, written);
+      return head;
+    });
+    this.remember(head);
+  }
+
+  private remember(head: ChainHead): void {
+    this.heads.delete(head.chainId);
+    this.heads.set(head.chainId, head);
+    if (this.heads.size > REMEMBERED_HEADS) this.heads.delete(this.heads.keys().next().value!);
   }
 
   /** Every event of one chain, in order. */

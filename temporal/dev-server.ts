@@ -67,6 +67,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // Let Reflex's own process start workflows eagerly on its local worker (fewer round trips).
     '--dynamic-config-value',
     'system.enableEagerWorkflowStart=true',
+    // And hand the activities a workflow task schedules straight back to the worker that completed it,
+    // when it has a free slot (the server's default is off): no trip through the task queue.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
   ];
   for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {

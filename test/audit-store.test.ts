@@ -24,6 +24,48 @@ function events(chainId: string, n: number, runId = 'run1'): AuditEventInput[] {
   })) as unknown as AuditEventInput[]; // the store hashes any content
 }
 
+/** Builds event n of a chain: `e(n, kind, content?, actor?)`, at `at(n)`. */
+function eventOf(chain: string, at: (n: number) => string) {
+  return (n: number, kind: string, content: Record<string, unknown> = {}, actor = 'reflex') =>
+    ({
+      eventId: `${chain}:r:${n}`,
+      chainId: chain,
+      at: at(n),
+      kind,
+      actor,
+      content,
+    }) as unknown as AuditEventInput;
+}
+
+/** The database, counting the statements and transactions made through it. */
+function counting(db: Db): { db: Db; take(): { queries: number; transactions: number } } {
+  let queries = 0;
+  let transactions = 0;
+  const wrapped: Db = {
+    ...db,
+    kind: db.kind,
+    query: (sql, params) => {
+      queries += 1;
+      return db.query(sql, params);
+    },
+    transaction: (fn) => {
+      transactions += 1;
+      return db.transaction(fn);
+    },
+    ping: () => db.ping(),
+    close: () => db.close(),
+  };
+  return {
+    db: wrapped,
+    take() {
+      const counts = { queries, transactions };
+      queries = 0;
+      transactions = 0;
+      return counts;
+    },
+  };
+}
+
 describe.each(backends)('audit store on %s', (_name, open) => {
   let db: Db;
   let store: AuditStore;
@@ -38,15 +80,7 @@ describe.each(backends)('audit store on %s', (_name, open) => {
   test('the incident list follows the events written, and can be rebuilt from them', async () => {
     const chain = `inc-${randomUUID()}`;
     const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, s)).toISOString();
-    const e = (n: number, kind: string, content: Record<string, unknown> = {}, actor = 'reflex') =>
-      ({
-        eventId: `${chain}:r:${n}`,
-        chainId: chain,
-        at: at(n),
-        kind,
-        actor,
-        content,
-      }) as unknown as AuditEventInput;
+    const e = eventOf(chain, at);
     await store.append([e(1, 'drill.started')]);
     await store.append([
       e(2, 'alert.received', { title: 'Risky sign-in', severity: 'high' }, 'source:siem'),
@@ -103,6 +137,86 @@ describe.each(backends)('audit store on %s', (_name, open) => {
     await Promise.all(events(chain, 10).map((e) => store.append([e])));
     const stored = await store.events(chain);
     expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect((await store.verify(chain)).ok).toBe(true);
+  });
+
+  test('a batch on the head the store knows is one statement; a head moved by another writer or a retried batch falls back to the locked write', async () => {
+    const counted = counting(db);
+    const worker1 = new AuditStore(counted.db);
+    const worker2 = new AuditStore(counted.db);
+    const chain = `inc-${randomUUID()}`;
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 9, 0, s)).toISOString();
+    const e = eventOf(chain, at);
+    const incidents = new IncidentIndex(db);
+
+    // A new incident's opening events: the head, the events and the list's row in one statement.
+    await worker1.append([
+      e(
+        1,
+        'alert.received',
+        { title: "Risky sign-in 'quoted' {braces} \\ NULL", severity: 'high' },
+        'source:siem',
+      ),
+      e(2, 'incident.started', { playbook: { id: 'compromised-account', version: 3, title: 'Compromised' } }),
+      e(3, 'step.started', { step: 'revoke' }),
+    ]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 0 });
+    expect(await incidents.get(chain)).toMatchObject({
+      status: 'running',
+      alertTitle: "Risky sign-in 'quoted' {braces} \\ NULL",
+      drill: false,
+      source: 'siem',
+    });
+    // The first step's outcome: two changes to the row, merged into the one statement.
+    await worker1.append([
+      e(4, 'step.succeeded', { step: 'revoke', action: 'entra.revokeSessions' }),
+      e(5, 'incident.contained'),
+    ]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 0 });
+    expect(await incidents.get(chain)).toMatchObject({
+      status: 'contained',
+      firstContainedAt: at(4),
+      containedAt: at(5),
+    });
+
+    // Another worker has not seen the chain: its genesis guess is refused, the locked write appends.
+    await worker2.append([e(6, 'alert.joined', { alertCount: 2 }, 'source:siem')]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 1 });
+    // The first worker's head is stale now: refused, then written under the lock, after event 6.
+    await worker1.append([e(7, 'incident.closed', { status: 'resolved' }, 'eva@museum.example')]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 1 });
+    // A retried batch (already stored) is refused by its event ids and written nowhere.
+    await worker1.append([e(7, 'incident.closed', { status: 'resolved' }, 'eva@museum.example')]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 1 });
+    // And the head known again: one statement.
+    await worker1.append([e(8, 'approval.closed')]);
+    expect(counted.take()).toEqual({ queries: 1, transactions: 0 });
+
+    const stored = await store.events(chain);
+    expect(stored.map((x) => [x.seq, x.eventId])).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((n) => [n, `${chain}:r:${n}`]),
+    );
+    expect(stored[0]!.content).toEqual({
+      title: "Risky sign-in 'quoted' {braces} \\ NULL",
+      severity: 'high',
+    });
+    expect(await store.verify(chain)).toEqual({ ok: true, chains: 1, events: 8, broken: [] });
+    expect(await incidents.get(chain)).toMatchObject({ status: 'resolved', closedAt: at(7), alertCount: 2 });
+  });
+
+  test('two writers racing on one chain keep it linear', async () => {
+    const writers = [new AuditStore(db), new AuditStore(db)];
+    const chain = `inc-${randomUUID()}`;
+    const batch = events(chain, 20);
+    // Each writer appends every other event, one batch at a time, both at once.
+    await Promise.all(
+      writers.map(async (writer, w) => {
+        for (let i = w; i < batch.length; i += 2) await writer.append([batch[i]!]);
+      }),
+    );
+    const stored = await store.events(chain);
+    expect(stored.map((x) => x.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(new Set(stored.map((x) => x.eventId)).size).toBe(20);
     expect((await store.verify(chain)).ok).toBe(true);
   });
 

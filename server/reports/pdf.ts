@@ -1,7 +1,7 @@
 // PDF exports with pdfkit (pure JavaScript, no browser on the server). One incident: page 1 is the
 // summary a board member reads, then the full timeline. A period: page 1 the figures and the
 // time-to-contain chart against the 10-minute window, page 2 what is still open.
-import PDFDocument from 'pdfkit';
+import type PDFDocument from 'pdfkit';
 import { formatTime } from '../../activities/notify/send';
 import { DICTIONARIES, fill, formatDuration, standingText, type ReportLocale } from './i18n';
 import type { PeriodSummary } from './summary';
@@ -17,9 +17,16 @@ interface PdfContext {
 
 const MARGIN = 50;
 
-function render(title: string, draw: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
+/** pdfkit, loaded on the first export rather than at start: ~80 ms that every restart need not pay. */
+let pdfkit: Promise<typeof PDFDocument> | undefined;
+
+async function render(title: string, draw: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
+  // pdfkit is CommonJS (`export =`): a dynamic import gives its exports as `default`.
+  const Doc = await (pdfkit ??= import('pdfkit').then(
+    (m) => (m as unknown as { default: typeof PDFDocument }).default,
+  ));
   return new Promise((done, fail) => {
-    const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: title, Creator: 'Reflex' } });
+    const doc = new Doc({ size: 'A4', margin: MARGIN, info: { Title: title, Creator: 'Reflex' } });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => done(Buffer.concat(chunks)));
