@@ -27,7 +27,7 @@ export async function projectEvents(tx: Queryable, events: readonly AuditEvent[]
 }
 
 /**
- * The writes that bring the list up to `events`: per chain at most an insert (its `incident.started`)
+ * The writes that bring the list up to `events`: per chain at most an insert (its opening event)
  * and one update that merges the batch's changes in their order, so a batch that contains and closes
  * an incident is one statement, as its last event leaves the row.
  */
