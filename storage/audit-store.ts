@@ -1,7 +1,7 @@
 // The tamper-evident audit store: append-only events, one hash chain per incident.
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import type { Db } from './db';
+import { columnsOf, type Db } from './db';
 import { listWrites, projectEvents, type EarlierEvents, type ListWrite } from './incident-projection';
 import {
   GENESIS_HASH,
@@ -43,13 +43,24 @@ export interface VerifyResult {
   broken: BrokenEvent[];
 }
 
-/** `($1, …, $w), ($w+1, …)`: the placeholders of a multi-row insert of `rows` rows of `width` values. */
-function placeholders(rows: number, width: number): string {
-  return Array.from(
-    { length: rows },
-    (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
-  ).join(', ');
+/**
+ * The insert of a batch's rows (from {@link chained}): the chain id as $1, the other eight columns
+ * side by side as arrays in $2–$9 (no limit on the rows, unlike one placeholder per value), written
+ * when `when` holds. Both ways of appending use it, so a row is encoded once.
+ */
+function insertEvents(when: string): string {
+  return `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
+    select $1::text, e.* from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+      $7::text[], $8::text[], $9::text[]) as e
+    where ${when}
+    returning 1`;
 }
+
+/** The parameters of {@link insertEvents} for one chain's rows. */
+const eventParams = (chainId: string, rows: readonly unknown[][]): unknown[] => [
+  chainId,
+  ...columnsOf(rows).slice(1),
+];
 
 /**
  * The batch chained onto `head`: each event not in `skip` (nor earlier in the batch) numbered and hashed
@@ -130,15 +141,7 @@ export class AuditStore implements EventHistory {
     }
     // One write to the list at most: parts of one statement do not see each other's rows.
     if (list.length > 1) return false;
-    const columns = rows[0]!.map((_, c) => rows.map((row) => row[c]));
-    const params: unknown[] = [
-      chainId,
-      head.seq,
-      head.hash,
-      expected.seq,
-      expected.hash,
-      ...columns.slice(1),
-    ];
+    const params = [...eventParams(chainId, rows), head.seq, head.hash, expected.seq, expected.hash];
     const listPart = list[0]
       ? `, listed as (${list[0].sql('exists (select 1 from head)', params.length + 1)} returning 1)`
       : '';
@@ -146,33 +149,26 @@ export class AuditStore implements EventHistory {
     try {
       const [result] = await this.db.query<{ written: number }>(
         `with head as (
-           insert into audit_chain_heads as h (chain_id, seq, hash) values ($1::text, $2::bigint, $3::text)
+           insert into audit_chain_heads as h (chain_id, seq, hash) values ($1::text, $10::bigint, $11::text)
            on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash
-             where h.seq = $4::bigint and h.hash = $5::text
+             where h.seq = $12::bigint and h.hash = $13::text
            returning 1
-         ), written as (
-           insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
-           select $1::text, e.* from unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[],
-             $11::text[], $12::text[], $13::text[]) as e
-           where exists (select 1 from head)
-           returning 1
-         )${listPart}
+         ), written as (${insertEvents('exists (select 1 from head)')})${listPart}
          select count(*)::int as written from written`,
         params,
       );
-      if (result?.written !== rows.length) {
-        this.heads.delete(chainId);
-        return false;
+      if (result?.written === rows.length) {
+        this.remember(head);
+        return true;
       }
     } catch (err) {
       // An event id (or a chain's seq) stored already, by a retry or a writer meanwhile: the whole
       // statement was refused, nothing was written. Anything else is a real failure.
       if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-      this.heads.delete(chainId);
-      return false;
     }
-    this.remember(head);
-    return true;
+    // Another writer moved the head, or a retry: the head this store knew is no longer a guide.
+    this.heads.delete(chainId);
+    return false;
   }
 
   /** The batch under the chain head's row lock, skipping events already stored. */
@@ -200,15 +196,7 @@ export class AuditStore implements EventHistory {
       );
       const { rows, written, head } = chained(start, events, existing);
       if (rows.length === 0) return start;
-      // The batch's events in one statement per 500 (PostgreSQL takes at most 65,535 parameters).
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
-        await tx.query(
-          `insert into audit_events (chain_id, seq, event_id, at, kind, actor, content, prev_hash, hash)
-           values ${placeholders(chunk.length, 9)}`,
-          chunk.flat(),
-        );
-      }
+      await tx.query(insertEvents('true'), eventParams(chainId, rows));
       await tx.query('update audit_chain_heads set seq = $2, hash = $3 where chain_id = $1', [
         chainId,
         head.seq,

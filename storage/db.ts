@@ -84,6 +84,14 @@ async function openPostgres(url: string): Promise<Db> {
   };
 }
 
+/**
+ * Rows as columns: the values of each position side by side, for a statement that takes a whole batch
+ * as one array parameter per column (`unnest($1::text[], $2::int[], …)`).
+ */
+export function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
+  return (rows[0] ?? []).map((_, c) => rows.map((row) => row[c]));
+}
+
 /** A timestamp column as pg and PGlite return it (a Date, or text), as ISO 8601. */
 export const isoTime = (value: Date | string): string => new Date(value).toISOString();
 

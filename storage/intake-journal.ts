@@ -6,7 +6,7 @@
 // queued and go together in the next one (each answered once its own statement has committed). An
 // alert arriving alone waits for nothing; during a storm the database does one statement per group
 // instead of one per alert (docs/BENCHMARKS.md, "Group commit for the journal").
-import type { Db } from './db';
+import { columnsOf, type Db } from './db';
 import type { JournalEntry, JournalStore } from '../triggers/journal';
 import type { Alert } from '../workflows/model/alert';
 
@@ -82,8 +82,7 @@ export class IntakeJournalStore implements JournalStore {
    */
   private async appendGroup(entries: readonly AppendEntry[]): Promise<Array<string | undefined>> {
     // The rows' values by column ($1–$6, which unnest takes side by side), then the delivery ids ($7).
-    const values = entries.map(rowValues);
-    const columns = values[0]!.map((_, i) => values.map((v) => v[i]));
+    const columns = columnsOf(entries.map(rowValues));
     const rows = await this.db.query<{ ord: string | number; id: string | number | null }>(
       `with input as materialized (
          select t.*, nextval(pg_get_serial_sequence('intake_journal', 'id')) as id
