@@ -10,7 +10,8 @@
 // BENCH_PLAYBOOK=revoke-only BENCH_BURST=2000 BENCH_LOG_RATE=5 BENCH_PARTS=steady,burst,logs).
 // BENCH_TOPOLOGY=cluster measures the same on the cluster topology (cluster/topology.ts: a fresh
 // PostgreSQL and Temporal server per phase, two `reflex server` taking alerts in turn and two
-// `reflex worker`), the baseline on a fresh cluster of its own.
+// `reflex worker`; the log lines read by whichever server holds the log triggers' lease), the baseline
+// on a fresh cluster of its own. BENCH_PROFILE=<dir>: V8 CPU profiles of the Reflex processes.
 // Writes the `fair` entry of bench-results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -45,9 +46,7 @@ const JOURNAL = process.env.BENCH_OPENINGS
   ? `, journal: { openingsInFlight: ${Number(process.env.BENCH_OPENINGS)} }`
   : '';
 /** Which parts run: the steady rates, the burst, the log lines. */
-const PARTS = new Set(
-  (process.env.BENCH_PARTS ?? (TOPOLOGY === 'cluster' ? 'steady,burst' : 'steady,burst,logs')).split(','),
-);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
 const WARM = 20;
 const ROOT = join(__dirname, '../..');
 const log = createLogger({ level: 'warn' });
@@ -263,7 +262,10 @@ async function launchReflex(
  * `reflex worker` and two `reflex server` processes; the Graph fake and the mail relay in processes of
  * their own.
  */
-async function launchCluster(users: number): Promise<RunningReflex> {
+async function launchCluster(
+  users: number,
+  extra: (dir: string) => string[] = () => [],
+): Promise<RunningReflex> {
   const cb = await callbacks();
   const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
   const relay = await spawnNode([join(__dirname, 'mailbox-process.js')]);
@@ -272,13 +274,22 @@ async function launchCluster(users: number): Promise<RunningReflex> {
   const config = join(dir, 'reflex.yaml');
   writeFileSync(
     config,
-    [`server: { readinessCheckMinutes: 0${JOURNAL} }`, ...reflexSettings(dir, fake.line)].join('\n'),
+    [`server: { readinessCheckMinutes: 0${JOURNAL} }`, ...reflexSettings(dir, fake.line), ...extra(dir)].join(
+      '\n',
+    ),
   );
   const cluster = await startCluster({
     dir,
     config,
     cli: join(__dirname, '../cli/main.js'),
-    env: { ...env, SMTP_URL: `smtp://127.0.0.1:${relay.line}` },
+    env: {
+      ...env,
+      SMTP_URL: `smtp://127.0.0.1:${relay.line}`,
+      // BENCH_PROFILE=<dir>: a V8 CPU profile of each Reflex server and worker, written when it stops.
+      ...(process.env.BENCH_PROFILE
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
+        : {}),
+    },
   });
   return {
     urls: cluster.servers.map((s) => s.url),
@@ -295,7 +306,8 @@ async function launchCluster(users: number): Promise<RunningReflex> {
   };
 }
 
-const launch = (users: number) => (TOPOLOGY === 'cluster' ? launchCluster(users) : launchReflex(users));
+const launch = (users: number, extra?: (dir: string) => string[]) =>
+  TOPOLOGY === 'cluster' ? launchCluster(users, extra) : launchReflex(users, extra);
 
 /** Posts a signed alert for `user`; resolves with the answer's status. */
 async function postAlert(url: string, user: string): Promise<number> {
@@ -381,7 +393,8 @@ async function burstPhase() {
 async function logPhase() {
   const count = LOG_RATE * SECONDS;
   const syslogPort = await freePort();
-  const reflex = await launchReflex(2 * (WARM + count), (dir) => {
+  // On the cluster both servers run the same log triggers; the one holding the lease reads them.
+  const reflex = await launch(2 * (WARM + count), (dir) => {
     writeFileSync(
       join(dir, 'bench-rule.yaml'),
       [
@@ -530,8 +543,7 @@ async function main(): Promise<void> {
   }
   const burst = PARTS.has('burst') ? await burstPhase() : undefined;
   if (burst) console.log(JSON.stringify({ burst }));
-  // Log lines are read by one server at a time whatever the topology: measured on the embedded default.
-  const logs = PARTS.has('logs') && TOPOLOGY === 'embedded' ? await logPhase() : undefined;
+  const logs = PARTS.has('logs') ? await logPhase() : undefined;
   if (logs) console.log(JSON.stringify({ logs }));
   const holds = (key: 'webhookToAction' | 'bareTemporal') =>
     Math.max(
@@ -554,11 +566,7 @@ async function main(): Promise<void> {
       // Which command (and when) produced each part's figures: parts not run keep theirs.
       parts: {
         ...((before.parts as Record<string, unknown> | undefined) ?? {}),
-        ...Object.fromEntries(
-          [...PARTS]
-            .filter((part) => part !== 'logs' || TOPOLOGY === 'embedded')
-            .map((part) => [part, { command, at: new Date().toISOString() }]),
-        ),
+        ...Object.fromEntries([...PARTS].map((part) => [part, { command, at: new Date().toISOString() }])),
       },
       machine: machine(),
       playbook: PLAYBOOK,
