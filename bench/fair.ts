@@ -253,6 +253,7 @@ async function launchReflex(
       await stop(reflex);
       await stop(fake.child);
       await cb.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -470,7 +471,7 @@ async function bareTemporal(cliPath: string): Promise<{ address: string; stop():
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-fair-bare-'));
-  return startDevServer({
+  const devServer = await startDevServer({
     cliPath,
     dbFile: join(dir, 'temporal.sqlite'),
     sqlitePragmas: embeddedSqlitePragmas('full'),
@@ -478,6 +479,13 @@ async function bareTemporal(cliPath: string): Promise<{ address: string; stop():
     uiPort: await freePort(),
     log,
   });
+  return {
+    address: devServer.address,
+    stop: async () => {
+      await devServer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function barePhase(rate: number, cliPath: string) {

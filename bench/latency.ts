@@ -1,7 +1,7 @@
 // Benchmark: from a signed webhook to the first containment call (revokeSignInSessions arriving at the
 // Graph fake), at a steady rate; the same for a bare Temporal workflow making the same call; and how
 // many alerts per second are durably accepted. Run: npm run bench (see docs/BENCHMARKS.md).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -251,6 +251,7 @@ async function main() {
   await reflex.stop();
   await fake.stop();
   await devServer.stop();
+  rmSync(root, { recursive: true, force: true });
 }
 
 runBench(main);

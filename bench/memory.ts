@@ -208,6 +208,7 @@ async function main() {
   await connection.close();
   await reflex.stop();
   await sink.close();
+  rmSync(root, { recursive: true, force: true });
 }
 
 interface RunningReflex {
