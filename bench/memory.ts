@@ -85,8 +85,10 @@ async function main() {
   // (worker/bundle.ts); without the stamp the build's bundle is not used.
   const bundledAtStart = process.env.BENCH_BUNDLE === 'start';
   if (bundledAtStart) rmSync(join(__dirname, '../workflow-bundle.json'), { force: true });
+  // The cluster starts its processes itself: its flags go through NODE_OPTIONS whatever BENCH_HEAP_VIA says.
+  const clusterNodeOptions = v8Flags.length > 0 ? { NODE_OPTIONS: v8Flags.join(' ') } : {};
   const reflex = await (TOPOLOGY === 'cluster'
-    ? launchCluster(root, configFile, sink.port, workerNodeOptions)
+    ? launchCluster(root, configFile, sink.port, clusterNodeOptions)
     : launchEmbedded(root, configFile, sink.port, heap, workerNodeOptions));
   const idle = reflex.workerPids.map((pid) => rssMiB(pid));
   const connection = await Connection.connect({ address: reflex.temporalAddress });
