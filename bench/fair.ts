@@ -48,6 +48,10 @@ const JOURNAL = process.env.BENCH_OPENINGS
 /** Which parts run: the steady rates, the burst, the log lines. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
 const WARM = 20;
+/** BENCH_PROFILE=<dir>: V8 flags for a CPU profile of each Reflex process, written there when it stops. */
+const PROFILE = process.env.BENCH_PROFILE
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+  : [];
 const ROOT = join(__dirname, '../..');
 const log = createLogger({ level: 'warn' });
 const env = {
@@ -222,13 +226,9 @@ async function launchReflex(
       ...extra(dir),
     ].join('\n'),
   );
-  // BENCH_PROFILE=<dir>: a V8 CPU profile of the Reflex process, written there when it stops.
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-    : [];
   const reflex = spawn(
     process.execPath,
-    [...profile, join(__dirname, '../cli/main.js'), 'start', '--config', config],
+    [...PROFILE, join(__dirname, '../cli/main.js'), 'start', '--config', config],
     {
       env: { ...env, TEMPORAL_ADDRESS: '', SMTP_URL: '', DATABASE_URL: '' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -286,10 +286,8 @@ async function launchCluster(
     env: {
       ...env,
       SMTP_URL: `smtp://127.0.0.1:${relay.line}`,
-      // BENCH_PROFILE=<dir>: a V8 CPU profile of each Reflex server and worker, written when it stops.
-      ...(process.env.BENCH_PROFILE
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
-        : {}),
+      // The cluster starts each server and worker itself: the profile's flags go in their environment.
+      ...(PROFILE.length > 0 ? { NODE_OPTIONS: PROFILE.join(' ') } : {}),
     },
   });
   return {

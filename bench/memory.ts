@@ -79,17 +79,21 @@ async function main() {
     ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
     ...(semiSpaceMiB ? [`--max-semi-space-size=${semiSpaceMiB}`] : []),
   ];
-  const heap = heapViaArgv ? v8Flags : [];
-  const workerNodeOptions = !heapViaArgv && v8Flags.length > 0 ? { NODE_OPTIONS: v8Flags.join(' ') } : {};
+  const nodeOptions = v8Flags.length > 0 ? { NODE_OPTIONS: v8Flags.join(' ') } : {};
   // BENCH_BUNDLE=start: the worker bundles its workflows at start, as before the build made the bundle
   // (worker/bundle.ts); without the stamp the build's bundle is not used.
   const bundledAtStart = process.env.BENCH_BUNDLE === 'start';
   if (bundledAtStart) rmSync(join(__dirname, '../workflow-bundle.json'), { force: true });
   // The cluster starts its processes itself: its flags go through NODE_OPTIONS whatever BENCH_HEAP_VIA says.
-  const clusterNodeOptions = v8Flags.length > 0 ? { NODE_OPTIONS: v8Flags.join(' ') } : {};
   const reflex = await (TOPOLOGY === 'cluster'
-    ? launchCluster(root, configFile, sink.port, clusterNodeOptions)
-    : launchEmbedded(root, configFile, sink.port, heap, workerNodeOptions));
+    ? launchCluster(root, configFile, sink.port, nodeOptions)
+    : launchEmbedded(
+        root,
+        configFile,
+        sink.port,
+        heapViaArgv ? v8Flags : [],
+        heapViaArgv ? {} : nodeOptions,
+      ));
   const idle = reflex.workerPids.map((pid) => rssMiB(pid));
   const connection = await Connection.connect({ address: reflex.temporalAddress });
   const [playbook] = loadPlaybooks(playbooksDir);
