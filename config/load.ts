@@ -31,6 +31,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, readonly string[]>> = {
   DATABASE_URL: ['database', 'url'],
   SMTP_URL: ['mail', 'smtpUrl'],
   MAIL_FROM: ['mail', 'from'],
+  SMTP_MAX_CONNECTIONS: ['mail', 'maxConnections'],
   ENTRA_TENANT_ID: ['entra', 'tenantId'],
   ENTRA_CLIENT_ID: ['entra', 'clientId'],
   ENTRA_CLIENT_SECRET: ['entra', 'clientSecret'],
@@ -39,6 +40,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, readonly string[]>> = {
 };
 
 const BOOLEAN_KEYS = new Set(['TEMPORAL_TLS']);
+const NUMBER_KEYS = new Set(['PORT', 'SMTP_MAX_CONNECTIONS']);
 
 export interface LoadConfigOptions {
   /** Path of the YAML file; when absent, REFLEX_CONFIG, then ./reflex.yaml if it exists, else defaults. */
@@ -136,7 +138,7 @@ function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.ProcessE
     }
     node[keyPath[keyPath.length - 1]!] = BOOLEAN_KEYS.has(name)
       ? value === 'true' || value === '1'
-      : name === 'PORT'
+      : NUMBER_KEYS.has(name)
         ? Number(value)
         : value;
   }

@@ -285,6 +285,11 @@ export const configSchema = z.object({
       /** smtp://user:pass@host:587 or smtps://… Empty: the built-in demo mailbox. */
       smtpUrl: z.string().optional(),
       from: z.string().min(3).default('Reflex <reflex@localhost>'),
+      /**
+       * SMTP connections each process keeps open to the relay; messages beyond them wait their turn.
+       * @default 3 (Exchange Online's SMTP submission refuses a fourth per mailbox)
+       */
+      maxConnections: z.number().int().min(1).max(50).default(3),
       demoMailbox: z.object({ smtpPort: z.number().int().min(0).max(65535).default(2525) }).prefault({}),
     })
     .prefault({}),

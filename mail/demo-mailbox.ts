@@ -63,6 +63,9 @@ export class DemoMailbox {
       disabledCommands: ['STARTTLS'],
       banner: 'Reflex demo mailbox',
       logger: false,
+      // It listens on loopback only: looking the sender's name up in DNS tells nothing, and where no
+      // DNS server answers it would hold every connection's greeting for up to 1.5 s.
+      disableReverseLookup: true,
       size: this.maxBytes,
       onData: (stream, _session, callback) => {
         const chunks: Buffer[] = [];

@@ -2,7 +2,7 @@
 // no decision recorded when its 72-hour deadline is near gets one e-mail to the DPO, and the reminder
 // is on the incident's timeline. Runs in every process with a worker (they hold the mail transport);
 // the reminder's claim in the database lets exactly one of them send it.
-import type { Transporter } from 'nodemailer';
+import type { Mailer } from '../mail/transport';
 import type { ReflexConfig } from '../config/schema';
 import type { Logger } from '../common/logger';
 import type { LoadedPlaybook } from '../playbooks/load';
@@ -18,7 +18,7 @@ export function startBreachReminders(
   inputs: {
     config: ReflexConfig;
     storage: Storage;
-    mailer: Transporter;
+    mailer: Mailer;
     playbooks: readonly LoadedPlaybook[];
     contacts: Contacts;
     publicUrl: string;

@@ -1,7 +1,7 @@
 // The Temporal worker with every activity built over the clients this process owns.
 import { GraphThrottle } from '../activities/entra/throttle';
 import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
-import type { Transporter } from 'nodemailer';
+import type { Mailer } from '../mail/transport';
 import type { ReflexConfig } from '../config/schema';
 import type { Logger } from '../common/logger';
 import type { TemplateStore } from '../activities/notify/templates';
@@ -17,7 +17,7 @@ export interface WorkerInputs {
   config: ReflexConfig;
   connection: NativeConnection;
   storage: Storage;
-  mailer: Transporter;
+  mailer: Mailer;
   templates: TemplateStore;
   log: Logger;
   /** Tests pass a prebuilt workflow bundle. */

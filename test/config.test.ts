@@ -45,8 +45,8 @@ test('the shipped example config is valid', () => {
 
 test.each(Object.entries(ENV_OVERRIDES))('%s overrides %j', (name, path) => {
   const value =
-    name === 'PORT'
-      ? '9999'
+    name === 'PORT' || name === 'SMTP_MAX_CONNECTIONS'
+      ? '9'
       : name === 'TEMPORAL_TLS'
         ? 'true'
         : /URL|HOST$/.test(name)
@@ -61,7 +61,7 @@ test.each(Object.entries(ENV_OVERRIDES))('%s overrides %j', (name, path) => {
     return;
   }
   const actual = path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
-  expect(actual).toBe(name === 'PORT' ? 9999 : name === 'TEMPORAL_TLS' ? true : value);
+  expect(actual).toBe(value === '9' ? 9 : name === 'TEMPORAL_TLS' ? true : value);
 });
 
 test('${ENV} placeholders are filled from the environment', () => {

@@ -1,6 +1,6 @@
 // notify.email: sends one e-mail through nodemailer. A retried send keeps its Message-ID.
 import { z } from 'zod';
-import type { Transporter } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import { activitiesOf, defineAction } from '../action';
 
 export const emailArgsSchema = z.object({
@@ -18,8 +18,13 @@ export interface EmailResult {
   dryRun: boolean;
 }
 
+/** What sending needs of a mail transport: mail/transport.ts's pooled one, or any nodemailer transport. */
+export interface SendsMail {
+  sendMail(mail: SendMailOptions): Promise<unknown>;
+}
+
 export interface EmailDeps {
-  mailer: Pick<Transporter, 'sendMail'>;
+  mailer: SendsMail;
   from: string;
   /** Host part of generated Message-IDs. @default 'reflex.local' */
   messageIdDomain?: string;

@@ -2,10 +2,9 @@
 // request) in English or Dutch and sends it. Times are written out in the organisation's time zone.
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import type { Transporter } from 'nodemailer';
 import type { TemplateStore } from './templates';
 import { LOCALES, type Locale } from '../../workflows/model/locale';
-import { messageIdFor } from './email';
+import { messageIdFor, type SendsMail } from './email';
 import type { ActionInput } from '../action';
 import type { IncidentState } from '../../workflows/model/incident';
 
@@ -17,7 +16,7 @@ export const sendArgsSchema = z.object({
 });
 
 export interface NotifyDeps {
-  mailer: Pick<Transporter, 'sendMail'>;
+  mailer: SendsMail;
   from: string;
   templates: TemplateStore;
   /** IANA time zone for times in messages. @default Europe/Amsterdam */
