@@ -71,6 +71,14 @@ export const OPEN_WAIT_MS = 5_000;
  * same alert opens nothing twice (the journal id), so a short lease only costs a repeated call.
  */
 export const ATTEMPT_LEASE_MS = 10_000;
+
+/**
+ * How long opened marks gather before one statement writes them. Off the answer's path and far under
+ * the attempt's lease, so the only cost of a longer window is marks a crash loses (each a repeated,
+ * no-op opening); at 20 alerts/s 250 ms makes one statement of about five marks where 50 ms made one
+ * of each (docs/BENCHMARKS.md, "Mail in a storm").
+ */
+export const MARK_WINDOW_MS = 250;
 /** Openings the intake runs itself at once; beyond that an alert is left to the drainers. */
 export const OPENINGS_IN_FLIGHT = 16;
 /** Attempts before an alert is given up on (about an hour of Temporal being down, with back-off). */
@@ -149,12 +157,14 @@ export class IntakeJournal {
   }
 
   /**
-   * Marks an alert opened. Marks are written together, at most 50 ms later: a mark lost to a crash
-   * only means the alert is opened once more, which the journal id turns into a no-op.
+   * Marks an alert opened. Marks are written together, at most MARK_WINDOW_MS later: a mark lost to a
+   * crash only means the alert is opened once more, which the journal id turns into a no-op.
    */
   opened(id: string, incidentIds: string[]): Promise<void> {
     this.marks.push({ id, incidentIds });
-    this.marking ??= new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => this.writeMarks());
+    this.marking ??= new Promise<void>((resolve) => setTimeout(resolve, MARK_WINDOW_MS)).then(() =>
+      this.writeMarks(),
+    );
     return this.marking;
   }
 
