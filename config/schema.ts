@@ -286,7 +286,8 @@ export const configSchema = z.object({
       smtpUrl: z.string().optional(),
       from: z.string().min(3).default('Reflex <reflex@localhost>'),
       /**
-       * SMTP connections each process keeps open to the relay; messages beyond them wait their turn.
+       * SMTP connections each worker (or `reflex start`) keeps open to the relay; messages beyond them
+       * wait their turn, at most 25 s.
        * @default 3 (Exchange Online's SMTP submission refuses a fourth per mailbox)
        */
       maxConnections: z.number().int().min(1).max(50).default(3),
