@@ -7,6 +7,7 @@ import { ROLES } from '../server/roles';
 import type { AccessToken } from '../server/access';
 import { LOCALES } from '../workflows/model/locale';
 import { durationSchema } from '../playbooks/schema';
+import { MAX_CONNECTIONS } from '../mail/limits';
 
 const secret = z.string().min(1);
 
@@ -287,10 +288,9 @@ export const configSchema = z.object({
       from: z.string().min(3).default('Reflex <reflex@localhost>'),
       /**
        * SMTP connections each worker (or `reflex start`) keeps open to the relay; messages beyond them
-       * wait their turn, at most 25 s.
-       * @default 3 (Exchange Online's SMTP submission refuses a fourth per mailbox)
+       * wait their turn, at most 25 s. @default MAX_CONNECTIONS (3: Exchange Online's limit per mailbox)
        */
-      maxConnections: z.number().int().min(1).max(50).default(3),
+      maxConnections: z.number().int().min(1).max(50).default(MAX_CONNECTIONS),
       demoMailbox: z.object({ smtpPort: z.number().int().min(0).max(65535).default(2525) }).prefault({}),
     })
     .prefault({}),

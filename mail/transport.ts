@@ -8,9 +8,10 @@
 // beyond them waits in the pool's queue, and no longer than `sendTimeoutMs`: then it leaves the queue
 // unsent and its send fails, so the activity's retry never races a copy still waiting here.
 import nodemailer, { type SendMailOptions, type SentMessageInfo, type Transporter } from 'nodemailer';
+import { MAX_CONNECTIONS, SEND_TIMEOUT_MS } from './limits';
 
 export interface PoolOptions {
-  /** Connections open at once. @default 3 (Exchange Online's limit per mailbox) */
+  /** Connections open at once. @default MAX_CONNECTIONS */
   maxConnections?: number;
   /**
    * How long one message may take, its wait for a free connection included, before its send fails
@@ -31,13 +32,6 @@ export interface Mailer {
   close(): void;
 }
 
-/**
- * The longest a message may take: under the 30 s start-to-close of every activity that sends mail
- * (test/mail-transport.test.ts checks it), so a timed-out attempt's message is out of the queue before
- * Temporal schedules the retry.
- */
-export const SEND_TIMEOUT_MS = 25_000;
-
 /** One connection's steps are bounded too (nodemailer's own defaults run to minutes). */
 const CONNECTION = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as const;
 
@@ -52,7 +46,11 @@ export function demoTransport(port: number, options: PoolOptions = {}): Mailer {
 }
 
 function pooled(smtp: Record<string, unknown>, options: PoolOptions): Mailer {
-  const { maxConnections = 3, sendTimeoutMs = SEND_TIMEOUT_MS, idleTimeoutMs = 30_000 } = options;
+  const {
+    maxConnections = MAX_CONNECTIONS,
+    sendTimeoutMs = SEND_TIMEOUT_MS,
+    idleTimeoutMs = 30_000,
+  } = options;
   const transport: Transporter = nodemailer.createTransport({
     ...smtp,
     pool: true,

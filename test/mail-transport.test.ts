@@ -6,7 +6,8 @@
 // close() ends every connection.
 import { msToNumber } from '@temporalio/common/lib/time';
 import { SMTPServer } from 'smtp-server';
-import { smtpTransport, SEND_TIMEOUT_MS } from '../mail/transport';
+import { smtpTransport } from '../mail/transport';
+import { SEND_TIMEOUT_MS } from '../mail/limits';
 import { MESSAGES } from '../workflows/activity-options';
 import { notifyEmail } from '../activities/notify/email';
 

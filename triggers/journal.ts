@@ -79,6 +79,7 @@ export const ATTEMPT_LEASE_MS = 10_000;
  * of each (docs/BENCHMARKS.md, "Mail in a storm").
  */
 export const MARK_WINDOW_MS = 250;
+
 /** Openings the intake runs itself at once; beyond that an alert is left to the drainers. */
 export const OPENINGS_IN_FLIGHT = 16;
 /** Attempts before an alert is given up on (about an hour of Temporal being down, with back-off). */
