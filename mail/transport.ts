@@ -66,11 +66,22 @@ function pooled(smtp: Record<string, unknown>, options: PoolOptions): Mailer {
       try {
         return await transport.sendMail({ ...mail, signal });
       } catch (err) {
-        if (!deadline.aborted) throw err;
-        throw new Error(
-          `the SMTP relay did not take the message within ${sendTimeoutMs / 1000} s (at most ${maxConnections} connections at once)`,
-          { cause: err },
-        );
+        const limit = `at most ${maxConnections} connections at once`;
+        if (deadline.aborted) {
+          throw new Error(
+            `the SMTP relay did not take the message within ${sendTimeoutMs / 1000} s (${limit})`,
+            { cause: err },
+          );
+        }
+        if (mail.signal?.aborted) {
+          // The caller's own limit (an activity attempt's time, or its cancellation).
+          const reason = mail.signal.reason as unknown;
+          const why = reason instanceof Error ? reason.message : String(reason);
+          throw new Error(`the SMTP relay did not take the message before ${why} (${limit})`, {
+            cause: err,
+          });
+        }
+        throw err;
       }
     },
     verify: () => transport.verify(),

@@ -35,7 +35,7 @@ const files = (dirs: string[]) =>
     .flatMap((d) => sources(join(ROOT, d)))
     .map((path) => ({ file: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
 
-test("only the incident gateway talks to Temporal about workflows (and the bare benchmark baselines, and the test of the server's dispatch setting)", () => {
+test("only the incident gateway talks to Temporal about workflows (and the bare benchmark baselines, and the tests of the server's dispatch setting and of a send's attempt limit)", () => {
   const talking = files([...PRODUCTION, 'test', 'bench'])
     .filter(({ text }) =>
       /\.workflow\.(start|getHandle|list|signalWithStart|execute|result|count)\b/.test(text),
@@ -48,6 +48,7 @@ test("only the incident gateway talks to Temporal about workflows (and the bare 
     'bench/sqlite-pragmas.ts',
     'temporal/incident-gateway.ts',
     'test/eager-dispatch.test.ts',
+    'test/mail-transport.test.ts',
   ]);
 });
 

@@ -4,12 +4,15 @@
 // a message that cannot be handed to a connection in time leaves the queue unsent, with a message
 // saying why; an unused connection is closed; the time limit sits under the mail activities' own;
 // close() ends every connection.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { SMTPServer } from 'smtp-server';
 import { smtpTransport } from '../mail/transport';
 import { SEND_TIMEOUT_MS } from '../mail/limits';
 import { MESSAGES } from '../workflows/activity-options';
-import { notifyEmail } from '../activities/notify/email';
+import { createEmailActivities, notifyEmail } from '../activities/notify/email';
 
 /** An SMTP server on loopback that refuses connections beyond `limit` and can hold a message's DATA. */
 class Relay {
@@ -149,6 +152,66 @@ describe('the SMTP transport', () => {
       await relay.stop();
     }
   });
+
+  it("takes a message out of the queue before its activity attempt's own time runs out, so the retry sends it once", async () => {
+    const relay = await new Relay(3).start();
+    let release!: () => void;
+    relay.hold = new Promise<void>((resolve) => (release = resolve));
+    // The transport's own 25 s limit is longer than this step's 3 s: only the attempt's limit helps.
+    const mailer = smtpTransport(`smtp://127.0.0.1:${relay.port}`, { maxConnections: 1 });
+    const address = process.env.REFLEX_TEST_TEMPORAL_ADDRESS!;
+    const taskQueue = `mail-${randomUUID()}`;
+    const native = await NativeConnection.connect({ address });
+    const connection = await Connection.connect({ address });
+    try {
+      const held = mailer.sendMail(mail('held')); // holds the only connection
+      const worker = await Worker.create({
+        connection: native,
+        taskQueue,
+        workflowsPath: require.resolve('./fixtures/workflows/send-workflow'),
+        activities: createEmailActivities({ mailer, from: 'reflex@museum.example' }),
+      });
+      await worker.runUntil(async () => {
+        const handle = await new Client({ connection }).workflow.start('sendOnce', {
+          taskQueue,
+          workflowId: taskQueue,
+          args: [
+            {
+              incidentId: 'inc-mail',
+              stepId: 'tell',
+              drill: false,
+              args: { to: 'oncall@museum.example', subject: 'queued', text: 'body' },
+            },
+            3,
+            2,
+          ],
+        });
+        // The first attempt ends while the message still waits for the connection…
+        let failure: string | undefined;
+        for (let i = 0; !failure; i++) {
+          if (i > 200) throw new Error('the first attempt did not end');
+          const pending = (await handle.describe()).raw.pendingActivities?.[0];
+          failure = pending?.lastFailure?.message ?? undefined;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(failure).toBe(
+          "the SMTP relay did not take the message before its attempt's 3 s ran out (at most 1 connections at once)",
+        );
+        // …and the connection comes free: the retry sends the message, and the first copy is gone.
+        release();
+        await handle.result();
+      });
+      await held;
+      expect(relay.received.filter((s) => s === 'queued')).toEqual(['queued']);
+      expect(relay.mailFrom).toBe(2); // held, and the retry's copy
+    } finally {
+      release();
+      mailer.close();
+      await connection.close();
+      await native.close();
+      await relay.stop();
+    }
+  }, 30_000);
 
   it('gives up on a message before the activity that sends it times out', () => {
     expect(SEND_TIMEOUT_MS).toBeLessThan(msToNumber(MESSAGES.startToCloseTimeout!));

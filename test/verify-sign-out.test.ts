@@ -195,6 +195,39 @@ test('a sign-in from an allowed address is expected; the playbook decides what a
   expect(reflex.mailbox!.list().filter((m) => m.headers['x-reflex-incident'] === id)).toEqual([]);
 }, 60_000);
 
+test('a read that fails mid-watch loses nothing: the next read finds the sign-in made meanwhile', async () => {
+  const user = fake.addUser({ userPrincipalName: 'joost@museum.example' });
+  const id = await raise(user.userPrincipalName, 'watch-test');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 503, times: 2 });
+  signIn(user, '203.0.113.6');
+  const found = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
+  const refused = fake.graphCalls().filter((c) => c.path.endsWith('/auditLogs/signIns') && c.status === 503);
+  expect(refused).toHaveLength(2); // both failed reads happened
+  expect(step(found, 'watch')).toMatchObject({
+    status: 'succeeded',
+    output: { verified: false, signIn: { ip: '203.0.113.6' }, revoked: true },
+  });
+}, 60_000);
+
+test('a read that keeps failing fails the step, and says Temporal gave up', async () => {
+  const user = fake.addUser({ userPrincipalName: 'karel@museum.example' });
+  const id = await raise(user.userPrincipalName, 'watch-test');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 503, times: 1000 });
+  try {
+    // A read is tried five times (1, 2, 4 and 8 s apart), then the step fails.
+    const done = await waitForState(reflex.gateway, id, (s) => s.status === 'contained', 'contained', 40_000);
+    expect(step(done, 'watch')).toMatchObject({
+      status: 'failed',
+      error:
+        'GraphThrottled: Microsoft Graph is busy (503) while trying to read the sign-ins of karel@museum.example. (gave up after its last attempt)',
+    });
+  } finally {
+    fake.clearFaults();
+  }
+}, 60_000);
+
 test('a tenant without Entra ID P1 cannot read sign-in logs: the step is skipped and says what that means', async () => {
   fake.signInLogsLicensed = false;
   try {

@@ -11,9 +11,21 @@ export function licenceMissing(err: unknown): string | undefined {
     : undefined;
 }
 
+/** How a retried activity ended, when Temporal stopped retrying it. */
+function gaveUp(err: ActivityFailure): string | undefined {
+  if (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED') return 'gave up after its last attempt';
+  if (err.retryState === 'TIMEOUT') return 'gave up: out of time';
+  return undefined;
+}
+
 export function describe(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
+    const ended = gaveUp(err);
+    // An attempt's message may promise another attempt ("…; retrying."): not once Temporal gave up.
+    const message = ended
+      ? `${err.cause.message.replace(/; retrying[^.]*\.$/, '.')} (${ended})`
+      : err.cause.message;
+    return `${err.cause.type ?? 'Error'}: ${message}`;
   }
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { SendMailOptions } from 'nodemailer';
 import { activitiesOf, defineAction } from '../action';
+import { attemptSignal } from './attempt';
 
 export const emailArgsSchema = z.object({
   to: z.union([z.email(), z.array(z.email()).min(1)]),
@@ -48,6 +49,7 @@ export const notifyEmail = defineAction<EmailDeps>()({
   timeoutSeconds: 30,
   maxAttempts: 10,
   async run({ mailer, from, messageIdDomain }, args, ctx): Promise<EmailResult> {
+    const signal = attemptSignal();
     const to = ctx.drill && ctx.drillRecipients ? ctx.drillRecipients : [args.to].flat();
     const messageId = messageIdFor(ctx.incidentId, ctx.stepId, messageIdDomain);
     await mailer.sendMail({
@@ -58,6 +60,7 @@ export const notifyEmail = defineAction<EmailDeps>()({
       html: args.html,
       messageId,
       headers: { 'X-Reflex-Incident': ctx.incidentId, 'X-Reflex-Step': ctx.stepId },
+      signal,
     });
     return { messageId, to, dryRun: false };
   },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { TemplateStore } from './templates';
 import { LOCALES, type Locale } from '../../workflows/model/locale';
 import { messageIdFor, type SendsMail } from './email';
+import { attemptSignal } from './attempt';
 import type { ActionInput } from '../action';
 import type { IncidentState } from '../../workflows/model/incident';
 
@@ -132,6 +133,7 @@ export interface SendTemplateInput {
 
 /** Renders and sends one templated message; failures a retry cannot fix are non-retryable. */
 export async function sendTemplate(deps: NotifyDeps, input: SendTemplateInput) {
+  const signal = attemptSignal();
   const { mailer, from, templates, timeZone = 'Europe/Amsterdam' } = deps;
   let message;
   try {
@@ -155,6 +157,7 @@ export async function sendTemplate(deps: NotifyDeps, input: SendTemplateInput) {
       'X-Reflex-Step': input.messageKey,
       'X-Reflex-Template': input.template,
     },
+    signal,
   });
   return { messageId, to: input.to, template: input.template, subject: message.subject };
 }

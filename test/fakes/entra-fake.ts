@@ -325,6 +325,11 @@ export class EntraFake {
     this.faults.push({ times: 1, ...fault });
   }
 
+  /** Forgets every fault not used up yet. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** Graph calls (token requests left out). */
   graphCalls(): RecordedCall[] {
     return this.calls.filter((c) => c.path.startsWith('/v1.0/'));
