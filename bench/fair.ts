@@ -96,11 +96,19 @@ const stats = (
   completedPerSec: Math.round((values.length / elapsedS) * 10) / 10,
 });
 
-/** The load generator's callback: the Graph fake reports each revoke here. */
+/**
+ * The load generator's callback: the Graph fake reports each revoke here, and once a second how many
+ * sign-in log reads it has answered (`/reads/<n>`).
+ */
 async function callbacks() {
   const seen = new Map<string, number>();
   const waiting = new Map<string, (t: number) => void>();
+  let reads = 0;
   const http = createServer((req, res) => {
+    if (req.url!.startsWith('/reads/')) {
+      reads = Math.max(reads, Number(req.url!.slice('/reads/'.length)) || 0);
+      return void res.end();
+    }
     const user = decodeURIComponent(req.url!.slice('/called/'.length));
     const now = performance.now();
     seen.set(user, now);
@@ -112,6 +120,8 @@ async function callbacks() {
     url: `http://127.0.0.1:${(http.address() as { port: number }).port}`,
     arrived: (user: string) =>
       new Promise<number>((done) => (seen.has(user) ? done(seen.get(user)!) : waiting.set(user, done))),
+    /** Sign-in log reads the Graph fake had answered at its last report (at most a second old). */
+    reads: () => reads,
     close: () => new Promise<void>((done) => http.close(() => done())),
   };
 }
@@ -370,6 +380,8 @@ async function burstPhase() {
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 300_000)),
   ]);
   await reflex.stop();
+  // The verify step's looks made while the storm was being contained (the shipped playbook's watch).
+  const signInReads = reflex.cb.reads();
   const accepted = statuses.get(202) ?? 0;
   const containedSeconds = all ? (Math.max(...all) - t0) / 1000 : undefined;
   return {
@@ -381,6 +393,8 @@ async function burstPhase() {
     /** From the first alert to the last accepted alert's first containment call (undefined: > 5 min). */
     allContainedSeconds: containedSeconds === undefined ? undefined : Math.round(containedSeconds * 10) / 10,
     containedPerSec: containedSeconds === undefined ? undefined : Math.round(accepted / containedSeconds),
+    /** Sign-in log reads until the last containment (or the 5 minutes): the sign-in watch's looks. */
+    signInReads,
   };
 }
 
