@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sendTemplate, type NotifyDeps } from './notify/send';
+import { attemptSignal } from './notify/attempt';
 import type { ActionInput } from './action';
 
 export interface ApprovalLinkStore {
@@ -29,6 +30,8 @@ const closeArgs = z.object({ step: z.string().min(1), outcome: z.string().min(1)
 export function createApprovalActivities({ links, notify }: ApprovalDeps) {
   return {
     async 'approval.request'(input: ActionInput): Promise<{ messageId: string; to: string[] }> {
+      // The attempt's time counts from here, before the link's database write.
+      const signal = attemptSignal();
       const parsed = requestArgs.safeParse(input.args);
       if (!parsed.success) throw ApplicationFailure.nonRetryable(parsed.error.message, 'InvalidArguments');
       const args = parsed.data;
@@ -37,14 +40,18 @@ export function createApprovalActivities({ links, notify }: ApprovalDeps) {
         ...(args.vars.approval as object),
         link: `${args.publicUrl.replace(/\/$/, '')}/approve/${token}`,
       };
-      const sent = await sendTemplate(notify, {
-        incidentId: input.incidentId,
-        messageKey: input.stepId,
-        template: 'approval-request',
-        locale: args.locale,
-        to: [args.approver],
-        vars: { ...args.vars, approval },
-      });
+      const sent = await sendTemplate(
+        notify,
+        {
+          incidentId: input.incidentId,
+          messageKey: input.stepId,
+          template: 'approval-request',
+          locale: args.locale,
+          to: [args.approver],
+          vars: { ...args.vars, approval },
+        },
+        signal,
+      );
       return { messageId: sent.messageId, to: sent.to };
     },
 

@@ -132,8 +132,15 @@ export interface SendTemplateInput {
 }
 
 /** Renders and sends one templated message; failures a retry cannot fix are non-retryable. */
-export async function sendTemplate(deps: NotifyDeps, input: SendTemplateInput) {
-  const signal = attemptSignal();
+/**
+ * `signal` ends the send (a message still queued for a connection leaves unsent): by default the
+ * attempt's time from now; an activity that does other work first passes the one it took at its start.
+ */
+export async function sendTemplate(
+  deps: NotifyDeps,
+  input: SendTemplateInput,
+  signal: AbortSignal | undefined = attemptSignal(),
+) {
   const { mailer, from, templates, timeZone = 'Europe/Amsterdam' } = deps;
   let message;
   try {
