@@ -131,10 +131,10 @@ export interface SendTemplateInput {
   vars: Record<string, unknown>;
 }
 
-/** Renders and sends one templated message; failures a retry cannot fix are non-retryable. */
 /**
- * `signal` ends the send (a message still queued for a connection leaves unsent): by default the
- * attempt's time from now; an activity that does other work first passes the one it took at its start.
+ * Renders and sends one templated message; failures a retry cannot fix are non-retryable. `signal`
+ * ends the send (a message still queued for a connection leaves unsent): by default the attempt's
+ * time from now; an activity that does other work first passes the one it took at its start.
  */
 export async function sendTemplate(
   deps: NotifyDeps,
