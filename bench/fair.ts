@@ -379,9 +379,9 @@ async function burstPhase() {
     Promise.all(contained),
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 300_000)),
   ]);
-  await reflex.stop();
   // The verify step's looks made while the storm was being contained (the shipped playbook's watch).
   const signInReads = reflex.cb.reads();
+  await reflex.stop();
   const accepted = statuses.get(202) ?? 0;
   const containedSeconds = all ? (Math.max(...all) - t0) / 1000 : undefined;
   return {

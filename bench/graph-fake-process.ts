@@ -1,6 +1,7 @@
 // The Graph fake as its own process for the fair benchmark: the HTTPS fake of Entra ID and Graph with
 // `users` accounts (u0@bench.example …), which tells the load generator (POST <callback>/called/<user>)
-// whenever a revokeSignInSessions arrives, and once a second how many sign-in log reads it answered. Arguments: <callback URL> <users>. Prints its URL once ready.
+// whenever a revokeSignInSessions arrives, and once a second how many sign-in log reads it answered.
+// Arguments: <callback URL> <users>. Prints its URL once ready.
 import { EntraFake } from '../test/fakes/entra-fake';
 
 async function main(): Promise<void> {

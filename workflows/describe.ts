@@ -21,11 +21,7 @@ function gaveUp(err: ActivityFailure): string | undefined {
 export function describe(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     const ended = gaveUp(err);
-    // An attempt's message may promise another attempt ("…; retrying."): not once Temporal gave up.
-    const message = ended
-      ? `${err.cause.message.replace(/; retrying[^.]*\.$/, '.')} (${ended})`
-      : err.cause.message;
-    return `${err.cause.type ?? 'Error'}: ${message}`;
+    return `${err.cause.type ?? 'Error'}: ${err.cause.message}${ended ? ` (${ended})` : ''}`;
   }
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);

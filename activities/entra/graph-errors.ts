@@ -63,7 +63,8 @@ export function graphFailure(err: unknown, context: GraphCallContext): Applicati
       const seconds = retryAfterSeconds(err.headers?.get('Retry-After'));
       return ApplicationFailure.create({
         type: 'GraphThrottled',
-        message: `Microsoft Graph is busy (${status}) while trying to ${context.what}; retrying${seconds !== undefined ? ` after ${seconds} s` : ''}.`,
+        // Whether another attempt comes is the step's retry policy's to say (workflows/describe.ts).
+        message: `Microsoft Graph is busy (${status}) while trying to ${context.what}${seconds !== undefined ? `; it asked to wait ${seconds} s` : ''}.`,
         // Temporal owns retries (the Graph client's RetryHandler is left out): honour the server's wait.
         nextRetryDelay: seconds !== undefined ? `${seconds} seconds` : undefined,
         details: [details],
@@ -79,7 +80,7 @@ export function graphFailure(err: unknown, context: GraphCallContext): Applicati
     default:
       return ApplicationFailure.create({
         type: 'GraphServerError',
-        message: `Microsoft Graph failed while trying to ${context.what} (${status} ${code}); retrying.`,
+        message: `Microsoft Graph failed while trying to ${context.what} (${status} ${code}).`,
         details: [details],
       });
   }

@@ -5,8 +5,8 @@ import { Context } from '@temporalio/activity';
  * Aborts a little before this attempt's start-to-close timeout (a tenth of it, at most 2 s, for the
  * work before the send), or when Temporal cancels the activity. A message still queued for an SMTP
  * connection then leaves the queue unsent, so the attempt Temporal schedules next never races it,
- * however short a playbook makes the step's `timeoutSeconds`. Undefined outside an activity (tests calling
- * the send directly, the CLI).
+ * however short a playbook makes the step's `timeoutSeconds`. Undefined outside an activity (tests
+ * calling the send directly, the CLI).
  */
 export function attemptSignal(): AbortSignal | undefined {
   let context: Context;
