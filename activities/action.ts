@@ -14,8 +14,25 @@ export interface ActionInput<Args = Record<string, unknown>> {
   drill: boolean;
   /** In a drill: who receives what the action would send to people. */
   drillRecipients?: string[];
+  /**
+   * Set by the interpreter, never by a playbook (a verify step's watch): keep looking until `until`,
+   * again every `everySeconds`. An action that watches fails as "nothing yet" while it finds nothing
+   * before then, so Temporal runs it again; one that does not answers after one look.
+   */
+  watch?: Watch;
   args: Args;
 }
+
+/** How long an action that watches keeps looking, and how often (see ActionInput.watch). */
+export interface Watch {
+  /** ISO 8601. */
+  until: string;
+  everySeconds: number;
+}
+
+const watchSchema = z
+  .object({ until: z.iso.datetime({ offset: true }), everySeconds: z.number().int().min(1).max(86_400) })
+  .strict();
 
 /** Where an action runs, and which action it is (for messages that name it and its permission). */
 export interface ActionContext extends Omit<ActionInput, 'args'> {
@@ -180,11 +197,14 @@ export function activitiesOf<Deps, const Defs extends readonly AnyActionDefiniti
         const schema = input.drill && d.drillInput ? d.drillInput : d.input;
         const parsed = schema.safeParse(input.args);
         if (!parsed.success) throw invalidArguments(d.name, parsed.error);
+        const watch = watchSchema.optional().safeParse(input.watch);
+        if (!watch.success) throw invalidArguments(`${d.name} (watch)`, watch.error);
         const ctx = {
           incidentId: input.incidentId,
           stepId: input.stepId,
           drill: input.drill,
           drillRecipients: input.drillRecipients,
+          watch: watch.data,
           action: { name: d.name, permission: d.permission, licence: d.licence },
         };
         if (input.drill && d.dryRun) {

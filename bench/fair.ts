@@ -7,7 +7,8 @@
 // POST (or `workflow.start`) to the Graph fake's report that revokeSignInSessions arrived.
 // Then a burst (alerts durably accepted per second) and log line → first containment call, each on a
 // fresh `reflex start`. Run: npm run bench:fair (knobs: BENCH_RATES=5,20,50 BENCH_SECONDS=15
-// BENCH_PLAYBOOK=revoke-only BENCH_BURST=2000 BENCH_LOG_RATE=5 BENCH_PARTS=steady,burst,logs).
+// BENCH_PLAYBOOK=revoke-only BENCH_BURST=2000 BENCH_LOG_RATE=5 BENCH_PARTS=steady,burst,logs; the
+// watch part, BENCH_PARTS=watch with BENCH_WATCHES=300 BENCH_WATCH_EVERY=10 BENCH_WATCH_SECONDS=120).
 // BENCH_TOPOLOGY=cluster measures the same on the cluster topology (cluster/topology.ts: a fresh
 // PostgreSQL and Temporal server per phase, two `reflex server` taking alerts in turn and two
 // `reflex worker`; the log lines read by whichever server holds the log triggers' lease), the baseline
@@ -45,7 +46,18 @@ const LOG_RATE = Number(process.env.BENCH_LOG_RATE ?? 5);
 const JOURNAL = process.env.BENCH_OPENINGS
   ? `, journal: { openingsInFlight: ${Number(process.env.BENCH_OPENINGS)} }`
   : '';
-/** Which parts run: the steady rates, the burst, the log lines. */
+/**
+ * The watch part (not run by default): BENCH_WATCHES incidents, each watching its account's sign-ins
+ * every BENCH_WATCH_EVERY seconds, and the CPU that costs over BENCH_WATCH_SECONDS.
+ */
+const WATCHES = Number(process.env.BENCH_WATCHES ?? 300);
+const WATCH_EVERY = Number(process.env.BENCH_WATCH_EVERY ?? 10);
+const WATCH_SECONDS = Number(process.env.BENCH_WATCH_SECONDS ?? 120);
+/** The watch part's alerts a second, the idle time measured before them, the pause after them. */
+const [WATCH_RATE, WATCH_IDLE_S, WATCH_SETTLE_S] = [20, 30, 15];
+/** Long enough that every watch outlasts the measurement, with a minute to spare. */
+const watchWindowSeconds = () => Math.ceil(WATCHES / WATCH_RATE) + WATCH_SETTLE_S + WATCH_SECONDS + 60;
+/** Which parts run: the steady rates, the burst, the log lines, the sign-in watch (`watch`). */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
 const WARM = 20;
 /** BENCH_PROFILE=<dir>: V8 flags for a CPU profile of each Reflex process, written there when it stops. */
@@ -188,15 +200,43 @@ interface RunningReflex {
   stop(): Promise<void>;
 }
 
+/** Playbooks the benchmark writes itself, by id (any other id is a shipped playbook). */
+const OWN_PLAYBOOKS: Record<string, () => string> = {
+  /** The first containment call alone: the intake path. */
+  'revoke-only': () =>
+    "id: revoke-only\nversion: 1\ntitle: Revoke only\ndescription: The first containment call alone.\ntriggers:\n  - types: [risky-sign-in]\nsteps:\n  - id: revoke-sessions\n    description: Sign the account out\n    action: entra.revokeSessions\n    with: { user: '{{entities.users.0}}' }\n",
+  /** The call, then the shipped playbook's sign-in watch at WATCH_EVERY, for the whole watch part. */
+  'bench-watch': () =>
+    [
+      'id: bench-watch',
+      'version: 1',
+      'title: Sign out and watch',
+      'description: The first containment call, then the sign-in watch.',
+      'triggers:',
+      '  - types: [risky-sign-in]',
+      'steps:',
+      '  - id: revoke-sessions',
+      '    description: Sign the account out',
+      '    action: entra.revokeSessions',
+      "    with: { user: '{{entities.users.0}}' }",
+      '  - id: verify-sign-out',
+      '    description: Watch the sign-ins',
+      '    verify: sign-out',
+      "    user: '{{entities.users.0}}'",
+      '    after: revoke-sessions',
+      `    window: ${watchWindowSeconds()}s`,
+      `    every: ${WATCH_EVERY}s`,
+      '',
+    ].join('\n'),
+};
+
 /** reflex.yaml's lines every topology shares: contacts, Graph (the fake at `graph`), the source, playbooks. */
-function reflexSettings(dir: string, graph: string): string[] {
-  let playbooks = `  shipped: [${PLAYBOOK}]\n`;
-  if (PLAYBOOK === 'revoke-only') {
+function reflexSettings(dir: string, graph: string, playbook: string): string[] {
+  let playbooks = `  shipped: [${playbook}]\n`;
+  const own = OWN_PLAYBOOKS[playbook];
+  if (own) {
     mkdirSync(join(dir, 'playbooks'));
-    writeFileSync(
-      join(dir, 'playbooks', 'revoke-only.yaml'),
-      "id: revoke-only\nversion: 1\ntitle: Revoke only\ndescription: The first containment call alone.\ntriggers:\n  - types: [risky-sign-in]\nsteps:\n  - id: revoke-sessions\n    description: Sign the account out\n    action: entra.revokeSessions\n    with: { user: '{{entities.users.0}}' }\n",
-    );
+    writeFileSync(join(dir, 'playbooks', `${playbook}.yaml`), own());
     playbooks = `  shipped: false\n  dirs: [${join(dir, 'playbooks')}]\n`;
   }
   return [
@@ -214,6 +254,7 @@ function reflexSettings(dir: string, graph: string): string[] {
 async function launchReflex(
   users: number,
   extra: (dir: string) => string[] = () => [],
+  playbook = PLAYBOOK,
 ): Promise<RunningReflex> {
   const cb = await callbacks();
   const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
@@ -232,7 +273,7 @@ async function launchReflex(
       `server: { port: ${port}, readinessCheckMinutes: 0${JOURNAL} }`,
       `temporal:\n  devServer: { port: ${temporalPort}, uiPort: ${uiPort} }`,
       `mail:\n  demoMailbox: { smtpPort: ${smtpPort} }`,
-      ...reflexSettings(dir, fake.line),
+      ...reflexSettings(dir, fake.line, playbook),
       ...extra(dir),
     ].join('\n'),
   );
@@ -276,6 +317,7 @@ async function launchReflex(
 async function launchCluster(
   users: number,
   extra: (dir: string) => string[] = () => [],
+  playbook = PLAYBOOK,
 ): Promise<RunningReflex> {
   const cb = await callbacks();
   const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
@@ -285,9 +327,11 @@ async function launchCluster(
   const config = join(dir, 'reflex.yaml');
   writeFileSync(
     config,
-    [`server: { readinessCheckMinutes: 0${JOURNAL} }`, ...reflexSettings(dir, fake.line), ...extra(dir)].join(
-      '\n',
-    ),
+    [
+      `server: { readinessCheckMinutes: 0${JOURNAL} }`,
+      ...reflexSettings(dir, fake.line, playbook),
+      ...extra(dir),
+    ].join('\n'),
   );
   const cluster = await startCluster({
     dir,
@@ -315,8 +359,8 @@ async function launchCluster(
   };
 }
 
-const launch = (users: number, extra?: (dir: string) => string[]) =>
-  TOPOLOGY === 'cluster' ? launchCluster(users, extra) : launchReflex(users, extra);
+const launch = (users: number, extra?: (dir: string) => string[], playbook?: string) =>
+  TOPOLOGY === 'cluster' ? launchCluster(users, extra, playbook) : launchReflex(users, extra, playbook);
 
 /** Posts a signed alert for `user`; resolves with the answer's status. */
 async function postAlert(url: string, user: string): Promise<number> {
@@ -395,6 +439,60 @@ async function burstPhase() {
     containedPerSec: containedSeconds === undefined ? undefined : Math.round(accepted / containedSeconds),
     /** Sign-in log reads until the last containment (or the 5 minutes): the sign-in watch's looks. */
     signInReads,
+  };
+}
+
+/**
+ * What the sign-in watch costs (a verify step): WATCHES incidents of the bench-watch playbook (the
+ * call, then a watch looking every WATCH_EVERY s) started at WATCH_RATE a second; once all are
+ * contained and WATCH_SETTLE_S more have passed, the CPU the Reflex processes use over WATCH_SECONDS,
+ * less what they used idle (WATCH_IDLE_S before the first alert), per look the Graph fake answered in
+ * that time. A steady rate, so CPU, not a storm's noisy clock, tells two designs apart.
+ */
+async function watchPhase() {
+  const reflex = await launch(WATCHES, undefined, 'bench-watch');
+  const named = Object.entries(reflex.parties()).filter((p): p is [string, number] => p[1] !== undefined);
+  const used = () => named.map(([, pid]) => cpuSeconds(pid));
+  const pause = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+  let before = used();
+  let t0 = performance.now();
+  await pause(WATCH_IDLE_S);
+  const idle = used().map((s, i) => (s - before[i]!) / ((performance.now() - t0) / 1000));
+  await steadyAt(WATCH_RATE, WATCHES, async (i) => {
+    const user = `u${i}@bench.example`;
+    const came = reflex.cb.arrived(user);
+    const t = performance.now();
+    const status = await postAlert(reflex.urls[i % reflex.urls.length]!, user);
+    if (status !== 202) throw new Error(`webhook answered ${status}`);
+    return (await came) - t;
+  });
+  await pause(WATCH_SETTLE_S);
+  const firstReads = reflex.cb.reads();
+  before = used();
+  t0 = performance.now();
+  await pause(WATCH_SECONDS);
+  const seconds = (performance.now() - t0) / 1000;
+  const busy = used().map((s, i) => s - before[i]!);
+  const looks = reflex.cb.reads() - firstReads;
+  await reflex.stop();
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const perLook = busy.map((s, i) => (looks > 0 ? ((s - idle[i]! * seconds) * 1000) / looks : NaN));
+  return {
+    watches: WATCHES,
+    everySeconds: WATCH_EVERY,
+    seconds: Math.round(seconds),
+    looks,
+    /** The looks a punctual watch would have made in that time. */
+    expectedLooks: Math.round((WATCHES * seconds) / WATCH_EVERY),
+    cpuMsPerLook: named.length > 0 ? round(perLook.reduce((a, b) => a + b, 0)) : undefined,
+    cpuMsPerLookByProcess: Object.fromEntries(named.map(([name], i) => [name, round(perLook[i]!)])),
+    /** Each process's CPU while watching and while idle, in % of one core. */
+    cpuPercent: Object.fromEntries(
+      named.map(([name], i) => [
+        name,
+        { watching: round((busy[i]! / seconds) * 100), idle: round(idle[i]! * 100) },
+      ]),
+    ),
   };
 }
 
@@ -565,6 +663,8 @@ async function main(): Promise<void> {
   if (burst) console.log(JSON.stringify({ burst }));
   const logs = PARTS.has('logs') ? await logPhase() : undefined;
   if (logs) console.log(JSON.stringify({ logs }));
+  const watch = PARTS.has('watch') ? await watchPhase() : undefined;
+  if (watch) console.log(JSON.stringify({ watch }));
   const holds = (key: 'webhookToAction' | 'bareTemporal') =>
     Math.max(
       0,
@@ -573,7 +673,7 @@ async function main(): Promise<void> {
   const previous = readResults();
   // The parts not run this time keep their last figures.
   const key = TOPOLOGY === 'cluster' ? `cluster:${PLAYBOOK}` : PLAYBOOK;
-  const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`;
+  const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE}${PARTS.has('watch') ? ` BENCH_WATCHES=${WATCHES} BENCH_WATCH_EVERY=${WATCH_EVERY} BENCH_WATCH_SECONDS=${WATCH_SECONDS}` : ''} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`;
   const before = ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[key] ?? {};
   // One entry per playbook and topology measured: the shipped playbook and revoke-only (the
   // intake path alone) on the embedded default, `cluster:<playbook>` on the cluster.
@@ -598,6 +698,7 @@ async function main(): Promise<void> {
           }
         : {}),
       ...(burst ? { sustainedAlertsPerSec: burst.acceptedPerSec, burst } : {}),
+      ...(watch ? { watch } : {}),
       ...(logs
         ? {
             logLineToAction: {
