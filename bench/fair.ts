@@ -376,16 +376,19 @@ async function postAlert(url: string, user: string): Promise<number> {
   return response.status;
 }
 
+/** Alert `i` (for u<i>, a new incident): milliseconds from the POST to its first containment call. */
+async function alertToAction(reflex: RunningReflex, i: number): Promise<number> {
+  const user = `u${i}@bench.example`;
+  const came = reflex.cb.arrived(user);
+  const t0 = performance.now();
+  const status = await postAlert(reflex.urls[i % reflex.urls.length]!, user);
+  if (status !== 202) throw new Error(`webhook answered ${status}`);
+  return (await came) - t0;
+}
+
 async function reflexPhase(rate: number) {
   const reflex = await launch(WARM + rate * SECONDS);
-  const call = async (i: number) => {
-    const user = `u${i}@bench.example`;
-    const came = reflex.cb.arrived(user);
-    const t0 = performance.now();
-    const status = await postAlert(reflex.urls[i % reflex.urls.length]!, user);
-    if (status !== 202) throw new Error(`webhook answered ${status}`);
-    return (await came) - t0;
-  };
+  const call = (i: number) => alertToAction(reflex, i);
   for (let i = 0; i < WARM; i++) await call(i);
   const { result, ...cpu } = await cpuPerIncident(reflex.parties(), rate * SECONDS, () =>
     steady(rate, (i) => call(WARM + i)),
@@ -458,14 +461,7 @@ async function watchPhase() {
   let t0 = performance.now();
   await pause(WATCH_IDLE_S);
   const idle = used().map((s, i) => (s - before[i]!) / ((performance.now() - t0) / 1000));
-  await steadyAt(WATCH_RATE, WATCHES, async (i) => {
-    const user = `u${i}@bench.example`;
-    const came = reflex.cb.arrived(user);
-    const t = performance.now();
-    const status = await postAlert(reflex.urls[i % reflex.urls.length]!, user);
-    if (status !== 202) throw new Error(`webhook answered ${status}`);
-    return (await came) - t;
-  });
+  await steadyAt(WATCH_RATE, WATCHES, (i) => alertToAction(reflex, i));
   await pause(WATCH_SETTLE_S);
   const firstReads = reflex.cb.reads();
   before = used();

@@ -1,6 +1,6 @@
 // Verifying a sign-out (a verify step), end to end on the real dev server: the workflow reads the
-// HTTPS fake's sign-in log through the real Graph client on durable timers. The fast playbooks watch
-// for 15 s (15 minutes shipped) and look every second.
+// HTTPS fake's sign-in log through the real Graph client, one read Temporal runs again until the
+// window ends. The fast playbooks watch for 15 s (15 minutes shipped) and look every second.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTimeline } from '../server/reports/timeline';

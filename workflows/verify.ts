@@ -1,6 +1,6 @@
-// A verify step: after a sign-out (or block), watch the account's sign-ins for a window on durable
-// timers, because Microsoft takes minutes to make a revocation hold and a stolen refresh token may
-// still work meanwhile. A successful sign-in from an address the playbook does not allow escalates
+// A verify step: after a sign-out (or block), watch the account's sign-ins for a window, because
+// Microsoft takes minutes to make a revocation hold and a stolen refresh token may still work
+// meanwhile. The looks are one read Temporal runs again every `every` (durable: a crash loses none). A successful sign-in from an address the playbook does not allow escalates
 // at once, without waiting for anyone: block, sign out again, tell on-call.
 import { isCancellation, patched, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
@@ -23,7 +23,7 @@ const ESCALATION = actionOptions({ timeoutSeconds: 30, maxAttempts: 8 });
  * Runs started with this patch wait for the first look as before, then watch with one activity that
  * Temporal runs again every `every` until it finds a sign-in or the window ends (the read answers "not
  * yet" until then, ActionInput.watch): two workflow tasks for the whole watch instead of two for each
- * look, a timer's and the read's (15 looks in the shipped playbook); 2.5 times less CPU per look
+ * look, a timer's and the read's (15 looks in the shipped playbook); 2.4 times less CPU per look
  * (docs/BENCHMARKS.md). Histories recorded before it replay the timer loop.
  */
 export const WATCH_BY_RETRIES_PATCH = 'verify-watch-by-retries';

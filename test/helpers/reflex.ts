@@ -65,6 +65,8 @@ export async function startTestReflex(
     contacts?: Record<string, unknown>;
     /** Reuse a task queue (a restarted Reflex picks up its running incidents). */
     taskQueue?: string;
+    /** `server`: no worker in this process (a test brings its own). @default 'start' */
+    mode?: 'start' | 'server';
     /** Extra configuration merged over the test defaults. */
     extra?: Record<string, unknown>;
   } = {},
@@ -114,7 +116,7 @@ export async function startTestReflex(
     ...overrides.extra,
   });
   const reflex = await runReflex({
-    mode: 'start',
+    mode: overrides.mode ?? 'start',
     config,
     log: createLogger({ level: 'debug', destination }),
     workflowBundle: { codePath: process.env.REFLEX_TEST_BUNDLE! },
