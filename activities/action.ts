@@ -163,9 +163,14 @@ export function permissionText(permission: GraphPermission): string {
   return `${first}${also.length ? ` (with ${also.join(', ')})` : ''}${permission.orElse ? ` (or ${permission.orElse})` : ''}`;
 }
 
-/** A failure the caller's arguments caused: not retryable, and it says which argument. */
-export function invalidArguments(action: string, error: z.ZodError): ApplicationFailure {
-  const issues = error.issues.map((i) => `with${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`);
+/**
+ * A failure the caller's arguments caused: not retryable, and it says which argument (`with.<name>`,
+ * or another part of the input, such as the interpreter's `watch`).
+ */
+export function invalidArguments(action: string, error: z.ZodError, part = 'with'): ApplicationFailure {
+  const issues = error.issues.map(
+    (i) => `${part}${i.path.length ? '.' : ''}${i.path.join('.')}: ${i.message}`,
+  );
   return ApplicationFailure.nonRetryable(`${action}: ${issues.join('; ')}`, 'InvalidArguments');
 }
 
@@ -198,7 +203,7 @@ export function activitiesOf<Deps, const Defs extends readonly AnyActionDefiniti
         const parsed = schema.safeParse(input.args);
         if (!parsed.success) throw invalidArguments(d.name, parsed.error);
         const watch = watchSchema.optional().safeParse(input.watch);
-        if (!watch.success) throw invalidArguments(`${d.name} (watch)`, watch.error);
+        if (!watch.success) throw invalidArguments(d.name, watch.error, 'watch');
         const ctx = {
           incidentId: input.incidentId,
           stepId: input.stepId,

@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createGraphClient } from '../startup/graph-client';
 import { createEntraActivities } from '../activities/entra/users';
+import { createSignInActivities } from '../activities/entra/sign-ins';
 import { GraphThrottle } from '../activities/entra/throttle';
 import { retryAfterSeconds } from '../common/retry-after';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
@@ -197,6 +198,32 @@ test('without Entra configuration, a real run fails naming the settings, and a d
   expect(await none['entra.revokeSessions'](input('anna@museum.example', true))).toMatchObject({
     dryRun: true,
   });
+});
+
+test('a watch: nothing yet is a benign failure retried `every` later; at its end the read answers; a bad watch is refused', async () => {
+  const reads = createSignInActivities({ graph })['entra.signInsSince'];
+  fake.addUser({ userPrincipalName: 'wim@museum.example' });
+  const args = { user: 'wim@museum.example', since: new Date(Date.now() - 60_000).toISOString() };
+  const watched = (until: Date, everySeconds = 60) => ({
+    ...input('wim@museum.example'),
+    args,
+    watch: { until: until.toISOString(), everySeconds },
+  });
+  const notYet = await failureOf(reads(watched(new Date(Date.now() + 600_000), 30)));
+  expect(notYet).toMatchObject({ type: 'NoSignInYet', nonRetryable: false, category: 'BENIGN' });
+  expect(notYet.nextRetryDelay).toBe(30_000);
+  // Less time left than `every`: the next look is at the window's end.
+  const last = await failureOf(reads(watched(new Date(Date.now() + 5_000), 30)));
+  expect(Number(last.nextRetryDelay)).toBeLessThanOrEqual(5_000);
+  // The window has ended: the read answers, empty.
+  expect(await reads(watched(new Date(Date.now() - 1)))).toMatchObject({ signIns: [] });
+  // Without a watch, one look answers at once.
+  expect(await reads({ ...input('wim@museum.example'), args })).toMatchObject({ signIns: [] });
+  const before = fake.graphCalls().length;
+  const bad = await failureOf(reads({ ...watched(new Date()), watch: { until: 'soon', everySeconds: 0 } }));
+  expect(bad).toMatchObject({ type: 'InvalidArguments', nonRetryable: true });
+  expect(bad.message).toMatch(/^entra\.signInsSince: watch\.until: .*; watch\.everySeconds: /);
+  expect(fake.graphCalls().length).toBe(before);
 });
 
 test.each([
