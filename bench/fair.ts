@@ -200,25 +200,31 @@ interface RunningReflex {
   stop(): Promise<void>;
 }
 
+/** A playbook for risky-sign-in alerts: sign the account out, then the steps in `more`. */
+const signOutPlaybook = (id: string, title: string, more: string[] = []) =>
+  [
+    `id: ${id}`,
+    'version: 1',
+    `title: ${title}`,
+    `description: ${title}, for the benchmark.`,
+    'triggers:',
+    '  - types: [risky-sign-in]',
+    'steps:',
+    '  - id: revoke-sessions',
+    '    description: Sign the account out',
+    '    action: entra.revokeSessions',
+    "    with: { user: '{{entities.users.0}}' }",
+    ...more,
+    '',
+  ].join('\n');
+
 /** Playbooks the benchmark writes itself, by id (any other id is a shipped playbook). */
 const OWN_PLAYBOOKS: Record<string, () => string> = {
   /** The first containment call alone: the intake path. */
-  'revoke-only': () =>
-    "id: revoke-only\nversion: 1\ntitle: Revoke only\ndescription: The first containment call alone.\ntriggers:\n  - types: [risky-sign-in]\nsteps:\n  - id: revoke-sessions\n    description: Sign the account out\n    action: entra.revokeSessions\n    with: { user: '{{entities.users.0}}' }\n",
+  'revoke-only': () => signOutPlaybook('revoke-only', 'The first containment call alone'),
   /** The call, then the shipped playbook's sign-in watch at WATCH_EVERY, for the whole watch part. */
   'bench-watch': () =>
-    [
-      'id: bench-watch',
-      'version: 1',
-      'title: Sign out and watch',
-      'description: The first containment call, then the sign-in watch.',
-      'triggers:',
-      '  - types: [risky-sign-in]',
-      'steps:',
-      '  - id: revoke-sessions',
-      '    description: Sign the account out',
-      '    action: entra.revokeSessions',
-      "    with: { user: '{{entities.users.0}}' }",
+    signOutPlaybook('bench-watch', 'The first containment call, then the sign-in watch', [
       '  - id: verify-sign-out',
       '    description: Watch the sign-ins',
       '    verify: sign-out',
@@ -226,8 +232,7 @@ const OWN_PLAYBOOKS: Record<string, () => string> = {
       '    after: revoke-sessions',
       `    window: ${watchWindowSeconds()}s`,
       `    every: ${WATCH_EVERY}s`,
-      '',
-    ].join('\n'),
+    ]),
 };
 
 /** reflex.yaml's lines every topology shares: contacts, Graph (the fake at `graph`), the source, playbooks. */

@@ -6,7 +6,7 @@ import { createEntraActivities } from '../activities/entra/users';
 import { createSignInActivities } from '../activities/entra/sign-ins';
 import { GraphThrottle } from '../activities/entra/throttle';
 import { retryAfterSeconds } from '../common/retry-after';
-import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from './fakes/entra-fake';
+import { EntraFake, entraSettingsFor } from './fakes/entra-fake';
 
 let fake: EntraFake;
 let actions: ReturnType<typeof createEntraActivities>;
@@ -14,13 +14,7 @@ let graph: ReturnType<typeof createGraphClient>;
 
 beforeAll(async () => {
   fake = await new EntraFake().start();
-  graph = createGraphClient({
-    tenantId: TENANT,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    authorityHost: fake.url,
-    graphBaseUrl: fake.url,
-  });
+  graph = createGraphClient(entraSettingsFor(fake.url));
   actions = createEntraActivities({ graph });
 });
 afterAll(async () => {
@@ -172,13 +166,7 @@ test('an unknown user is not found, a malformed one is refused before any call',
 
 test('wrong client credentials fail without reaching Graph, and no secret is in the error', async () => {
   const wrong = createEntraActivities({
-    graph: createGraphClient({
-      tenantId: TENANT,
-      clientId: CLIENT_ID,
-      clientSecret: 'wrong-secret-123',
-      authorityHost: fake.url,
-      graphBaseUrl: fake.url,
-    }),
+    graph: createGraphClient(entraSettingsFor(fake.url, 'wrong-secret-123')),
   });
   fake.addUser({ userPrincipalName: 'creds@museum.example' });
   const before = fake.graphCalls().length;

@@ -7,7 +7,7 @@ import { FileTail } from '../triggers/logs/file-source';
 import { parseSyslog } from '../triggers/logs/syslog';
 import { GraphLogPoller } from '../triggers/logs/graph-source';
 import { createGraphClient } from '../startup/graph-client';
-import { CLIENT_ID, CLIENT_SECRET, EntraFake, TENANT } from './fakes/entra-fake';
+import { EntraFake, entraSettingsFor } from './fakes/entra-fake';
 
 test('a text log parsed by named groups; half-written lines wait; bad lines are counted, not fatal', async () => {
   const dir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT ?? '/tmp', 'tail-'));
@@ -83,13 +83,7 @@ test('syslog: RFC 5424 with structured data, RFC 3164, JSON bodies, and what is 
 test('the Graph log poller waits out a 429 for its Retry-After, asking nothing meanwhile', async () => {
   const fake = await new EntraFake().start();
   try {
-    const graph = createGraphClient({
-      tenantId: TENANT,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      authorityHost: fake.url,
-      graphBaseUrl: fake.url,
-    })!;
+    const graph = createGraphClient(entraSettingsFor(fake.url))!;
     let clock = Date.now();
     const poller = new GraphLogPoller(
       { name: 'entra-signins', resource: 'signIns', intervalMs: 1000, lookbackMs: 3_600_000 },

@@ -4,8 +4,6 @@
 // wait `every` and ask again, as the timer loop did, and still find a sign-in made later. The worker
 // here is the current one, built as Reflex builds it, with an activity interceptor that drops the
 // watch before the activity sees it (what the older worker's activities do), on the real dev server.
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { createReflexWorker } from '../worker/worker';
 import { createGraphClient } from '../startup/graph-client';
@@ -15,37 +13,12 @@ import { SHIPPED_TEMPLATES_DIR } from '../startup/project';
 import { demoTransport, type Mailer } from '../mail/transport';
 import { alertBody, postSigned } from './helpers/reflex';
 import { useEntraFake, useReflex } from './helpers/bootstrap';
-import { fastPlaybooks } from './helpers/playbooks';
+import { fastPlaybooks, writeWatchPlaybook } from './helpers/playbooks';
 import { step, waitForState } from './helpers/incidents';
-import { CLIENT_ID, CLIENT_SECRET, TENANT } from './fakes/entra-fake';
+import { entraSettingsFor } from './fakes/entra-fake';
 
 const dir = fastPlaybooks([]);
-writeFileSync(
-  join(dir, 'watch-upgrade.yaml'),
-  `id: watch-upgrade
-version: 1
-title: Sign out and watch
-description: A test playbook. Signs the account out, then watches its sign-ins.
-triggers:
-  - types: [upgrade-test]
-steps:
-  - id: revoke
-    description: Sign the account out
-    action: entra.revokeSessions
-    with:
-      user: '{{entities.users.0}}'
-  - id: watch
-    description: Watch the sign-ins
-    verify: sign-out
-    user: '{{entities.users.0}}'
-    after: revoke
-    window: 30s
-    every: 1s
-    onSignIn:
-      block: false
-      notify: false
-`,
-);
+writeWatchPlaybook(dir, { id: 'watch-upgrade', type: 'upgrade-test', window: '30s' });
 
 const fake = useEntraFake();
 // The server alone: the only worker on its task queue is the test's below.
@@ -73,13 +46,7 @@ let running: Promise<void>;
 beforeAll(async () => {
   connection = await NativeConnection.connect({ address: reflex.temporalAddress });
   mailer = demoTransport(reflex.mailbox!.port);
-  const graph = createGraphClient({
-    tenantId: TENANT,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    authorityHost: fake.url,
-    graphBaseUrl: fake.url,
-  });
+  const graph = createGraphClient(entraSettingsFor(fake.url));
   const throttle = new GraphThrottle();
   const from = 'reflex@museum.example';
   worker = await createReflexWorker({

@@ -1,47 +1,19 @@
 // Verifying a sign-out (a verify step), end to end on the real dev server: the workflow reads the
 // HTTPS fake's sign-in log through the real Graph client, one read Temporal runs again until the
 // window ends. The fast playbooks watch for 15 s (15 minutes shipped) and look every second.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildTimeline } from '../server/reports/timeline';
 import { parsePlaybook, type PlaybookError } from '../playbooks/load';
 import { alertBody, postSigned } from './helpers/reflex';
 import { useEntraFake, useReflex } from './helpers/bootstrap';
-import { fastPlaybooks } from './helpers/playbooks';
+import { fastPlaybooks, writeWatchPlaybook } from './helpers/playbooks';
 import { decide, step, waitForState } from './helpers/incidents';
 import type { FakeUser } from './fakes/entra-fake';
 import { recordHistory } from './helpers/histories';
 
 const OFFICE = '198.51.100.7';
 const dir = fastPlaybooks(['compromised-account', 'notify-on-call']);
-writeFileSync(
-  join(dir, 'watch-office.yaml'),
-  `id: watch-office
-version: 1
-title: Sign out and watch, the office allowed
-description: A test playbook. Signs the account out, then watches its sign-ins; the office's address is expected.
-triggers:
-  - types: [watch-test]
-steps:
-  - id: revoke
-    description: Sign the account out
-    action: entra.revokeSessions
-    with:
-      user: '{{entities.users.0}}'
-  - id: watch
-    description: Watch the sign-ins
-    verify: sign-out
-    user: '{{entities.users.0}}'
-    after: revoke
-    window: 4s
-    every: 1s
-    allow:
-      ips: ['${OFFICE}']
-    onSignIn:
-      block: false
-      notify: false
-`,
-);
+// The office's address is expected: a sign-in from it is no finding.
+writeWatchPlaybook(dir, { id: 'watch-office', type: 'watch-test', window: '4s', allowIps: [OFFICE] });
 
 const fake = useEntraFake();
 const reflex = useReflex(() => ({ entra: fake, playbooksDir: dir }));

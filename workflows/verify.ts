@@ -1,7 +1,8 @@
 // A verify step: after a sign-out (or block), watch the account's sign-ins for a window, because
 // Microsoft takes minutes to make a revocation hold and a stolen refresh token may still work
-// meanwhile. The looks are one read Temporal runs again every `every` (durable: a crash loses none). A successful sign-in from an address the playbook does not allow escalates
-// at once, without waiting for anyone: block, sign out again, tell on-call.
+// meanwhile. The looks are one read Temporal runs again every `every` (durable: a crash loses none).
+// A successful sign-in from an address the playbook does not allow escalates at once, without
+// waiting for anyone: block, sign out again, tell on-call.
 import { isCancellation, patched, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { ReflexActivities } from '../activities';
 import type { SignIn } from '../activities/entra/sign-ins';

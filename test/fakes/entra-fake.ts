@@ -144,6 +144,15 @@ const MANAGEMENT_SCOPE = 'https://manage.office.com/.default';
 export const CLIENT_ID = 'reflex-test-client';
 export const CLIENT_SECRET = 'fake-client-secret-for-tests';
 
+/** Reflex's `entra` settings pointed at a fake at `url`: the test tenant and app (or another secret). */
+export const entraSettingsFor = (url: string, clientSecret = CLIENT_SECRET) => ({
+  tenantId: TENANT,
+  clientId: CLIENT_ID,
+  clientSecret,
+  authorityHost: url,
+  graphBaseUrl: url,
+});
+
 export interface FakeCredential {
   keyId: string;
   displayName: string;

@@ -23,3 +23,39 @@ export function fastPlaybooks(only?: string[]): string {
   }
   return dir;
 }
+
+/**
+ * Writes a test playbook to `dir`: `type` alerts sign the account out (step `revoke`), then watch its
+ * sign-ins (step `watch`) for `window`, every second; a finding signs it out again, nothing else.
+ */
+export function writeWatchPlaybook(
+  dir: string,
+  { id, type, window, allowIps }: { id: string; type: string; window: string; allowIps?: string[] },
+): void {
+  writeFileSync(
+    join(dir, `${id}.yaml`),
+    [
+      `id: ${id}`,
+      'version: 1',
+      'title: Sign out and watch',
+      'description: A test playbook. Signs the account out, then watches its sign-ins.',
+      'triggers:',
+      `  - types: [${type}]`,
+      'steps:',
+      '  - id: revoke',
+      '    description: Sign the account out',
+      '    action: entra.revokeSessions',
+      "    with: { user: '{{entities.users.0}}' }",
+      '  - id: watch',
+      '    description: Watch the sign-ins',
+      '    verify: sign-out',
+      "    user: '{{entities.users.0}}'",
+      '    after: revoke',
+      `    window: ${window}`,
+      '    every: 1s',
+      ...(allowIps ? [`    allow: { ips: ${JSON.stringify(allowIps)} }`] : []),
+      '    onSignIn: { block: false, notify: false }',
+      '',
+    ].join('\n'),
+  );
+}

@@ -10,7 +10,7 @@ import { configSchema } from '../../config/schema';
 import type { sourceSchema } from '../../triggers/source';
 import { createLogger } from '../../common/logger';
 import { runReflex, type Reflex } from '../../startup/run';
-import { TENANT, CLIENT_ID, CLIENT_SECRET } from '../fakes/entra-fake';
+import { entraSettingsFor } from '../fakes/entra-fake';
 
 /** Test-only secrets (never used outside test/). */
 export const TEST_SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXJlZmxleC10ZXN0cy0wMDE=';
@@ -94,15 +94,7 @@ export async function startTestReflex(
     mail: { demoMailbox: { smtpPort: 0 } },
     contacts: overrides.contacts ?? { onCall: ['oncall@museum.example'], dpo: 'dpo@museum.example' },
     organisation: { name: 'Museum Example' },
-    entra: overrides.entraUrl
-      ? {
-          tenantId: TENANT,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          authorityHost: overrides.entraUrl,
-          graphBaseUrl: overrides.entraUrl,
-        }
-      : {},
+    entra: overrides.entraUrl ? entraSettingsFor(overrides.entraUrl) : {},
     sources: TEST_SOURCES,
     // The tests try many tokens and links from one address; the limits have tests of their own.
     access: {
