@@ -27,6 +27,14 @@ async function raise(user: string, type = 'impossible-travel') {
   return response.body.incidentId as string;
 }
 
+/** A watch-test incident for a new account `upn`, once its watch is running. */
+async function watching(upn: string) {
+  const user = fake.addUser({ userPrincipalName: upn });
+  const id = await raise(upn, 'watch-test');
+  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  return { user, id };
+}
+
 const signIn = (user: FakeUser, ip: string, errorCode = 0, at = new Date()) =>
   fake.signIns.push({
     id: `${user.id}-${at.getTime()}-${ip}`,
@@ -166,16 +174,12 @@ test('no sign-in for the whole window: "sign-out verified"; failed sign-ins and 
 }, 60_000);
 
 test('a sign-in from an allowed address is expected; the playbook decides what a finding does', async () => {
-  const user = fake.addUser({ userPrincipalName: 'ina@museum.example' });
-  const office = await raise(user.userPrincipalName, 'watch-test');
-  await waitForState(reflex.gateway, office, (s) => step(s, 'watch').status === 'running');
+  const { user, id: office } = await watching('ina@museum.example');
   signIn(user, OFFICE);
   const passed = await waitForState(reflex.gateway, office, (s) => s.status === 'contained');
   expect(step(passed, 'watch').output).toMatchObject({ verified: true });
 
-  const other = fake.addUser({ userPrincipalName: 'jan@museum.example' });
-  const id = await raise(other.userPrincipalName, 'watch-test');
-  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  const { user: other, id } = await watching('jan@museum.example');
   signIn(other, '203.0.113.5');
   const found = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
   expect(step(found, 'watch').output).toMatchObject({
@@ -189,9 +193,7 @@ test('a sign-in from an allowed address is expected; the playbook decides what a
 }, 60_000);
 
 test('a read that fails mid-watch loses nothing: the next read finds the sign-in made meanwhile', async () => {
-  const user = fake.addUser({ userPrincipalName: 'joost@museum.example' });
-  const id = await raise(user.userPrincipalName, 'watch-test');
-  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  const { user, id } = await watching('joost@museum.example');
   fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 503, times: 2 });
   signIn(user, '203.0.113.6');
   const found = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
@@ -204,9 +206,7 @@ test('a read that fails mid-watch loses nothing: the next read finds the sign-in
 }, 60_000);
 
 test('reads that still fail after the window fail the step, and say why', async () => {
-  const user = fake.addUser({ userPrincipalName: 'karel@museum.example' });
-  const id = await raise(user.userPrincipalName, 'watch-test');
-  await waitForState(reflex.gateway, id, (s) => step(s, 'watch').status === 'running');
+  const { id } = await watching('karel@museum.example');
   fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 503, times: 1000 });
   try {
     // The window is 4 s: the reads go on for as long again, then the step fails.

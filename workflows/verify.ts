@@ -15,7 +15,7 @@ import type { StepRecord, VerifyStep } from './model/incident';
 import { render } from './model/template';
 import { call, finish, start, type StepResult } from './records';
 
-/** One read of the sign-in log: a short call, retried a few times before the step fails. */
+/** One read of the sign-in log (a drill's, and each look of runs from before the patch below). */
 const CHECKS = actionOptions({ timeoutSeconds: 30, maxAttempts: 5 });
 /** The escalation's own calls: as patient as any containment step. */
 const ESCALATION = actionOptions({ timeoutSeconds: 30, maxAttempts: 8 });
@@ -59,14 +59,10 @@ export async function runVerify(
   const user = String(render(step.user, incident.context) ?? '');
   const since = after.finishedAt;
   const until = new Date(Date.parse(since) + toMs(step.window)).toISOString();
+  const input = incident.actionInput(step.id, { user, since, allowIps: step.allow.ips });
   const checks = proxyActivities<ReflexActivities>(CHECKS);
-  const watches = proxyActivities<ReflexActivities>(watchOptions(toMs(step.every), toMs(step.window)));
   const check = () =>
-    call(
-      checks,
-      step.actions.check,
-      incident.actionInput(step.id, { user, since, allowIps: step.allow.ips }),
-    ) as Promise<{ signIns?: SignIn[]; dryRun?: true }>;
+    call(checks, step.actions.check, input) as Promise<{ signIns?: SignIn[]; dryRun?: true }>;
 
   try {
     if (incident.state.drill) {
@@ -78,13 +74,10 @@ export async function runVerify(
     // Since the patch, each read is a watch Temporal runs again until the window ends (one look then,
     // not one per `every`). An action or worker that does not watch answers after one look, and
     // the loop goes on as before.
-    const watching = patched(WATCH_BY_RETRIES_PATCH);
-    const look = watching
-      ? () =>
-          call(watches, step.actions.check, {
-            ...incident.actionInput(step.id, { user, since, allowIps: step.allow.ips }),
-            watch: { until, everySeconds: Math.max(1, Math.round(toMs(step.every) / 1000)) },
-          }) as Promise<{ signIns?: SignIn[] }>
+    const watches = proxyActivities<ReflexActivities>(watchOptions(toMs(step.every), toMs(step.window)));
+    const watch = { until, everySeconds: Math.max(1, Math.round(toMs(step.every) / 1000)) };
+    const look = patched(WATCH_BY_RETRIES_PATCH)
+      ? () => call(watches, step.actions.check, { ...input, watch }) as Promise<{ signIns?: SignIn[] }>
       : check;
     for (;;) {
       const wait = Math.min(toMs(step.every), Date.parse(until) - Date.now());

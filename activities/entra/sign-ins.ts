@@ -82,12 +82,13 @@ export const signInsSince = action({
     // A watch (a verify step): nothing yet, and time left, is a failure Temporal retries `every`
     // later. Each read covers everything since the sign-out, so a read that fails loses nothing: the
     // next one sees it too. Between reads nothing runs, and the workflow's history does not grow.
-    const left = ctx.watch ? Date.parse(ctx.watch.until) - Date.now() : 0;
-    if (ctx.watch && read.signIns.length === 0 && left > 0) {
+    const { watch } = ctx;
+    const left = watch ? Date.parse(watch.until) - Date.now() : 0;
+    if (watch && read.signIns.length === 0 && left > 0) {
       throw ApplicationFailure.create({
         type: 'NoSignInYet',
-        message: `no sign-in of ${user} since ${since} yet: looking again until ${ctx.watch.until}`,
-        nextRetryDelay: Math.min(ctx.watch.everySeconds * 1000, left),
+        message: `no sign-in of ${user} since ${since} yet: looking again until ${watch.until}`,
+        nextRetryDelay: Math.min(watch.everySeconds * 1000, left),
         category: 'BENIGN', // logged at debug level, not counted as a failure
       });
     }
