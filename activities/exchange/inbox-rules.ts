@@ -94,20 +94,46 @@ const addressesOf = (recipients: unknown): string[] =>
         .filter((a): a is string => typeof a === 'string')
     : [];
 
+const FORWARDS = [
+  ['forwardTo', 'forwards'],
+  ['redirectTo', 'redirects'],
+  ['forwardAsAttachmentTo', 'forwards as attachment'],
+] as const;
+
+const actionsOf = (rule: Rule) => (rule.actions ?? {}) as Record<string, unknown>;
+/** Whether the rule sends mail anywhere (inside or outside: telling which needs the mailbox's domains). */
+const forwards = (rule: Rule) => FORWARDS.some(([field]) => addressesOf(actionsOf(rule)[field]).length > 0);
+/** Whether the rule moves mail to a folder (telling which needs the mailbox's folders). */
+const moves = (rule: Rule) => typeof actionsOf(rule).moveToFolder === 'string';
+
+/** The domains inside the organisation: the mailbox's own (its sign-in name and address) and the configured ones. */
+async function internalDomainsOf(
+  c: Client,
+  user: string,
+  configured: readonly string[],
+): Promise<Set<string>> {
+  const mailbox = (await c.api(userPath(user)).select(['userPrincipalName', 'mail']).get()) as {
+    userPrincipalName: string;
+    mail?: string | null;
+  };
+  return new Set(
+    [mailbox.userPrincipalName, mailbox.mail ?? '']
+      .map((a) => a.split('@')[1]?.toLowerCase())
+      .filter((d): d is string => Boolean(d))
+      .concat(configured),
+  );
+}
+
 /** Why a rule looks like an attacker's, or nothing when it does not. */
 export function suspicions(
   rule: Rule,
   internal: ReadonlySet<string>,
   folders: ReadonlyMap<string, string> | undefined,
 ): string[] {
-  const actions = (rule.actions ?? {}) as Record<string, unknown>;
+  const actions = actionsOf(rule);
   const why: string[] = [];
   const outside = (address: string) => !internal.has(address.split('@').pop()!.toLowerCase());
-  for (const [field, verb] of [
-    ['forwardTo', 'forwards'],
-    ['redirectTo', 'redirects'],
-    ['forwardAsAttachmentTo', 'forwards as attachment'],
-  ] as const) {
+  for (const [field, verb] of FORWARDS) {
     const external = addressesOf(actions[field]).filter(outside);
     if (external.length) why.push(`${verb} mail outside the organisation (to ${external.join(', ')})`);
   }
@@ -121,7 +147,7 @@ export function suspicions(
 const MAILBOX_PERMISSION = {
   needs: ['MailboxSettings.ReadWrite', 'User.Read.All'],
   calls:
-    '`GET`/`DELETE /users/{id}/mailFolders/inbox/messageRules/{id}`; with `Mail.ReadBasic.All` also `GET /users/{id}/mailFolders`, to judge moves to RSS Feeds, Archive and Deleted Items',
+    "`GET`/`DELETE /users/{id}/mailFolders/inbox/messageRules/{id}`; when a rule forwards mail, `GET /users/{id}` (the mailbox's own domains); when a rule moves mail and with `Mail.ReadBasic.All`, `GET /users/{id}/mailFolders`, to judge moves to RSS Feeds, Archive and Deleted Items",
 };
 const action = defineAction<GraphDeps>();
 
@@ -169,18 +195,13 @@ export const removeSuspiciousInboxRules = action({
   },
   async run(deps, { user, internalDomains }, ctx) {
     return withGraph(deps, ctx.action, `remove the suspicious inbox rules of ${user}`, async (c) => {
-      const mailbox = (await c.api(userPath(user)).select(['userPrincipalName', 'mail']).get()) as {
-        userPrincipalName: string;
-        mail?: string | null;
-      };
-      const internal = new Set(
-        [mailbox.userPrincipalName, mailbox.mail ?? '']
-          .map((a) => a.split('@')[1]?.toLowerCase())
-          .filter((d): d is string => Boolean(d))
-          .concat(internalDomains),
-      );
-      const folders = await hidingFolders(c, user);
+      // The rules first: most mailboxes have none, or none that forward or move mail, and then the
+      // mailbox's domains and its folders are not needed (one Graph request instead of five).
       const rules = await listAll<Rule>(c, rulesPath(user));
+      const internal = rules.some(forwards)
+        ? await internalDomainsOf(c, user, internalDomains)
+        : new Set(internalDomains);
+      const folders = rules.some(moves) ? await hidingFolders(c, user) : new Map<string, string>();
       const found = rules
         .map((rule): RemovedRule => ({ rule, why: suspicions(rule, internal, folders) }))
         .filter((r) => r.why.length > 0);
