@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
-import { childNamed, cpuSeconds } from './proc';
+import { childNamed, cpuSeconds, cpuSecondsByThread } from './proc';
 import { machine, readResults, runBench, saveResult } from './results';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
@@ -83,22 +83,52 @@ async function cpuPerIncident<T>(
 ) {
   const named = Object.entries(parties).filter((p): p is [string, number] => p[1] !== undefined);
   const used = () => named.map(([, pid]) => cpuSeconds(pid));
+  const threads = () => named.map(([, pid]) => cpuSecondsByThread(pid));
   const before = used();
+  const threadsBefore = threads();
   const result = await phase();
   await new Promise((r) => setTimeout(r, 2000)); // the last incidents' remaining work
   if (named.length === 0) return { result, cpuMsPerIncident: undefined, cpuMsByProcess: undefined };
-  const perIncident = used().map((s, i) => Math.round(((s - before[i]!) * 10_000) / count) / 10);
+  const threadsAfter = threads();
+  const ms = (seconds: number) => Math.round((seconds * 10_000) / count) / 10;
+  const perIncident = used().map((s, i) => ms(s - before[i]!));
   return {
     result,
     cpuMsPerIncident: Math.round(perIncident.reduce((a, b) => a + b, 0) * 10) / 10,
     cpuMsByProcess: Object.fromEntries(named.map(([name], i) => [name, perIncident[i]])),
+    cpuMsByThread: Object.fromEntries(
+      named.map(([name], i) => [name, byThread(threadsBefore[i]!, threadsAfter[i]!, perIncident[i]!, ms)]),
+    ),
   };
+}
+
+/**
+ * A process's CPU per incident by thread kind; what its threads that ended during the phase used (the
+ * rest of the process's figure: Node's per-call watchdog threads in a Temporal worker, for one) as
+ * `(ended threads)`.
+ */
+function byThread(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  total: number,
+  ms: (seconds: number) => number,
+): Record<string, number> {
+  const kinds = Object.keys(after)
+    .map((kind) => [kind, ms(after[kind]! - (before[kind] ?? 0))] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const ended = Math.round((total - kinds.reduce((a, [, v]) => a + v, 0)) * 10) / 10;
+  return Object.fromEntries([...kinds, ...(ended > 0 ? [['(ended threads)', ended] as const] : [])]);
 }
 
 const stats = (
   values: number[],
   elapsedS: number,
-  cpu: { cpuMsPerIncident?: number; cpuMsByProcess?: Record<string, number | undefined> } = {},
+  cpu: {
+    cpuMsPerIncident?: number;
+    cpuMsByProcess?: Record<string, number | undefined>;
+    cpuMsByThread?: Record<string, Record<string, number>>;
+  } = {},
 ) => ({
   ...cpu,
   n: values.length,

@@ -3,9 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat after the command's name: [0] is the state, [1] the parent's pid. */
-function statFields(pid: number): { comm: string; fields: string[] } | undefined {
+function statFields(pid: number, tid?: number): { comm: string; fields: string[] } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}${tid === undefined ? '' : `/task/${tid}`}/stat`, 'utf8').trim();
     const [, comm, rest] = stat.match(/^\d+ \((.*)\) (.*)$/s)!;
     return { comm: comm!, fields: rest!.split(' ') };
   } catch {
@@ -26,6 +26,31 @@ export function cpuSeconds(pid: number): number {
   const stat = statFields(pid);
   return stat ? (Number(stat.fields[11]) + Number(stat.fields[12])) / 100 : 0;
 }
+
+/**
+ * CPU seconds a process has used, by thread kind: its threads grouped by name (/proc/<pid>/task), so
+ * the JavaScript main thread, Node's worker threads (the workflow thread), the Temporal core's Rust
+ * threads and V8's helper threads are told apart. Threads that ended meanwhile are not counted.
+ */
+export function cpuSecondsByThread(pid: number): Record<string, number> {
+  const by: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return by; // gone
+  }
+  for (const tid of tids) {
+    const stat = statFields(pid, Number(tid));
+    if (!stat) continue;
+    const kind = Number(tid) === pid ? 'main' : threadKind(stat.comm);
+    by[kind] = (by[kind] ?? 0) + (Number(stat.fields[11]) + Number(stat.fields[12])) / 100;
+  }
+  return by;
+}
+
+/** A thread's name without its number (`tokio-runtime-w`, `libuv-worker`, `V8 DefaultWorke` …). */
+const threadKind = (comm: string) => comm.replace(/[\s_-]*\d+$/, '') || comm;
 
 function livePids(): number[] {
   return readdirSync('/proc')
