@@ -13,6 +13,8 @@
 // PostgreSQL and Temporal server per phase, two `reflex server` taking alerts in turn and two
 // `reflex worker`; the log lines read by whichever server holds the log triggers' lease), the baseline
 // on a fresh cluster of its own. BENCH_PROFILE=<dir>: V8 CPU profiles of the Reflex processes.
+// Each steady phase also reports the CPU per incident of each party (from /proc; a single process's
+// split by thread, a cluster party's as a process tree), and the burst how busy each party was.
 // Writes the `fair` entry of bench-results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { percentile } from './stats';
-import { childNamed, cpuSeconds, cpuSecondsByThread } from './proc';
+import { childNamed, cpuSeconds, cpuSecondsByThread, cpuSecondsOfTree } from './proc';
 import { machine, readResults, runBench, saveResult } from './results';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
@@ -72,18 +74,29 @@ const env = {
   REFLEX_TLS_DIR: join(ROOT, 'test/fixtures/tls'),
 };
 
+/** A process whose CPU is counted (its own threads only), or the trees under some processes. */
+type Party = number | { trees: number[] };
+
+const cpuSecondsOf = (party: Party) =>
+  typeof party === 'number'
+    ? cpuSeconds(party)
+    : party.trees.reduce((a, pid) => a + cpuSecondsOfTree(pid), 0);
+
 /**
  * The CPU a party's processes used over a steady phase, per incident: on this shared host a figure
- * that other load barely moves, where latency does (bench/proc.ts; not measured on the cluster).
+ * that other load barely moves, where latency does (bench/proc.ts). On the cluster each party is a
+ * process tree: the two servers, the two workers, the Temporal server, PostgreSQL with its backends.
  */
 async function cpuPerIncident<T>(
-  parties: Readonly<Record<string, number | undefined>>,
+  parties: Readonly<Record<string, Party | undefined>>,
   count: number,
   phase: () => Promise<T>,
 ) {
-  const named = Object.entries(parties).filter((p): p is [string, number] => p[1] !== undefined);
-  const used = () => named.map(([, pid]) => cpuSeconds(pid));
-  const threads = () => named.map(([, pid]) => cpuSecondsByThread(pid));
+  const named = Object.entries(parties).filter((p): p is [string, Party] => p[1] !== undefined);
+  const used = () => named.map(([, party]) => cpuSecondsOf(party));
+  // Threads of single processes only (a process tree's are its processes').
+  const threads = () =>
+    named.map(([, party]) => (typeof party === 'number' ? cpuSecondsByThread(party) : {}));
   const before = used();
   const threadsBefore = threads();
   const result = await phase();
@@ -97,7 +110,12 @@ async function cpuPerIncident<T>(
     cpuMsPerIncident: Math.round(perIncident.reduce((a, b) => a + b, 0) * 10) / 10,
     cpuMsByProcess: Object.fromEntries(named.map(([name], i) => [name, perIncident[i]])),
     cpuMsByThread: Object.fromEntries(
-      named.map(([name], i) => [name, byThread(threadsBefore[i]!, threadsAfter[i]!, perIncident[i]!, ms)]),
+      named
+        .filter(([, party]) => typeof party === 'number')
+        .map(([name]) => {
+          const i = named.findIndex(([n]) => n === name);
+          return [name, byThread(threadsBefore[i]!, threadsAfter[i]!, perIncident[i]!, ms)];
+        }),
     ),
   };
 }
@@ -223,8 +241,8 @@ async function steadyAt(rate: number, count: number, call: (i: number) => Promis
 interface RunningReflex {
   /** Where alerts go: one server, or each of the cluster's servers in turn. */
   urls: string[];
-  /** The processes whose CPU is counted, by name (looked up once ready); none on the cluster. */
-  parties(): Record<string, number | undefined>;
+  /** The processes whose CPU is counted, by name (looked up once ready). */
+  parties(): Record<string, Party | undefined>;
   dir: string;
   cb: Awaited<ReturnType<typeof callbacks>>;
   stop(): Promise<void>;
@@ -381,7 +399,11 @@ async function launchCluster(
   });
   return {
     urls: cluster.servers.map((s) => s.url),
-    parties: () => ({}),
+    parties: () =>
+      clusterParties(cluster, {
+        'reflex servers': { trees: cluster.servers.map((s) => s.pid!) },
+        'reflex workers': { trees: cluster.workers.map((w) => w.pid!) },
+      }),
     dir,
     cb,
     stop: async () => {
@@ -393,6 +415,17 @@ async function launchCluster(
     },
   };
 }
+
+/** The cluster's Temporal server and PostgreSQL (with its backends), beside `reflex`'s own parties. */
+const clusterParties = (
+  cluster: Awaited<ReturnType<typeof startCluster>>,
+  reflex: Record<string, Party> = {},
+): Record<string, Party | undefined> => ({
+  ...reflex,
+  'temporal server': cluster.temporal.pid === undefined ? undefined : { trees: [cluster.temporal.pid] },
+  postgresql:
+    cluster.postgres.process.pid === undefined ? undefined : { trees: [cluster.postgres.process.pid] },
+});
 
 const launch = (users: number, extra?: (dir: string) => string[], playbook?: string) =>
   TOPOLOGY === 'cluster' ? launchCluster(users, extra, playbook) : launchReflex(users, extra, playbook);
@@ -440,9 +473,12 @@ async function reflexPhase(rate: number) {
  */
 async function burstPhase() {
   const reflex = await launch(BURST);
+  const named = Object.entries(reflex.parties()).filter((p): p is [string, Party] => p[1] !== undefined);
+  const used = () => named.map(([, party]) => cpuSecondsOf(party));
   let next = 0;
   const statuses = new Map<number, number>();
   const contained: Promise<number>[] = [];
+  const cpuAtStart = used();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: 64 }, async (_, sender) => {
@@ -457,10 +493,18 @@ async function burstPhase() {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpuAccepted = used();
   const all = await Promise.race([
     Promise.all(contained),
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 300_000)),
   ]);
+  const cpuContained = used();
+  const containedWall = (performance.now() - t0) / 1000;
+  /** Each party's share of a core (1 = one core busy) between the burst's start and `at`. */
+  const cores = (at: number[], wall: number) =>
+    Object.fromEntries(
+      named.map(([name], i) => [name, Math.round(((at[i]! - cpuAtStart[i]!) / wall) * 100) / 100]),
+    );
   // The verify step's looks made while the storm was being contained (the shipped playbook's watch).
   const signInReads = reflex.cb.reads();
   await reflex.stop();
@@ -477,6 +521,12 @@ async function burstPhase() {
     containedPerSec: containedSeconds === undefined ? undefined : Math.round(accepted / containedSeconds),
     /** Sign-in log reads until the last containment (or the 5 minutes): the sign-in watch's looks. */
     signInReads,
+    /**
+     * How busy each party was, in cores: while the alerts were being accepted, and from the first
+     * alert until the last containment (or the 5 minutes). On the cluster, what 500/s would need.
+     */
+    coresAccepting: cores(cpuAccepted, seconds),
+    coresUntilContained: cores(cpuContained, containedWall),
   };
 }
 
@@ -489,8 +539,8 @@ async function burstPhase() {
  */
 async function watchPhase() {
   const reflex = await launch(WATCHES, undefined, 'bench-watch');
-  const named = Object.entries(reflex.parties()).filter((p): p is [string, number] => p[1] !== undefined);
-  const used = () => named.map(([, pid]) => cpuSeconds(pid));
+  const named = Object.entries(reflex.parties()).filter((p): p is [string, Party] => p[1] !== undefined);
+  const used = () => named.map(([, party]) => cpuSecondsOf(party));
   const pause = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
   let before = used();
   let t0 = performance.now();
@@ -597,7 +647,9 @@ async function logPhase() {
  * A fresh Temporal of the topology's kind with nothing of Reflex on it: a dev server on a SQLite file
  * with the embedded default's pragmas, or the cluster's PostgreSQL and Temporal server.
  */
-async function bareTemporal(cliPath: string): Promise<{ address: string; stop(): Promise<void> }> {
+async function bareTemporal(
+  cliPath: string,
+): Promise<{ address: string; parties?: Record<string, Party | undefined>; stop(): Promise<void> }> {
   if (TOPOLOGY === 'cluster') {
     const dir = mkdtempSync(join(tmpdir(), 'bench-fair-bare-cluster-'));
     chmodSync(dir, 0o711);
@@ -605,6 +657,7 @@ async function bareTemporal(cliPath: string): Promise<{ address: string; stop():
     const cluster = await startCluster({ dir, config: join(dir, 'reflex.yaml'), workers: 0, servers: 0 });
     return {
       address: cluster.temporalAddress,
+      parties: clusterParties(cluster),
       stop: async () => {
         await cluster.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -651,9 +704,12 @@ async function barePhase(rate: number, cliPath: string) {
     return (await came) - t0;
   };
   for (let i = 0; i < WARM; i++) await call(i);
-  // The bare worker and its dev server (this process's child named temporal); the cluster's server is not counted.
-  const temporal = TOPOLOGY === 'embedded' ? childNamed('temporal') : undefined;
-  const parties = temporal ? { 'bare worker': worker.child.pid, 'dev server': temporal } : {};
+  // The bare worker and its dev server (this process's child named temporal), or the cluster's
+  // Temporal server and PostgreSQL.
+  const parties: Record<string, Party | undefined> = {
+    'bare worker': worker.child.pid,
+    ...(server.parties ?? { 'dev server': childNamed('temporal') }),
+  };
   const { result, ...cpu } = await cpuPerIncident(parties, rate * SECONDS, () =>
     steady(rate, (i) => call(WARM + i)),
   );

@@ -52,6 +52,29 @@ export function cpuSecondsByThread(pid: number): Record<string, number> {
 /** A thread's name without its number (`tokio-runtime-w`, `libuv-worker`, `V8 DefaultWorke` …). */
 const threadKind = (comm: string) => comm.replace(/[\s_-]*\d+$/, '') || comm;
 
+/**
+ * CPU seconds a process and everything under it has used: each live process in the tree, and what its
+ * children that ended took with them (cutime + cstime, once reaped). PostgreSQL's backends, and a
+ * process started through `runuser`, are counted this way.
+ */
+export function cpuSecondsOfTree(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const pid of livePids()) {
+    const parent = Number(statFields(pid)?.fields[1]);
+    children.set(parent, [...(children.get(parent) ?? []), pid]);
+  }
+  let seconds = 0;
+  const visit = (pid: number) => {
+    const stat = statFields(pid);
+    if (!stat) return;
+    const [utime, stime, cutime, cstime] = stat.fields.slice(11, 15).map(Number);
+    seconds += (utime! + stime! + cutime! + cstime!) / 100;
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(root);
+  return seconds;
+}
+
 function livePids(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
