@@ -2,7 +2,7 @@
 // input schema, the Microsoft Graph permission it needs, whether it changes anything or stops the
 // attacker, what undoes it, what a drill would call, and its implementation. The catalog, the activity
 // functions, the permission tables in the docs and the playbook JSON Schema are all derived from these.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Encoding } from '../workflows/model/template';
 
@@ -37,6 +37,22 @@ const watchSchema = z
 /** Where an action runs, and which action it is (for messages that name it and its permission). */
 export interface ActionContext extends Omit<ActionInput, 'args'> {
   action: { name: string; permission?: GraphPermission; licence?: Licence };
+  /**
+   * What an earlier attempt of this activity kept with {@link keep} (Temporal's heartbeat details),
+   * to be checked before use; undefined on a first attempt and outside an activity.
+   */
+  kept?: unknown;
+  /** Keeps a small, non-secret value for the attempts after this one; a no-op outside an activity. */
+  keep: (value: unknown) => void;
+}
+
+/** The running activity's context, or undefined outside one (tests and the CLI call activities directly). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
 }
 
 /** A licence the tenant needs for an action, and what doing without it means for an incident. */
@@ -204,13 +220,16 @@ export function activitiesOf<Deps, const Defs extends readonly AnyActionDefiniti
         if (!parsed.success) throw invalidArguments(d.name, parsed.error);
         const watch = watchSchema.optional().safeParse(input.watch);
         if (!watch.success) throw invalidArguments(d.name, watch.error, 'watch');
-        const ctx = {
+        const attempt = activityContext();
+        const ctx: ActionContext = {
           incidentId: input.incidentId,
           stepId: input.stepId,
           drill: input.drill,
           drillRecipients: input.drillRecipients,
           watch: watch.data,
           action: { name: d.name, permission: d.permission, licence: d.licence },
+          kept: attempt?.info.heartbeatDetails,
+          keep: (value) => attempt?.heartbeat(value),
         };
         if (input.drill && d.dryRun) {
           return {

@@ -192,6 +192,22 @@ test('a sign-in from an allowed address is expected; the playbook decides what a
   expect(reflex.mailbox!.list().filter((m) => m.headers['x-reflex-incident'] === id)).toEqual([]);
 }, 60_000);
 
+test('a watch looks the account up once: its later looks read the sign-ins only', async () => {
+  const { user, id } = await watching('lies@museum.example');
+  const done = await waitForState(reflex.gateway, id, (s) => s.status === 'contained');
+  expect(step(done, 'watch').output).toMatchObject({ verified: true });
+  const reads = fake.logQueries.filter((q) => decodeURIComponent(q).includes(`'${user.id}'`));
+  expect(reads.length).toBeGreaterThanOrEqual(3); // a 4 s window, a look a second
+  // The first look found the account's object id and kept it (the activity's heartbeat details) for
+  // the attempts after it; the sign-out itself names the account by its sign-in name.
+  const lookups = fake
+    .graphCalls()
+    .filter(
+      (c) => c.method === 'GET' && c.path === `/v1.0/users/${encodeURIComponent(user.userPrincipalName)}`,
+    );
+  expect(lookups).toHaveLength(1);
+}, 60_000);
+
 test('a read that fails mid-watch loses nothing: the next read finds the sign-in made meanwhile', async () => {
   const { user, id } = await watching('joost@museum.example');
   fake.fail({ method: 'GET', path: /\/auditLogs\/signIns$/, status: 503, times: 2 });

@@ -5,7 +5,15 @@ import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { activitiesOf, defineAction } from '../action';
-import { listAll, odataString, userObjectId, userRefSchema, withGraph, type GraphDeps } from './graph';
+import {
+  isGuid,
+  listAll,
+  odataString,
+  userObjectId,
+  userRefSchema,
+  withGraph,
+  type GraphDeps,
+} from './graph';
 
 const argsSchema = z
   .object({
@@ -16,6 +24,9 @@ const argsSchema = z
     allowIps: z.array(z.string().max(64)).max(100).default([]),
   })
   .strict();
+
+/** What a watch's first look keeps for the next: the account's object id. */
+const keptUserSchema = z.object({ user: z.string(), id: z.string().refine(isGuid) });
 
 interface SignInRecord {
   createdDateTime: string;
@@ -59,7 +70,10 @@ export const signInsSince = action({
   ],
   async run(deps, { user, since, allowIps }, ctx) {
     const read = await withGraph(deps, ctx.action, `read the sign-ins of ${user}`, async (c) => {
-      const id = await userObjectId(c, user);
+      // A watch looks the account up once: its later looks (attempts) read the id the first one kept.
+      const kept = keptUserSchema.safeParse(ctx.kept);
+      const id = kept.success && kept.data.user === user ? kept.data.id : await userObjectId(c, user);
+      if (ctx.watch && !kept.success) ctx.keep({ user, id });
       const records = await listAll<SignInRecord>(
         c,
         '/auditLogs/signIns',
