@@ -110,12 +110,11 @@ async function cpuPerIncident<T>(
     cpuMsPerIncident: Math.round(perIncident.reduce((a, b) => a + b, 0) * 10) / 10,
     cpuMsByProcess: Object.fromEntries(named.map(([name], i) => [name, perIncident[i]])),
     cpuMsByThread: Object.fromEntries(
-      named
-        .filter(([, party]) => typeof party === 'number')
-        .map(([name]) => {
-          const i = named.findIndex(([n]) => n === name);
-          return [name, byThread(threadsBefore[i]!, threadsAfter[i]!, perIncident[i]!, ms)];
-        }),
+      named.flatMap(([name, party], i) =>
+        typeof party === 'number'
+          ? [[name, byThread(threadsBefore[i]!, threadsAfter[i]!, perIncident[i]!, ms)]]
+          : [],
+      ),
     ),
   };
 }

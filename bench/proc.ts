@@ -24,8 +24,11 @@ export function rssMiB(pid: number): number {
 /** CPU seconds a process has used, all its threads (utime + stime, in clock ticks of 1/100 s). */
 export function cpuSeconds(pid: number): number {
   const stat = statFields(pid);
-  return stat ? (Number(stat.fields[11]) + Number(stat.fields[12])) / 100 : 0;
+  return stat ? ownSeconds(stat.fields) : 0;
 }
+
+/** utime + stime of a /proc stat line's fields, in seconds (clock ticks of 1/100 s). */
+const ownSeconds = (fields: string[]) => (Number(fields[11]) + Number(fields[12])) / 100;
 
 /**
  * CPU seconds a process has used, by thread kind: its threads grouped by name (/proc/<pid>/task), so
@@ -44,12 +47,12 @@ export function cpuSecondsByThread(pid: number): Record<string, number> {
     const stat = statFields(pid, Number(tid));
     if (!stat) continue;
     const kind = Number(tid) === pid ? 'main' : threadKind(stat.comm);
-    by[kind] = (by[kind] ?? 0) + (Number(stat.fields[11]) + Number(stat.fields[12])) / 100;
+    by[kind] = (by[kind] ?? 0) + ownSeconds(stat.fields);
   }
   return by;
 }
 
-/** A thread's name without its number (`tokio-runtime-w`, `libuv-worker`, `V8 DefaultWorke` …). */
+/** A thread's name without its number (`tokio-runtime-w`, `libuv-worker`, `V8Worker` …). */
 const threadKind = (comm: string) => comm.replace(/[\s_-]*\d+$/, '') || comm;
 
 /**
@@ -67,8 +70,8 @@ export function cpuSecondsOfTree(root: number): number {
   const visit = (pid: number) => {
     const stat = statFields(pid);
     if (!stat) return;
-    const [utime, stime, cutime, cstime] = stat.fields.slice(11, 15).map(Number);
-    seconds += (utime! + stime! + cutime! + cstime!) / 100;
+    // Its own time, and its reaped children's (cutime + cstime, the two fields after).
+    seconds += ownSeconds(stat.fields) + ownSeconds(stat.fields.slice(2));
     for (const child of children.get(pid) ?? []) visit(child);
   };
   visit(root);

@@ -72,8 +72,9 @@ export const signInsSince = action({
     const read = await withGraph(deps, ctx.action, `read the sign-ins of ${user}`, async (c) => {
       // A watch looks the account up once: its later looks (attempts) read the id the first one kept.
       const kept = keptUserSchema.safeParse(ctx.kept);
-      const id = kept.success && kept.data.user === user ? kept.data.id : await userObjectId(c, user);
-      if (ctx.watch && !kept.success) ctx.keep({ user, id });
+      const known = kept.success && kept.data.user === user ? kept.data.id : undefined;
+      const id = known ?? (await userObjectId(c, user));
+      if (ctx.watch && known === undefined) ctx.keep({ user, id });
       const records = await listAll<SignInRecord>(
         c,
         '/auditLogs/signIns',
