@@ -34,7 +34,7 @@ import { embeddedSqlitePragmas } from '../startup/temporal';
 import { TOOLS_DIR } from '../startup/project';
 import { startCluster } from '../cluster/topology';
 import { CLIENT_ID, CLIENT_SECRET, TENANT } from '../test/fakes/entra-fake';
-import { freePort } from '../test/helpers/ports';
+import { freePort } from '../common/ports';
 import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
 
 const RATES = (process.env.BENCH_RATES ?? '5,20,50').split(',').map(Number);
@@ -311,19 +311,14 @@ async function launchReflex(
   const cb = await callbacks();
   const fake = await spawnNode([join(__dirname, 'graph-fake-process.js'), cb.url, String(users)]);
   const dir = mkdtempSync(join(tmpdir(), 'bench-fair-reflex-'));
-  const [port, temporalPort, uiPort, smtpPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [port, smtpPort] = [await freePort(), await freePort()];
   const config = join(dir, 'reflex.yaml');
   writeFileSync(
     config,
     [
       `dataDir: ${join(dir, 'data')}`,
       `server: { port: ${port}, readinessCheckMinutes: 0${JOURNAL} }`,
-      `temporal:\n  devServer: { port: ${temporalPort}, uiPort: ${uiPort} }`,
+      `temporal:\n  devServer: { port: 0, uiPort: 0 }`,
       `mail:\n  demoMailbox: { smtpPort: ${smtpPort} }`,
       ...reflexSettings(dir, fake.line, playbook),
       ...extra(dir),
@@ -668,8 +663,6 @@ async function bareTemporal(
     cliPath,
     dbFile: join(dir, 'temporal.sqlite'),
     sqlitePragmas: embeddedSqlitePragmas('full'),
-    port: await freePort(),
-    uiPort: await freePort(),
     log,
   });
   return {

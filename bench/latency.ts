@@ -16,7 +16,6 @@ import { createGraphClient } from '../startup/graph-client';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { EntraFake, TENANT, CLIENT_ID, CLIENT_SECRET } from '../test/fakes/entra-fake';
-import { freePort } from '../test/helpers/ports';
 import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
 import { createBareActivities } from './bare-activities';
 
@@ -74,7 +73,7 @@ function arrivals(fake: EntraFake) {
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'reflex-bench-'));
   const cliPath = await ensureTemporalCli(join(__dirname, '../../.tools'), log);
-  const devServer = await startDevServer({ cliPath, port: await freePort(), uiPort: await freePort(), log });
+  const devServer = await startDevServer({ cliPath, log });
   const fake = await new EntraFake().start();
   const arrived = arrivals(fake);
   const entra = {

@@ -22,7 +22,7 @@ import { loadPlaybooks } from '../playbooks/load';
 import { resolveContacts } from '../config/contacts';
 import { configSchema } from '../config/schema';
 import { fromGeneric } from '../triggers/adapters/generic';
-import { freePort } from '../test/helpers/ports';
+import { freePort } from '../common/ports';
 import { startPostgres } from '../test/helpers/postgres';
 import { IncidentGateway } from '../temporal/incident-gateway';
 import { percentile } from './stats';
@@ -238,7 +238,7 @@ async function launchEmbedded(
   workerNodeOptions: NodeJS.ProcessEnv,
 ): Promise<RunningReflex> {
   const cliPath = await ensureTemporalCli(join(__dirname, '../../.tools'), log);
-  const devServer = await startDevServer({ cliPath, port: await freePort(), uiPort: await freePort(), log });
+  const devServer = await startDevServer({ cliPath, log });
   const postgres = await startPostgres();
   const [workerPort, serverPort] = [await freePort(), await freePort()];
   const reflexEnv = (port: number, data: string) => ({

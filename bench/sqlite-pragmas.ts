@@ -15,7 +15,6 @@ import { percentile } from './stats';
 import { ensureTemporalCli } from '../temporal/cli-binary';
 import { TOOLS_DIR } from '../startup/project';
 import { startDevServer } from '../temporal/dev-server';
-import { freePort } from '../test/helpers/ports';
 import { embeddedSqlitePragmas } from '../startup/temporal';
 import { machine, saveResult } from './results';
 
@@ -35,8 +34,6 @@ async function run(pragmas: readonly string[], rate: number) {
     cliPath: await ensureTemporalCli(TOOLS_DIR, log, process.env),
     dbFile: join(dir, 'temporal.sqlite'),
     sqlitePragmas: pragmas,
-    port: await freePort(),
-    uiPort: await freePort(),
     log,
   });
   const arrived = new Map<string, (t: number) => void>();

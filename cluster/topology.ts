@@ -4,7 +4,7 @@
 // `npm run cluster` (cluster/main.ts) runs it for people; test/cluster.test.ts runs chaos against it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../common/ports';
 import { ensureDatabase, startClusterPostgres, type ClusterPostgres } from './postgres';
 import { Managed, waitFor } from './processes';
 import {
@@ -52,24 +52,8 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on: the kernel's pick, or one below 32768 when `low`. */
-async function freePort(low = false): Promise<number> {
-  for (;;) {
-    const wanted = low ? 20_000 + Math.floor(Math.random() * 12_000) : 0;
-    const port = await new Promise<number | undefined>((done) => {
-      const probe = createServer();
-      probe.once('error', () => done(undefined));
-      probe.listen(wanted, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => done(port));
-      });
-    });
-    if (port !== undefined) return port;
-  }
-}
-
 /** Temporal keeps its ports in smallint columns (cluster_membership): they must be below 32768. */
-const temporalPort = () => freePort(true);
+const temporalPort = () => freePort({ low: true });
 
 const readyz = async (url: string) => (await fetch(`${url}/readyz`)).status === 200;
 

@@ -260,7 +260,7 @@ export const configSchema = z.object({
        * @default 500
        */
       maxCachedWorkflows: z.number().int().min(0).max(100_000).default(500),
-      /** Embedded dev server ports (only when `address` is empty). */
+      /** Embedded dev server ports (only when `address` is empty). 0: a free port, chosen at start. */
       devServer: z
         .object({
           port: z.number().int().min(0).max(65535).default(7233),

@@ -1,5 +1,6 @@
 // Temporal: the configured cluster, or an embedded dev server with its state in the data directory
 // (the Temporal CLI found or built on first use), and the one native connection this process shares.
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
@@ -21,6 +22,12 @@ import { TOOLS_DIR } from './project';
 export function embeddedSqlitePragmas(synchronous: 'full' | 'normal'): string[] {
   return ['journal_mode=wal', `synchronous=${synchronous}`];
 }
+
+/**
+ * Where a running `reflex start` writes its embedded Temporal's address, in the data directory, for
+ * the CLI's commands: with `temporal.devServer.port: 0` the port is drawn at each start.
+ */
+export const EMBEDDED_ADDRESS_FILE = 'temporal.address';
 
 export interface TemporalConnection {
   address: string;
@@ -53,6 +60,9 @@ export async function openTemporal(
     });
     resources.add('Temporal dev server', () => devServer.stop());
     address = devServer.address;
+    const addressFile = join(dataDir, EMBEDDED_ADDRESS_FILE);
+    writeFileSync(addressFile, `${address}\n`);
+    resources.add('Temporal address file', async () => rmSync(addressFile, { force: true }));
     uiUrl = devServer.uiUrl;
   }
   const { connection, client } = await connectTemporal({

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../common/logger';
+import { freePort } from '../common/ports';
 
 export interface DevServerOptions {
   /** Path of the `temporal` binary. */
@@ -13,8 +14,13 @@ export interface DevServerOptions {
   dbFile?: string;
   /** @default '127.0.0.1' */
   ip?: string;
-  port: number;
-  uiPort: number;
+  /**
+   * The gRPC port. Absent or 0: a free one, drawn again when another process takes it before the
+   * server binds it. The server keeps the port it started on through restarts.
+   */
+  port?: number;
+  /** The Web UI's port, drawn like `port` when absent or 0. false: no Web UI (`--headless`). */
+  uiPort?: number | false;
   /**
    * Records the child's pid. A dev server left running by a killed Reflex (SIGKILL gives the parent
    * no chance to stop it) is found through this file and stopped before a new one starts.
@@ -33,7 +39,8 @@ export interface DevServerOptions {
 
 export interface DevServer {
   readonly address: string;
-  readonly uiUrl: string;
+  /** Absent when it runs without a Web UI. */
+  readonly uiUrl?: string;
   /** Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -51,15 +58,9 @@ export class DevServerStartError extends Error {
 /** Starts the dev server and resolves once it answers gRPC calls. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
-  const args = [
-    'server',
-    'start-dev',
+  const common = [
     '--ip',
     ip,
-    '--port',
-    String(options.port),
-    '--ui-port',
-    String(options.uiPort),
     '--log-level',
     'warn',
     '--log-format',
@@ -72,20 +73,27 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
   ];
-  for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
+  if (options.uiPort === false) common.push('--headless');
+  for (const ns of options.namespaces ?? []) common.push('--namespace', ns);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+    common.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile);
-    for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
+    common.push('--db-filename', options.dbFile);
+    for (const pragma of options.sqlitePragmas ?? []) common.push('--sqlite-pragma', pragma);
   }
   if (options.pidFile) await stopOrphan(options.pidFile, options.log);
-  const address = `${ip}:${options.port}`;
-  const uiUrl = `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.uiPort}`;
+  const draw = async (chosen: number | undefined) => chosen || (await freePort({ host: ip }));
+  const choosePorts = async () => {
+    const port = await draw(options.port);
+    const uiPort = options.uiPort === false ? undefined : await draw(options.uiPort);
+    const ui = uiPort ? ['--ui-port', String(uiPort)] : [];
+    return { port, uiPort, args: ['server', 'start-dev', '--port', String(port), ...ui, ...common] };
+  };
+  let launch = await choosePorts();
   const pidFile = options.pidFile;
-  let current = spawnServer(options.cliPath, args, pidFile);
+  let current = spawnServer(options.cliPath, launch.args, pidFile);
   let stopping = false;
   const stop = async () => {
     stopping = true;
@@ -97,15 +105,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let rebinds = 0;
   for (;;) {
     if (current.gone()) {
-      // The CLI picks its HTTP API and metrics ports itself, free when it looks; another process can
-      // take one before it binds (seen once in CI, with parallel test servers). It picks again.
-      if (rebinds < 2 && /address already in use/.test(current.output())) {
+      // A free port is free when someone looks: another process can take it before the server binds it
+      // (seen in CI, with parallel test servers). The CLI picks its HTTP API and metrics ports itself
+      // and picks again; the ports drawn here are drawn again. A port the caller chose is the caller's.
+      if (rebinds < 3 && /address already in use/.test(current.output())) {
         rebinds += 1;
+        launch = await choosePorts();
         options.log.warn(
           { attempt: rebinds },
           'Temporal dev server lost a port to another process; starting it again',
         );
-        current = spawnServer(options.cliPath, args, pidFile);
+        current = spawnServer(options.cliPath, launch.args, pidFile);
         continue;
       }
       throw new DevServerStartError(`temporal server start-dev exited early`, current.output());
@@ -113,13 +123,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (Date.now() > deadline) {
       await stop();
       throw new DevServerStartError(
-        `temporal server start-dev did not answer on ${address} in time`,
+        `temporal server start-dev did not answer on ${ip}:${launch.port} in time`,
         current.output(),
       );
     }
-    if (await answers(address)) break;
+    if (await answers(`${ip}:${launch.port}`)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
+  const { args, uiPort } = launch;
+  const address = `${ip}:${launch.port}`;
+  const uiUrl = uiPort ? `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}` : undefined;
   options.log.info({ address, ui: uiUrl, dbFile: options.dbFile }, 'Temporal dev server is up');
 
   // Supervised: a dev server that dies (killed, out of memory) is started again on the same file and

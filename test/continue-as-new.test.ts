@@ -2,7 +2,6 @@
 // limits by continuing as new, and carries its state, its compensations and its audit numbering.
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../common/logger';
-import { freePort } from './helpers/ports';
 import { fastPlaybooks } from './helpers/playbooks';
 import { alertBody, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { waitForState } from './helpers/incidents';
@@ -13,8 +12,6 @@ let reflex: TestReflex;
 beforeAll(async () => {
   devServer = await startDevServer({
     cliPath: process.env.REFLEX_TEST_TEMPORAL_CLI!,
-    port: await freePort(),
-    uiPort: await freePort(),
     log: createLogger({ level: 'silent' }),
     // Suggest continue-as-new after 60 history events instead of thousands.
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 },

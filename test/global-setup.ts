@@ -6,7 +6,6 @@ import { ensureTemporalCli } from '../temporal/cli-binary';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../common/logger';
 import { bundleWorkflows } from '../worker/bundle';
-import { freePort } from './helpers/ports';
 import { startPostgres, type TestPostgres } from './helpers/postgres';
 
 declare global {
@@ -20,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
   const projectDir = resolve(__dirname, '..');
   const cliPath = await ensureTemporalCli(join(projectDir, '.tools'), log);
   const [devServer, postgres, bundle] = await Promise.all([
-    (async () => startDevServer({ cliPath, port: await freePort(), uiPort: await freePort(), log }))(),
+    startDevServer({ cliPath, log }),
     startPostgres(),
     bundleWorkflows(),
   ]);
@@ -30,7 +29,6 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(bundlePath, bundle);
   // Test workers are forked after this, so they inherit these.
   process.env.REFLEX_TEST_TEMPORAL_ADDRESS = devServer.address;
-  process.env.REFLEX_TEST_TEMPORAL_UI = devServer.uiUrl;
   process.env.REFLEX_TEST_TEMPORAL_CLI = cliPath;
   process.env.REFLEX_TEST_BUNDLE = bundlePath;
   process.env.REFLEX_TEST_DATABASE_URL = postgres.url;

@@ -59,12 +59,7 @@ afterAll(() => {
 
 test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops cleanly on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(process.env.REFLEX_TEST_ROOT!, 'start-'));
-  const [port, temporalPort, uiPort, smtpPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [port, smtpPort] = await Promise.all([freePort(), freePort()]);
   const configFile = join(dataDir, 'reflex.yaml');
   // `reflex start` without configured tokens makes an admin token in the data directory.
   const admin = () => ({
@@ -72,7 +67,8 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   });
   writeFileSync(
     configFile,
-    `temporal:\n  devServer:\n    port: ${temporalPort}\n    uiPort: ${uiPort}\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort}\n`,
+    // Temporal's ports 0: Reflex draws free ones (and draws again if another process takes one first).
+    `temporal:\n  devServer:\n    port: 0\n    uiPort: 0\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort}\n`,
   );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -84,8 +80,17 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
     DATABASE_URL: '',
   };
   const url = `http://127.0.0.1:${port}`;
+  // Before any start, a command has no embedded Temporal to find, and says so.
+  const early = spawnSync(process.execPath, [CLI, 'approve', 'x', 'y', '--as', 'z', '--config', configFile], {
+    env,
+    encoding: 'utf8',
+  });
+  expect(early.status).not.toBe(0);
+  expect(early.stderr).toContain(
+    `temporal.devServer.port is 0 and ${join(dataDir, 'temporal.address')} does not exist: start Reflex`,
+  );
 
-  // 1. First start, with the demo drill.
+  // 1. First start, with the demo drill. The approval below finds its drawn Temporal port.
   const first = startReflex(['start', '--demo', '--config', configFile], env);
   // A cold start bundles the workflows and starts Temporal: on a loaded 2-core CI machine (the chaos
   // suite beside it) that has taken over 90 s.
@@ -112,7 +117,10 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   );
   // Without a token the board and the API are closed.
   expect((await fetch(`${url}/api/incidents/${incidentId}`)).status).toBe(401);
-  expect(first.output()).toContain(`Web UI: http://127.0.0.1:${uiPort}`);
+  const temporalUi = first
+    .output()
+    .match(/Temporal: +127\.0\.0\.1:\d+ +Web UI: (http:\/\/127\.0\.0\.1:\d+)\n/)?.[1];
+  expect(temporalUi).toBeDefined();
 
   const incident = await waitFor('containment', async () => {
     const body = (await (await fetch(`${url}/api/incidents/${incidentId}`, { headers: admin() })).json()) as {
@@ -134,7 +142,7 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   const mailbox = await (await fetch(`${url}/mailbox`, { headers: admin() })).text();
   expect(mailbox).toContain('[DRILL]');
   // The workflow is visible through the Temporal Web UI's own API.
-  const ui = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${incidentId}`);
+  const ui = await fetch(`${temporalUi}/api/v1/namespaces/default/workflows/${incidentId}`);
   expect(ui.status).toBe(200);
   expect(JSON.stringify(await ui.json())).toContain('runPlaybook');
 
@@ -163,16 +171,11 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   // 3b. A second `reflex start` on the same data directory (its own ports) is refused before it starts
   // anything: the running one's Temporal dev server is left alone.
   const runningDevServerPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
-  const [port2, temporalPort2, uiPort2, smtpPort2] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [port2, smtpPort2] = await Promise.all([freePort(), freePort()]);
   const configFile2 = join(dataDir, 'reflex-2.yaml');
   writeFileSync(
     configFile2,
-    `temporal:\n  devServer:\n    port: ${temporalPort2}\n    uiPort: ${uiPort2}\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort2}\n`,
+    `temporal:\n  devServer:\n    port: 0\n    uiPort: 0\nmail:\n  demoMailbox:\n    smtpPort: ${smtpPort2}\n`,
   );
   const intruder = spawnSync(process.execPath, [CLI, 'start', '--config', configFile2], {
     env: { ...env, PORT: String(port2) },
@@ -192,4 +195,5 @@ test('reflex start --demo runs the drill end to end, survives SIGKILL, and stops
   expect(second.output()).toContain('shutting down');
   expect(existsSync(`/proc/${secondDevServerPid}`)).toBe(false);
   expect(existsSync(join(dataDir, 'temporal.pid'))).toBe(false);
+  expect(existsSync(join(dataDir, 'temporal.address'))).toBe(false);
 }, 420_000);

@@ -6,7 +6,6 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../common/logger';
-import { freePort } from './helpers/ports';
 import { alertBody, postSigned, startTestReflex, TEST_SOURCES, type TestReflex } from './helpers/reflex';
 import { linkIn, openLink, post } from './helpers/approval-links';
 import { waitForState } from './helpers/incidents';
@@ -28,8 +27,6 @@ test('neither an approval token nor a URL secret appears in the logs when Tempor
   devServer = await startDevServer({
     cliPath: process.env.REFLEX_TEST_TEMPORAL_CLI!,
     dbFile: join(dir, 'temporal.sqlite'),
-    port: await freePort(),
-    uiPort: await freePort(),
     log: createLogger({ level: 'silent' }),
   });
   fake = await new EntraFake().start();

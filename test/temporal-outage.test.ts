@@ -5,7 +5,6 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createLogger } from '../common/logger';
-import { freePort } from './helpers/ports';
 import { alertBody, auth, postSigned, startTestReflex, type TestReflex } from './helpers/reflex';
 import { until } from './helpers/chaos';
 
@@ -30,11 +29,11 @@ test('journalled while Temporal is down; a full journal answers 503; one inciden
   const options = {
     cliPath: process.env.REFLEX_TEST_TEMPORAL_CLI!,
     dbFile: join(dir, 'temporal.sqlite'),
-    port: await freePort(),
-    uiPort: await freePort(),
     log,
   };
   devServer = await startDevServer(options);
+  // Back on the same file and port: Reflex keeps the address it was given.
+  const port = Number(devServer.address.split(':').pop());
   reflex = await startTestReflex({
     temporalAddress: devServer.address,
     extra: {
@@ -70,7 +69,7 @@ test('journalled while Temporal is down; a full journal answers 503; one inciden
   expect(full.headers.get('retry-after')).toBe('5');
   expect(full.body.error).toMatch(/too many alerts waiting/);
 
-  devServer = await startDevServer(options);
+  devServer = await startDevServer({ ...options, port });
   // The drainer opens the journalled alert; the refused one gets through on the sender's retry.
   await until(
     'the incident opened',

@@ -1,17 +1,31 @@
 // Responder commands through the incident gateway: drill, approve/reject, resolve, abort.
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { ReflexConfig } from '../../config/schema';
 import { resolveContacts, resolveOrganisation } from '../../config/contacts';
 import type { LoadedPlaybook } from '../../playbooks/load';
 import { IncidentGateway } from '../../temporal/incident-gateway';
 import { drillAlert } from '../../triggers/drill-alert';
+import { EMBEDDED_ADDRESS_FILE } from '../../startup/temporal';
 import type { Alert } from '../../workflows/model/alert';
 import type { Output } from './playbooks';
 
-/** The Temporal address a CLI command talks to: the cluster, or the embedded dev server of `reflex start`. */
+/**
+ * The Temporal address a CLI command talks to: the cluster, or the embedded dev server of `reflex start`
+ * (on its configured port, or where the running one says it drew its port).
+ */
 export function cliTemporalAddress(config: ReflexConfig): string {
-  return config.temporal.address || `127.0.0.1:${config.temporal.devServer.port}`;
+  if (config.temporal.address) return config.temporal.address;
+  if (config.temporal.devServer.port) return `127.0.0.1:${config.temporal.devServer.port}`;
+  const file = join(resolve(config.dataDir), EMBEDDED_ADDRESS_FILE);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new Error(
+      `temporal.devServer.port is 0 and ${file} does not exist: start Reflex (reflex start) first, or set TEMPORAL_ADDRESS`,
+    );
+  }
 }
 
 /** Where people reach Reflex, for the links a command prints and the incidents it starts. */
