@@ -15,6 +15,8 @@
 // on a fresh cluster of its own. BENCH_PROFILE=<dir>: V8 CPU profiles of the Reflex processes.
 // Each steady phase also reports the CPU per incident of each party (from /proc; a single process's
 // split by thread, a cluster party's as a process tree), and the burst how busy each party was.
+// BENCH_PG_STATEMENTS=1 (cluster): the burst also says which PostgreSQL statements it cost, by database
+// (bench/pg-statements.ts).
 // Writes the `fair` entry of bench-results.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +35,7 @@ import { startDevServer } from '../temporal/dev-server';
 import { embeddedSqlitePragmas } from '../startup/temporal';
 import { TOOLS_DIR } from '../startup/project';
 import { startCluster } from '../cluster/topology';
+import { statementLedger, type StatementLedger } from './pg-statements';
 import { CLIENT_ID, CLIENT_SECRET, TENANT } from '../test/fakes/entra-fake';
 import { freePort } from '../common/ports';
 import { signedHeaders, TEST_SECRET } from '../test/helpers/reflex';
@@ -60,6 +63,8 @@ const [WATCH_RATE, WATCH_IDLE_S, WATCH_SETTLE_S] = [20, 30, 15];
 /** Long enough that every watch outlasts the measurement, with a minute to spare. */
 const watchWindowSeconds = () => Math.ceil(WATCHES / WATCH_RATE) + WATCH_SETTLE_S + WATCH_SECONDS + 60;
 /** Which parts run: the steady rates, the burst, the log lines, the sign-in watch (`watch`). */
+/** On the cluster: which PostgreSQL statements the burst costs (pg_stat_statements). */
+const PG_STATEMENTS = TOPOLOGY === 'cluster' && process.env.BENCH_PG_STATEMENTS === '1';
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'steady,burst,logs').split(','));
 const WARM = 20;
 /** BENCH_PROFILE=<dir>: V8 flags for a CPU profile of each Reflex process, written there when it stops. */
@@ -244,6 +249,8 @@ interface RunningReflex {
   parties(): Record<string, Party | undefined>;
   dir: string;
   cb: Awaited<ReturnType<typeof callbacks>>;
+  /** The cluster's PostgreSQL statements (BENCH_PG_STATEMENTS=1). */
+  statements?: StatementLedger;
   stop(): Promise<void>;
 }
 
@@ -390,9 +397,12 @@ async function launchCluster(
       // The cluster starts each server and worker itself: the profile's flags go in their environment.
       ...(PROFILE.length > 0 ? { NODE_OPTIONS: PROFILE.join(' ') } : {}),
     },
+    postgresStatements: PG_STATEMENTS,
   });
+  const statements = PG_STATEMENTS ? await statementLedger(cluster.postgres.url('postgres')) : undefined;
   return {
     urls: cluster.servers.map((s) => s.url),
+    statements,
     parties: () =>
       clusterParties(cluster, {
         'reflex servers': { trees: cluster.servers.map((s) => s.pid!) },
@@ -401,6 +411,7 @@ async function launchCluster(
     dir,
     cb,
     stop: async () => {
+      await statements?.close();
       await cluster.stop();
       await stop(relay.child);
       await stop(fake.child);
@@ -472,6 +483,7 @@ async function burstPhase() {
   let next = 0;
   const statuses = new Map<number, number>();
   const contained: Promise<number>[] = [];
+  await reflex.statements?.reset();
   const cpuAtStart = used();
   const t0 = performance.now();
   await Promise.all(
@@ -488,12 +500,14 @@ async function burstPhase() {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpuAccepted = used();
+  const statementsAccepting = await reflex.statements?.read();
   const all = await Promise.race([
     Promise.all(contained),
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 300_000)),
   ]);
   const cpuContained = used();
   const containedWall = (performance.now() - t0) / 1000;
+  const statementsUntilContained = await reflex.statements?.read(15);
   /** Each party's share of a core (1 = one core busy) between the burst's start and `at`. */
   const cores = (at: number[], wall: number) =>
     Object.fromEntries(
@@ -521,6 +535,10 @@ async function burstPhase() {
      */
     coresAccepting: cores(cpuAccepted, seconds),
     coresUntilContained: cores(cpuContained, containedWall),
+    /** PostgreSQL's statements, commits and log syncs, in the same two windows (BENCH_PG_STATEMENTS=1). */
+    ...(statementsAccepting
+      ? { postgres: { accepting: statementsAccepting, untilContained: statementsUntilContained } }
+      : {}),
   };
 }
 
@@ -752,7 +770,7 @@ async function main(): Promise<void> {
   const previous = readResults();
   // The parts not run this time keep their last figures.
   const key = TOPOLOGY === 'cluster' ? `cluster:${PLAYBOOK}` : PLAYBOOK;
-  const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE}${PARTS.has('watch') ? ` BENCH_WATCHES=${WATCHES} BENCH_WATCH_EVERY=${WATCH_EVERY} BENCH_WATCH_SECONDS=${WATCH_SECONDS}` : ''} BENCH_PARTS=${[...PARTS].join(',')} npm run bench:fair`;
+  const command = `BENCH_TOPOLOGY=${TOPOLOGY} BENCH_RATES=${RATES.join(',')} BENCH_SECONDS=${SECONDS} BENCH_PLAYBOOK=${PLAYBOOK} BENCH_BURST=${BURST} BENCH_LOG_RATE=${LOG_RATE}${PARTS.has('watch') ? ` BENCH_WATCHES=${WATCHES} BENCH_WATCH_EVERY=${WATCH_EVERY} BENCH_WATCH_SECONDS=${WATCH_SECONDS}` : ''} BENCH_PARTS=${[...PARTS].join(',')}${PG_STATEMENTS ? ' BENCH_PG_STATEMENTS=1' : ''} npm run bench:fair`;
   const before = ((previous.fair as Record<string, Record<string, unknown>> | undefined) ?? {})[key] ?? {};
   // One entry per playbook and topology measured: the shipped playbook and revoke-only (the
   // intake path alone) on the embedded default, `cluster:<playbook>` on the cluster.

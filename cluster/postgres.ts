@@ -33,8 +33,15 @@ function asPostgresUser(command: string, args: string[]): [string, string[]] {
   return asRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-/** initdb (once, into `dir`) and starts the server on 127.0.0.1:`port` with a password. */
-export async function startClusterPostgres(dir: string, port: number): Promise<ClusterPostgres> {
+/**
+ * initdb (once, into `dir`) and starts the server on 127.0.0.1:`port` with a password. `statements`:
+ * with pg_stat_statements loaded, so a benchmark can say which statements a storm costs.
+ */
+export async function startClusterPostgres(
+  dir: string,
+  port: number,
+  options: { statements?: boolean } = {},
+): Promise<ClusterPostgres> {
   const bin = binDir();
   const user = 'reflex';
   // Loopback only, and only for this machine's own test topology; a real deployment sets its own.
@@ -84,6 +91,9 @@ export async function startClusterPostgres(dir: string, port: number): Promise<C
     'max_connections=200',
     '-c',
     'shared_buffers=256MB',
+    ...(options.statements
+      ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all']
+      : []),
   ]);
   const server = new Managed({
     name: 'postgresql',

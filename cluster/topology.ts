@@ -31,6 +31,8 @@ export interface ClusterOptions {
   namespace?: string;
   /** The `reflex` command's main.js. @default dist/cli/main.js */
   cli?: string;
+  /** PostgreSQL records each statement's time (pg_stat_statements), for the benchmark. */
+  postgresStatements?: boolean;
 }
 
 export interface ReflexProcess extends Managed {
@@ -63,7 +65,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   mkdirSync(options.dir, { recursive: true });
   const started: Managed[] = [];
   try {
-    const postgres = await startClusterPostgres(join(options.dir, 'postgresql'), await freePort());
+    const postgres = await startClusterPostgres(join(options.dir, 'postgresql'), await freePort(), {
+      statements: options.postgresStatements,
+    });
     started.push(postgres.process);
     await setUpSchema(temporalServerBinaries().sql, postgres);
     await ensureDatabase(postgres, 'reflex');

@@ -9,6 +9,13 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * For statements whose last commits a power cut may lose without harm (rate-limit counters): their
+   * commits do not wait for the write-ahead log to reach the disk (`synchronous_commit=off`), so a
+   * row every server updates is locked for the update, not for an fsync. Each statement is still
+   * atomic, and a crash of PostgreSQL alone loses nothing. The embedded database: `query` itself.
+   */
+  readonly unflushed: Queryable;
   /** Runs `fn` in one transaction; it rolls back when `fn` throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Cheap round trip, for readiness. */
@@ -53,13 +60,20 @@ async function migrated(db: Db): Promise<Db> {
 async function openPostgres(url: string): Promise<Db> {
   const { Pool } = await import('pg');
   const pool = new Pool({ connectionString: url, max: 10 });
+  // A few connections of their own for the unflushed statements, so the setting never leaks into
+  // the statements that must be durable (an accepted alert, an audit event).
+  const unflushedPool = new Pool({ connectionString: url, max: 4, options: '-c synchronous_commit=off' });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  const query = async <T>(sql: string, params?: unknown[]) =>
-    (await pool.query(sql, params as unknown[])).rows as T[];
+  for (const p of [pool, unflushedPool]) p.on('error', () => undefined);
+  const queryOn =
+    (p: typeof pool) =>
+    async <T>(sql: string, params?: unknown[]) =>
+      (await p.query(sql, params as unknown[])).rows as T[];
+  const query = queryOn(pool);
   return {
     kind: 'postgres',
     query,
+    unflushed: { query: queryOn(unflushedPool) },
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -80,7 +94,9 @@ async function openPostgres(url: string): Promise<Db> {
     async ping() {
       await pool.query('select 1');
     },
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), unflushedPool.end()]);
+    },
   };
 }
 
@@ -150,9 +166,11 @@ async function openEmbedded(dir: string | undefined, unlock: () => void): Promis
     throw err;
   }
   let closed = false;
+  const query = async <T>(sql: string, params?: unknown[]) => (await pg.query<T>(sql, params)).rows;
   return {
     kind: 'embedded',
-    query: async <T>(sql: string, params?: unknown[]) => (await pg.query<T>(sql, params)).rows,
+    query,
+    unflushed: { query },
     transaction: (fn) =>
       pg.transaction((tx) =>
         fn({ query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows }),
