@@ -13,13 +13,11 @@ import { freePort } from '../common/ports';
 import { openDb, type Db } from '../storage/db';
 import { sharedLimiters } from '../storage/rate-limits';
 import { machine, runBench, saveResult } from './results';
+import { percentile } from './stats';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function consumeFor(db: Pick<Db, 'unflushed'>, name: string) {
   const limiter = sharedLimiters(db)({ name, points: 1e9, durationSeconds: 3600 });
@@ -34,7 +32,6 @@ async function consumeFor(db: Pick<Db, 'unflushed'>, name: string) {
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
   return {
     perSec: Math.round(latencies.length / SECONDS),
     p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,

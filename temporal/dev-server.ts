@@ -89,7 +89,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const port = await draw(options.port);
     const uiPort = options.uiPort === false ? undefined : await draw(options.uiPort);
     const ui = uiPort ? ['--ui-port', String(uiPort)] : [];
-    return { port, uiPort, args: ['server', 'start-dev', '--port', String(port), ...ui, ...common] };
+    return {
+      address: `${ip}:${port}`,
+      uiUrl: uiPort ? `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}` : undefined,
+      args: ['server', 'start-dev', '--port', String(port), ...ui, ...common],
+    };
   };
   let launch = await choosePorts();
   const pidFile = options.pidFile;
@@ -123,16 +127,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (Date.now() > deadline) {
       await stop();
       throw new DevServerStartError(
-        `temporal server start-dev did not answer on ${ip}:${launch.port} in time`,
+        `temporal server start-dev did not answer on ${launch.address} in time`,
         current.output(),
       );
     }
-    if (await answers(`${ip}:${launch.port}`)) break;
+    if (await answers(launch.address)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { args, uiPort } = launch;
-  const address = `${ip}:${launch.port}`;
-  const uiUrl = uiPort ? `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}` : undefined;
+  const { args, address, uiUrl } = launch;
   options.log.info({ address, ui: uiUrl, dbFile: options.dbFile }, 'Temporal dev server is up');
 
   // Supervised: a dev server that dies (killed, out of memory) is started again on the same file and
